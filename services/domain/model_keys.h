@@ -1,0 +1,36 @@
+// Keys of the read models in the store's `models` column family (see
+// storage/FORMAT.md). Parts are joined with '\0', which no id or name may
+// hold, so a prefix scan of one index value never runs into the next.
+//
+//   consortium\0<consortium_id>                       -> ConsortiumStatus
+//   program\0<program_id>                             -> ProgramSummary
+//   index\0<kind>\0<value>\0<consortium_id>           -> "" (an index entry)
+// with kind one of kIndexProgram, kIndexRegion, kIndexField,
+// kIndexParticipant. The field index holds both field_ko and field_en.
+#ifndef ALLIANCE_SERVICES_DOMAIN_MODEL_KEYS_H_
+#define ALLIANCE_SERVICES_DOMAIN_MODEL_KEYS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace alliance::domain {
+
+inline constexpr absl::string_view kIndexProgram = "program";
+inline constexpr absl::string_view kIndexRegion = "region";
+inline constexpr absl::string_view kIndexField = "field";
+inline constexpr absl::string_view kIndexParticipant = "participant";
+
+std::string ConsortiumModelKey(absl::string_view consortium_id);
+std::string ProgramModelKey(absl::string_view program_id);
+// "index\0<kind>\0<value>\0": every entry of one index value starts with it.
+std::string IndexPrefix(absl::string_view kind, absl::string_view value);
+std::string IndexKey(absl::string_view kind, absl::string_view value,
+                     absl::string_view consortium_id);
+// The consortium id at the end of an index key. REQUIRES: key starts with
+// IndexPrefix(...).
+absl::string_view ConsortiumIdOfIndexKey(absl::string_view key);
+
+}  // namespace alliance::domain
+
+#endif  // ALLIANCE_SERVICES_DOMAIN_MODEL_KEYS_H_

@@ -1,0 +1,147 @@
+// EventLog is the ledger's durable store: an append-only log of events on
+// RocksDB, the indexes that find them (by stream, by event id), and the read
+// models projected from them. The key layout is in storage/FORMAT.md.
+//
+// EventLog does not decide anything: positions, versions and model contents
+// are computed by its one writer, the Appender (storage/appender.h), which
+// hands them to Commit() as a CommitBatch. Commit writes the whole batch in
+// one RocksDB WriteBatch with one sync, so events, indexes and read models
+// are never seen apart, before or after a crash.
+//
+// Thread safety: Commit() and ReplaceModels() must be called by one thread
+// at a time (the Appender's). Every read method may be called from any
+// thread at any time, concurrently with a Commit(); a read sees either all
+// of a batch or none of it.
+//
+//   absl::StatusOr<std::unique_ptr<EventLog>> log =
+//       EventLog::Open("/var/lib/alliance", EventLogOptions{});
+//   if (!log.ok()) return log.status();
+//   absl::StatusOr<std::vector<v1::EventEnvelope>> page =
+//       (*log)->ReadAll(/*from_position=*/1, /*max_count=*/100);
+#ifndef ALLIANCE_STORAGE_EVENT_LOG_H_
+#define ALLIANCE_STORAGE_EVENT_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "alliance/v1/events.pb.h"
+
+namespace alliance::storage {
+
+struct EventLogOptions {
+  // Create the store when the folder holds none. Default true; the server
+  // turns it off only for read-only tools.
+  bool create_if_missing = true;
+  // fsync every Commit before it returns. Default true: an acknowledged event
+  // must survive a crash. Only benchmarks of the raw engine turn it off.
+  bool sync = true;
+};
+
+// What the event-id index remembers of an appended command, so that a retry
+// is recognised: where its events went and a fingerprint of its content.
+struct EventIdRecord {
+  uint64_t first_global_position = 0;
+  uint32_t event_count = 0;
+  std::string request_sha256;  // 32 raw bytes
+};
+
+// One read-model entry to write: `value` set means put, nullopt means delete.
+struct ModelWrite {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// Everything one group commit writes. Events are complete envelopes whose
+// global positions continue the log without gaps and whose stream versions
+// continue their streams without gaps (the Appender guarantees it; Commit
+// asserts it in debug builds).
+struct CommitBatch {
+  struct Command {
+    std::string event_id;        // the caller's id for the command
+    std::string request_sha256;  // 32 raw bytes
+    std::vector<v1::EventEnvelope> events;  // at least one
+  };
+  std::vector<Command> commands;
+  std::vector<ModelWrite> model_writes;
+};
+
+// A consistent, read-only view of the read models at one moment.
+class ModelSnapshot {
+ public:
+  virtual ~ModelSnapshot() = default;
+  // The value under `key`, nullopt when absent.
+  virtual absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) = 0;
+  // Up to `limit` entries whose key starts with `prefix` and sorts strictly
+  // after `start_after` (empty: from the first), in key order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
+      absl::string_view prefix, absl::string_view start_after, size_t limit) = 0;
+};
+
+class EventLog {
+ public:
+  // Opens (or creates) the store in folder `path`. Fails with a status naming
+  // the folder when it cannot be opened: missing and create_if_missing is
+  // false, not writable, locked by another process, or written by a newer
+  // format version.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(const std::string& path,
+                                                        const EventLogOptions& options);
+
+  virtual ~EventLog() = default;
+
+  // Writes the batch atomically (one WriteBatch, synced when options.sync).
+  // On error nothing of the batch is visible and the log is as before.
+  virtual absl::Status Commit(const CommitBatch& batch) = 0;
+
+  // Position of the last event in the log; 0 when the log is empty.
+  virtual absl::StatusOr<uint64_t> LastPosition() = 0;
+
+  // Up to `max_count` events with global position >= from_position, in order.
+  virtual absl::StatusOr<std::vector<v1::EventEnvelope>> ReadAll(uint64_t from_position,
+                                                                 size_t max_count) = 0;
+
+  // Up to `max_count` events of `stream_id` with version >= from_version, in
+  // order. An unknown stream gives an empty vector.
+  virtual absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
+                                                                    uint64_t from_version,
+                                                                    size_t max_count) = 0;
+
+  // Calls `visit` on every event from `from_position` to the end, in order,
+  // without holding them all in memory; stops at the first non-ok status
+  // `visit` returns and returns it.
+  virtual absl::Status ForEachEvent(
+      uint64_t from_position,
+      const std::function<absl::Status(const v1::EventEnvelope&)>& visit) = 0;
+
+  // The record of a command's event id; nullopt when it was never appended.
+  virtual absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) = 0;
+
+  // Current version of a stream: 0 when it has no events.
+  virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) = 0;
+
+  // A snapshot of the read models for one query.
+  virtual std::unique_ptr<ModelSnapshot> SnapshotModels() = 0;
+
+  // Replaces every read model with `models` (sorted or not) in one synced
+  // write: what a rebuild from the log does. The events are untouched.
+  virtual absl::Status ReplaceModels(
+      const std::vector<std::pair<std::string, std::string>>& models) = 0;
+
+  // Every read-model entry in key order: for tests and the rebuild check.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() = 0;
+};
+
+// Stream ids are "<kind>-<id>"; these name the kinds the ledger uses.
+inline constexpr absl::string_view kProgramStreamPrefix = "program-";
+inline constexpr absl::string_view kConsortiumStreamPrefix = "consortium-";
+
+}  // namespace alliance::storage
+
+#endif  // ALLIANCE_STORAGE_EVENT_LOG_H_
