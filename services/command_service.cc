@@ -1,0 +1,192 @@
+#include "services/command_service.h"
+
+#include <openssl/sha.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/domain/decide.h"
+#include "services/domain/streams.h"
+#include "services/domain/validate.h"
+#include "services/grpc_status.h"
+#include "storage/refusal.h"
+
+namespace alliance {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// The header's value, or "" when absent.
+std::string Header(const grpc::CallbackServerContext& context, const char* name) {
+  auto it = context.client_metadata().find(name);
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+absl::StatusOr<v1::Recorder> Authenticate(const grpc::CallbackServerContext& context) {
+  v1::Recorder recorder;
+  recorder.set_agency(Header(context, kAgencyHeader));
+  recorder.set_principal(Header(context, kPrincipalHeader));
+  if (recorder.agency().empty() || recorder.principal().empty()) {
+    return Refuse(absl::StatusCode::kUnauthenticated, "RECORDER_MISSING",
+                  absl::StrCat("commands must name who records them: send the metadata headers ",
+                               kAgencyHeader, " (e.g. KIAT) and ", kPrincipalHeader,
+                               " (the person or system)"));
+  }
+  if (recorder.agency().size() > kRecorderNameMax ||
+      recorder.principal().size() > kRecorderNameMax) {
+    return Refuse(absl::StatusCode::kInvalidArgument, "RECORDER_TOO_LONG",
+                  absl::StrCat(kAgencyHeader, " and ", kPrincipalHeader, " may hold at most ",
+                               kRecorderNameMax, " bytes each"));
+  }
+  return recorder;
+}
+
+storage::ExpectedVersion ToStorage(const v1::CommandMeta& meta) {
+  storage::ExpectedVersion expected;
+  switch (meta.expected_version().kind()) {
+    case v1::ExpectedVersion::KIND_NO_STREAM:
+      expected.kind = storage::ExpectedVersion::Kind::kNoStream;
+      break;
+    case v1::ExpectedVersion::KIND_EXACT:
+      expected.kind = storage::ExpectedVersion::Kind::kExact;
+      expected.version = meta.expected_version().version();
+      break;
+    default:
+      expected.kind = storage::ExpectedVersion::Kind::kAny;
+  }
+  return expected;
+}
+
+// SHA-256 of the command's content: the RPC name and the request serialized
+// deterministically, without the event id and expected version (a retry may
+// state its expectation differently and is still the same command).
+template <typename Request>
+std::string Fingerprint(absl::string_view method, const Request& request) {
+  Request content = request;
+  content.mutable_meta()->clear_event_id();
+  content.mutable_meta()->clear_expected_version();
+  std::string bytes(method);
+  bytes.push_back('\0');
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    content.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+void ToProto(const storage::AppendResult& result, v1::AppendResult* reply) {
+  reply->set_event_id(result.event_id);
+  reply->set_stream_id(result.stream_id);
+  reply->set_stream_version(result.last_stream_version);
+  reply->set_global_position(result.last_global_position);
+  *reply->mutable_recorded_at() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(result.recorded_at));
+  reply->set_replayed(result.replayed);
+}
+
+// The path every command takes: identity, validation, then the appender.
+template <typename Request>
+grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* context,
+                                 const Request* request, v1::AppendResult* reply,
+                                 absl::string_view method, std::string stream_id,
+                                 absl::Status (*validate)(const Request&),
+                                 absl::StatusOr<v1::Event> (*decide)(const domain::LedgerState&,
+                                                                     const Request&)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<v1::Recorder> recorder = Authenticate(*context);
+  if (!recorder.ok()) {
+    reactor->Finish(ToGrpcStatus(recorder.status()));
+    return reactor;
+  }
+  if (absl::Status valid = validate(*request); !valid.ok()) {
+    reactor->Finish(ToGrpcStatus(valid));
+    return reactor;
+  }
+  storage::AppendRequest append;
+  append.stream_id = std::move(stream_id);
+  append.expected_version = ToStorage(request->meta());
+  append.event_id = request->meta().event_id();
+  append.request_sha256 = Fingerprint(method, *request);
+  append.recorded_by = *std::move(recorder);
+  append.correlation_id = request->meta().correlation_id();
+  // The request outlives the call's reactor, so the closures may hold it.
+  append.decide = [ledger, request, decide](uint64_t) -> absl::StatusOr<std::vector<v1::Event>> {
+    absl::StatusOr<v1::Event> event = decide(ledger->state(), *request);
+    if (!event.ok()) return event.status();
+    std::vector<v1::Event> events;
+    events.push_back(*std::move(event));
+    return events;
+  };
+  append.done = [reactor, reply](absl::StatusOr<storage::AppendResult> result) {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    ToProto(*result, reply);
+    reactor->Finish(grpc::Status::OK);
+  };
+  ledger->Submit(std::move(append));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CommandService::EstablishProgram(
+    grpc::CallbackServerContext* context, const v1::EstablishProgramRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "EstablishProgram",
+                domain::ProgramStreamId(request->program().program_id()),
+                &domain::ValidateEstablishProgram, &domain::DecideEstablishProgram);
+}
+
+grpc::ServerUnaryReactor* CommandService::SelectConsortium(
+    grpc::CallbackServerContext* context, const v1::SelectConsortiumRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "SelectConsortium",
+                domain::ConsortiumStreamId(request->selection().consortium_id()),
+                &domain::ValidateSelectConsortium, &domain::DecideSelectConsortium);
+}
+
+grpc::ServerUnaryReactor* CommandService::DesignateLab(grpc::CallbackServerContext* context,
+                                                       const v1::DesignateLabRequest* request,
+                                                       v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "DesignateLab",
+                domain::ConsortiumStreamId(request->designation().consortium_id()),
+                &domain::ValidateDesignateLab, &domain::DecideDesignateLab);
+}
+
+grpc::ServerUnaryReactor* CommandService::DisburseFunds(grpc::CallbackServerContext* context,
+                                                        const v1::DisburseFundsRequest* request,
+                                                        v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "DisburseFunds",
+                domain::ConsortiumStreamId(request->disbursement().consortium_id()),
+                &domain::ValidateDisburseFunds, &domain::DecideDisburseFunds);
+}
+
+grpc::ServerUnaryReactor* CommandService::ReverseDisbursement(
+    grpc::CallbackServerContext* context, const v1::ReverseDisbursementRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "ReverseDisbursement",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateReverseDisbursement, &domain::DecideReverseDisbursement);
+}
+
+grpc::ServerUnaryReactor* CommandService::RecordHire(grpc::CallbackServerContext* context,
+                                                     const v1::RecordHireRequest* request,
+                                                     v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "RecordHire",
+                domain::ConsortiumStreamId(request->hire().consortium_id()),
+                &domain::ValidateRecordHire, &domain::DecideRecordHire);
+}
+
+}  // namespace alliance

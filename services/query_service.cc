@@ -1,0 +1,196 @@
+#include "services/query_service.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/domain/model_keys.h"
+#include "services/grpc_status.h"
+#include "storage/refusal.h"
+
+namespace alliance {
+namespace {
+
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Reads and parses one model. NOT_FOUND (with `reason`) when absent.
+template <typename Model>
+absl::Status ReadModel(storage::ModelSnapshot& snapshot, const std::string& key,
+                       absl::string_view reason, absl::string_view what, absl::string_view id,
+                       Model* model) {
+  absl::StatusOr<std::optional<std::string>> value = snapshot.Get(key);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) {
+    return Refuse(absl::StatusCode::kNotFound, reason,
+                  absl::StrCat(what, " '", id, "' is not in the ledger"),
+                  {{"id", std::string(id)}});
+  }
+  if (!model->ParseFromString(**value)) {
+    return absl::DataLossError(absl::StrCat("the stored read model of ", what, " '", id,
+                                            "' cannot be parsed; restart the server with "
+                                            "--rebuild_read_models"));
+  }
+  return absl::OkStatus();
+}
+
+// The filters a page token was issued for, so it cannot be replayed with
+// others: the fields joined by '\0', which none of them may hold.
+std::string FilterKey(const v1::ListConsortiaRequest& request) {
+  return absl::StrCat(request.program_id(), absl::string_view("\0", 1), request.region_code(),
+                      absl::string_view("\0", 1), request.field(), absl::string_view("\0", 1),
+                      request.participant_id());
+}
+
+std::string EncodePageToken(const v1::ListConsortiaRequest& request,
+                            absl::string_view last_consortium_id) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(FilterKey(request), absl::string_view("\x01", 1), last_consortium_id));
+}
+
+// The last consortium id of the previous page; "" for the first page.
+absl::StatusOr<std::string> DecodePageToken(const v1::ListConsortiaRequest& request) {
+  if (request.page_token().empty()) return std::string();
+  std::string raw;
+  std::string prefix = absl::StrCat(FilterKey(request), absl::string_view("\x01", 1));
+  if (!absl::WebSafeBase64Unescape(request.page_token(), &raw) || raw.rfind(prefix, 0) != 0) {
+    return InvalidField("page_token",
+                        "is not a token this server issued for these filters; send the "
+                        "next_page_token of the previous response with the same filters");
+  }
+  return raw.substr(prefix.size());
+}
+
+bool Matches(const v1::ListConsortiaRequest& request, const v1::ConsortiumStatus& status) {
+  if (!request.program_id().empty() && status.program_id() != request.program_id()) return false;
+  if (!request.region_code().empty() && status.region_code() != request.region_code()) return false;
+  if (!request.field().empty() && status.field_ko() != request.field() &&
+      status.field_en() != request.field()) {
+    return false;
+  }
+  if (!request.participant_id().empty()) {
+    bool member = std::any_of(
+        status.participants().begin(), status.participants().end(),
+        [&](const v1::Participant& p) { return p.participant_id() == request.participant_id(); });
+    if (!member) return false;
+  }
+  return true;
+}
+
+// The key prefix to scan: the most selective index a filter names, or every
+// consortium model when there is no filter.
+std::string ScanPrefix(const v1::ListConsortiaRequest& request) {
+  if (!request.participant_id().empty()) {
+    return domain::IndexPrefix(domain::kIndexParticipant, request.participant_id());
+  }
+  if (!request.region_code().empty()) {
+    return domain::IndexPrefix(domain::kIndexRegion, request.region_code());
+  }
+  if (!request.field().empty()) return domain::IndexPrefix(domain::kIndexField, request.field());
+  if (!request.program_id().empty()) {
+    return domain::IndexPrefix(domain::kIndexProgram, request.program_id());
+  }
+  return domain::ConsortiumModelKey("");
+}
+
+absl::Status ListPage(storage::ModelSnapshot& snapshot, const v1::ListConsortiaRequest& request,
+                      v1::ListConsortiaResponse* reply) {
+  if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
+  int page_size = request.page_size() == 0 ? kListPageSizeDefault
+                                           : std::min(request.page_size(), kListPageSizeMax);
+  absl::StatusOr<std::string> after_id = DecodePageToken(request);
+  if (!after_id.ok()) return after_id.status();
+
+  const std::string prefix = ScanPrefix(request);
+  const bool scanning_index = prefix != domain::ConsortiumModelKey("");
+  std::string start_after = after_id->empty() ? "" : prefix + *after_id;
+  std::string last_id;
+  while (true) {
+    auto entries = snapshot.Scan(prefix, start_after, kIndexScanChunk);
+    if (!entries.ok()) return entries.status();
+    for (const auto& [key, value] : *entries) {
+      start_after = key;
+      std::string id = scanning_index ? std::string(domain::ConsortiumIdOfIndexKey(key))
+                                      : key.substr(prefix.size());
+      v1::ConsortiumStatus status;
+      if (scanning_index) {
+        absl::Status read = ReadModel(snapshot, domain::ConsortiumModelKey(id),
+                                      "CONSORTIUM_NOT_FOUND", "consortium", id, &status);
+        if (!read.ok()) return read;
+      } else if (!status.ParseFromString(value)) {
+        return absl::DataLossError(
+            absl::StrCat("the stored read model of consortium '", id, "' cannot be parsed"));
+      }
+      if (!Matches(request, status)) continue;
+      if (reply->consortia_size() == page_size) {
+        // One more match exists: the page is full and another follows.
+        reply->set_next_page_token(EncodePageToken(request, last_id));
+        return absl::OkStatus();
+      }
+      last_id = id;
+      *reply->add_consortia() = std::move(status);
+    }
+    if (entries->size() < kIndexScanChunk) return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContext* context,
+                                                      const v1::GetConsortiumRequest* request,
+                                                      v1::ConsortiumStatus* reply) {
+  if (request->consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
+  std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
+  return Answer(context,
+                ReadModel(*snapshot, domain::ConsortiumModelKey(request->consortium_id()),
+                          "CONSORTIUM_NOT_FOUND", "consortium", request->consortium_id(), reply));
+}
+
+grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContext* context,
+                                                      const v1::ListConsortiaRequest* request,
+                                                      v1::ListConsortiaResponse* reply) {
+  std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
+  absl::Status status = ListPage(*snapshot, *request, reply);
+  if (!status.ok()) reply->Clear();
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetProgramSummary(
+    grpc::CallbackServerContext* context, const v1::GetProgramSummaryRequest* request,
+    v1::ProgramSummary* reply) {
+  if (request->program_id().empty()) return Answer(context, MissingField("program_id"));
+  std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
+  return Answer(context, ReadModel(*snapshot, domain::ProgramModelKey(request->program_id()),
+                                   "PROGRAM_NOT_FOUND", "program", request->program_id(), reply));
+}
+
+grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,
+                                                   const v1::ReadEventsRequest* request,
+                                                   v1::ReadEventsResponse* reply) {
+  if (request->max_count() < 0)
+    return Answer(context, InvalidField("max_count", "must not be negative"));
+  const int max_count = request->max_count() == 0 ? kReadEventsDefault
+                                                  : std::min(request->max_count(), kReadEventsMax);
+  const uint64_t from = std::max<uint64_t>(request->from(), 1);
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events =
+      request->stream_id().empty()
+          ? ledger_->log().ReadAll(from, max_count)
+          : ledger_->log().ReadStream(request->stream_id(), from, max_count);
+  if (!events.ok()) return Answer(context, events.status());
+  if (static_cast<int>(events->size()) == max_count) {
+    const v1::EventEnvelope& last = events->back();
+    reply->set_next_from(request->stream_id().empty() ? last.global_position() + 1
+                                                      : last.stream_version() + 1);
+  }
+  for (v1::EventEnvelope& event : *events) *reply->add_events() = std::move(event);
+  return Answer(context, absl::OkStatus());
+}
+
+}  // namespace alliance

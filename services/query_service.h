@@ -1,0 +1,50 @@
+// QueryService: the gRPC adapter for status queries and event reads
+// (proto/alliance/v1/queries.proto). Every call reads one consistent snapshot
+// of the read models or the log; none waits for the appender.
+//
+// ListConsortia pages by keyset: the page token holds the last consortium id
+// returned and a fingerprint of the filters, so pages stay correct while
+// events keep arriving (nothing is skipped or repeated because of an insert)
+// and a token replayed with other filters is refused.
+#ifndef ALLIANCE_SERVICES_QUERY_SERVICE_H_
+#define ALLIANCE_SERVICES_QUERY_SERVICE_H_
+
+#include "alliance/v1/queries.grpc.pb.h"
+#include "services/ledger.h"
+
+namespace alliance {
+
+// Page sizes (AIP-158): 0 means the default; larger values are coerced to
+// the maximum.
+inline constexpr int kListPageSizeDefault = 20;
+inline constexpr int kListPageSizeMax = 100;
+inline constexpr int kReadEventsDefault = 100;
+inline constexpr int kReadEventsMax = 1000;
+// Index entries one scan step reads while filling a filtered page.
+inline constexpr size_t kIndexScanChunk = 256;
+
+class QueryService final : public v1::QueryService::CallbackService {
+ public:
+  // `ledger` must outlive the service.
+  explicit QueryService(Ledger* ledger) : ledger_(ledger) {}
+
+  grpc::ServerUnaryReactor* GetConsortium(grpc::CallbackServerContext* context,
+                                          const v1::GetConsortiumRequest* request,
+                                          v1::ConsortiumStatus* reply) override;
+  grpc::ServerUnaryReactor* ListConsortia(grpc::CallbackServerContext* context,
+                                          const v1::ListConsortiaRequest* request,
+                                          v1::ListConsortiaResponse* reply) override;
+  grpc::ServerUnaryReactor* GetProgramSummary(grpc::CallbackServerContext* context,
+                                              const v1::GetProgramSummaryRequest* request,
+                                              v1::ProgramSummary* reply) override;
+  grpc::ServerUnaryReactor* ReadEvents(grpc::CallbackServerContext* context,
+                                       const v1::ReadEventsRequest* request,
+                                       v1::ReadEventsResponse* reply) override;
+
+ private:
+  Ledger* ledger_;
+};
+
+}  // namespace alliance
+
+#endif  // ALLIANCE_SERVICES_QUERY_SERVICE_H_

@@ -1,0 +1,67 @@
+#include "services/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace alliance {
+
+absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOptions options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("no data directory given: pass --data_dir");
+  }
+  std::unique_ptr<AllianceServer> server(new AllianceServer());
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      Ledger::Open(options.data_dir, std::move(options.ledger));
+  if (!ledger.ok()) return ledger.status();
+  server->ledger_ = std::move(*ledger);
+  server->command_service_ = std::make_unique<CommandService>(server->ledger_.get());
+  server->query_service_ = std::make_unique<QueryService>(server->ledger_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  builder.RegisterService(server->command_service_.get());
+  builder.RegisterService(server->query_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
+                                               ": the address is in use or not local"));
+  }
+  absl::string_view host = options.listen_address;
+  host = host.substr(0, host.rfind(':'));
+  server->address_ = absl::StrCat(host, ":", bound_port);
+  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(true);
+  return server;
+}
+
+AllianceServer::~AllianceServer() { Shutdown(); }
+
+void AllianceServer::Shutdown() {
+  if (server_ != nullptr) {
+    if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
+      health->SetServingStatus(false);
+    }
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(absl::ToInt64Milliseconds(kShutdownGrace)));
+    server_.reset();
+  }
+  // Every call has finished; answer whatever is still queued and close.
+  if (ledger_ != nullptr) {
+    ledger_->Stop();
+    ledger_.reset();
+  }
+}
+
+}  // namespace alliance
