@@ -1,0 +1,48 @@
+# Shared by deploy/run.sh and deploy/test.sh: install what is missing, build.
+# Sourced, not run.
+
+# Debian 12 packages the project builds and tests with. libssl-dev: SHA-256 of
+# command fingerprints; golang-github-gogo-googleapis-dev: google/rpc/*.proto
+# for error details; grpc-proto: the reflection .proto the reflection test
+# uses as a client.
+ALLIANCE_PACKAGES=(
+  cmake g++ ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
+  golang-github-gogo-googleapis-dev grpc-proto
+)
+
+ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Installs only the packages dpkg does not report installed; runs apt-get
+# update once, before the first install, as a fresh machine needs.
+ensure_packages() {
+  local missing=()
+  for p in "${ALLIANCE_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "== packages: all ${#ALLIANCE_PACKAGES[@]} present"
+    return 0
+  fi
+  echo "== packages: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [CMAKE_ARGS...] -- [TARGETS...]: configures once, then builds
+# incrementally; a second run reuses the folder.
+build() {
+  local dir="$1"; shift
+  local cmake_args=() targets=()
+  while (($#)); do
+    if [ "$1" = "--" ]; then shift; targets=("$@"); break; fi
+    cmake_args+=("$1"); shift
+  done
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$ALLIANCE_ROOT" -B "$dir" -G Ninja "${cmake_args[@]}"
+  fi
+  cmake --build "$dir" -j "$(nproc)" ${targets:+--target "${targets[@]}"}
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: once in the normal
+# build (build/), once under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/), and the concurrent storage tests under ThreadSanitizer
+# (build-tsan/). Each build folder is reused by the next run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ALLIANCE_ROOT"
+start=$(date +%s)
+
+ensure_packages
+
+echo "== build (build/)"
+build build
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
+
+echo "== build with ASan+UBSan (build-asan/)"
+build build-asan -DALLIANCE_SANITIZE=address,undefined
+echo "== tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
+
+echo "== build with TSan (build-tsan/): the appender's concurrency"
+build build-tsan -DALLIANCE_SANITIZE=thread -- appender_test
+echo "== appender tests under TSan"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/storage/appender_test
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"
