@@ -6,7 +6,7 @@
 # for error details; grpc-proto: the reflection .proto the reflection test
 # uses as a client.
 ALLIANCE_PACKAGES=(
-  cmake g++ ninja-build pkg-config
+  cmake g++ ninja-build pkg-config clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
   golang-github-gogo-googleapis-dev grpc-proto

@@ -10,6 +10,9 @@ start=$(date +%s)
 
 ensure_packages
 
+echo "== clang-format check (every C++ file and .proto follows .clang-format)"
+git ls-files '*.cc' '*.h' '*.proto' | xargs clang-format --dry-run --Werror
+
 echo "== build (build/)"
 build build
 echo "== tests"
