@@ -24,6 +24,7 @@
 #define ALLIANCE_SERVICES_DOMAIN_VALIDATE_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/status/status.h"
 #include "alliance/v1/commands.pb.h"
@@ -36,6 +37,10 @@ inline constexpr size_t kCorrelationIdMax = 128;
 inline constexpr size_t kParticipantsMax = 32;
 inline constexpr int kYearMin = 2000;
 inline constexpr int kYearMax = 2100;
+// The largest amount or limit accepted, in KRW: 10^15, far above any real
+// program, and small enough that the sum of thousands of them still fits in
+// an int64 (whose maximum is about 9.2 x 10^18).
+inline constexpr int64_t kAmountKrwMax = 1'000'000'000'000'000;
 
 absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request);
 absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request);

@@ -1,0 +1,489 @@
+// The stateless checks of validate.h. Each helper returns OK or the refusal
+// for the first bad field; the Validate* functions run them in field order so
+// the caller hears about the first problem in the request as written.
+#include "services/domain/validate.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "storage/refusal.h"
+
+namespace alliance::domain {
+namespace {
+
+constexpr absl::string_view kUuidExample = "123e4567-e89b-12d3-a456-426614174000";
+// Positions of the '-' in the 36-character 8-4-4-4-12 text form of a UUID.
+constexpr size_t kUuidLength = 36;
+constexpr size_t kUuidDashes[] = {8, 13, 18, 23};
+// The range google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+constexpr int64_t kTimestampSecondsMin = -62'135'596'800;
+constexpr int64_t kTimestampSecondsMax = 253'402'300'799;
+constexpr int32_t kTimestampNanosMax = 999'999'999;
+// ISO 3166-2:KR has 17 first-level codes; a list longer than this is a
+// mistake, not a policy.
+constexpr int kExcludedRegionsMax = 32;
+// Far above the program's "about 30"; bounds the int32 counters.
+constexpr int32_t kHiringTargetMax = 1'000'000;
+// Agencies' payment references are short codes; this leaves room for any.
+constexpr size_t kPaymentReferenceMax = 128;
+// A resident registration number (주민등록번호): 6 digits of birth date, an
+// optional '-', 7 more digits.
+constexpr size_t kRrnBirthDigits = 6;
+constexpr size_t kRrnSerialDigits = 7;
+constexpr size_t kRrnDigits = kRrnBirthDigits + kRrnSerialDigits;
+
+// ---- Shapes -----------------------------------------------------------------
+
+bool IsLowerHex(char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); }
+
+// Lowercase only: event ids are compared as text (a reversal names the
+// disbursement it corrects), so one UUID must have one spelling.
+bool IsUuid(absl::string_view text) {
+  if (text.size() != kUuidLength) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool dash_here = false;
+    for (size_t dash : kUuidDashes) dash_here = dash_here || dash == i;
+    if (dash_here ? text[i] != '-' : !IsLowerHex(text[i])) return false;
+  }
+  return true;
+}
+
+bool IsId(absl::string_view text) {
+  if (text.empty() || text.size() > kIdLengthMax) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool alnum = absl::ascii_isdigit(c) || (c >= 'a' && c <= 'z');
+    if (!alnum && (i == 0 || c != '-')) return false;
+  }
+  return true;
+}
+
+// Length of the run of ASCII digits starting at `pos`.
+size_t DigitRun(absl::string_view text, size_t pos) {
+  size_t end = pos;
+  while (end < text.size() && absl::ascii_isdigit(text[end])) ++end;
+  return end - pos;
+}
+
+// Rule 7: 6 digits, '-', 7 digits anywhere, or any run of 13 digits.
+bool LooksLikeResidentNumber(absl::string_view text) {
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    const size_t run = DigitRun(text, pos);
+    if (run >= kRrnDigits) return true;
+    if (run >= kRrnBirthDigits) {
+      const size_t dash = pos + run;
+      if (dash < text.size() && text[dash] == '-' && DigitRun(text, dash + 1) >= kRrnSerialDigits) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Structural UTF-8 check (RFC 3629): no overlongs, surrogates or code points
+// past U+10FFFF.
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    size_t extra = 0;
+    uint32_t code_point = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      extra = 1;
+      code_point = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      extra = 2;
+      code_point = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      extra = 3;
+      code_point = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;  // truncated sequence
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kSmallestOfLength[] = {0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallestOfLength[extra]) return false;
+    if (code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+bool IsRegionCode(absl::string_view text) {
+  return text.size() == 5 && text.substr(0, 3) == "KR-" && absl::ascii_isdigit(text[3]) &&
+         absl::ascii_isdigit(text[4]);
+}
+
+// ---- Field checks -------------------------------------------------------------
+
+absl::Status CheckUuid(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  if (!IsUuid(value)) {
+    return InvalidField(
+        path, absl::StrCat("must be a UUID in lowercase 8-4-4-4-12 hex form, like ", kUuidExample));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  if (!IsId(value)) {
+    return InvalidField(
+        path, absl::StrCat("must be 1 to ", kIdLengthMax,
+                           " lowercase letters, digits and '-', starting with a letter or digit "
+                           "(like \"kongju-univ\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckResearcherId(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  if (value.size() > kIdLengthMax) {
+    return InvalidField(path, absl::StrCat("must be at most ", kIdLengthMax, " characters"));
+  }
+  for (char c : value) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-') {
+      return InvalidField(path, "must hold only letters, digits, '_' and '-'");
+    }
+  }
+  if (LooksLikeResidentNumber(value)) {
+    return InvalidField(path,
+                        "looks like a resident registration number; send the pseudonymous "
+                        "researcher id the university assigned instead (the ledger never stores "
+                        "resident registration numbers)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view path, absl::string_view value, bool required,
+                       size_t length_max = kTextLengthMax) {
+  if (value.empty()) return required ? MissingField(path) : absl::OkStatus();
+  if (value.size() > length_max) {
+    return InvalidField(path, absl::StrCat("must be at most ", length_max, " bytes of UTF-8 (got ",
+                                           value.size(), ")"));
+  }
+  if (value.find('\0') != absl::string_view::npos) {
+    return InvalidField(path, "must not contain the NUL character");
+  }
+  if (!IsValidUtf8(value)) return InvalidField(path, "must be valid UTF-8 text");
+  return absl::OkStatus();
+}
+
+absl::Status CheckRegionCode(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  if (!IsRegionCode(value)) {
+    return InvalidField(path,
+                        "must be an ISO 3166-2:KR code, \"KR-\" and two digits (like \"KR-44\")");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAmountKrw(absl::string_view path, int64_t amount_krw) {
+  if (amount_krw == 0) return MissingField(path);
+  if (amount_krw < 0 || amount_krw > kAmountKrwMax) {
+    return InvalidField(path, absl::StrCat("must be whole KRW from 1 to ", FormatKrw(kAmountKrwMax),
+                                           " (got ", amount_krw, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckYear(absl::string_view path, int32_t year) {
+  if (year == 0) return MissingField(path);
+  if (year < kYearMin || year > kYearMax) {
+    return InvalidField(path, absl::StrCat("must be a year from ", kYearMin, " to ", kYearMax,
+                                           " (got ", year, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimestamp(absl::string_view path, bool present,
+                            const google::protobuf::Timestamp& timestamp) {
+  if (!present) return MissingField(path);
+  if (timestamp.seconds() < kTimestampSecondsMin || timestamp.seconds() > kTimestampSecondsMax ||
+      timestamp.nanos() < 0 || timestamp.nanos() > kTimestampNanosMax) {
+    return InvalidField(path,
+                        "must be a UTC time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z "
+                        "with nanos from 0 to 999999999");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMeta(bool present, const v1::CommandMeta& meta) {
+  if (!present) return MissingField("meta.event_id");
+  if (absl::Status s = CheckUuid("meta.event_id", meta.event_id()); !s.ok()) return s;
+  const v1::ExpectedVersion& expected = meta.expected_version();
+  if (!v1::ExpectedVersion::Kind_IsValid(expected.kind())) {
+    return InvalidField("meta.expected_version.kind",
+                        "must be KIND_ANY, KIND_NO_STREAM or KIND_EXACT");
+  }
+  if (expected.kind() == v1::ExpectedVersion::KIND_EXACT && expected.version() < 1) {
+    return InvalidField("meta.expected_version.version",
+                        "must be at least 1 with KIND_EXACT (a stream's first event is version "
+                        "1); use KIND_NO_STREAM for a stream that must not exist yet");
+  }
+  return CheckText("meta.correlation_id", meta.correlation_id(), /*required=*/false,
+                   kCorrelationIdMax);
+}
+
+// ---- Rules and participants ----------------------------------------------------
+
+absl::Status ValidateRuleLimits(const v1::ProgramRules& rules) {
+  const struct {
+    absl::string_view path;
+    int64_t amount_krw;
+  } limits[] = {
+      {"program.rules.total_budget_krw", rules.total_budget_krw()},
+      {"program.rules.consortium_limit_krw", rules.consortium_limit_krw()},
+      {"program.rules.consortium_annual_limit_krw", rules.consortium_annual_limit_krw()},
+  };
+  for (const auto& limit : limits) {
+    if (absl::Status s = CheckAmountKrw(limit.path, limit.amount_krw); !s.ok()) return s;
+  }
+  if (rules.consortium_annual_limit_krw() > rules.consortium_limit_krw()) {
+    return InvalidField("program.rules.consortium_annual_limit_krw",
+                        absl::StrCat("must not exceed consortium_limit_krw (",
+                                     FormatKrw(rules.consortium_annual_limit_krw()), " > ",
+                                     FormatKrw(rules.consortium_limit_krw()), ")"));
+  }
+  if (rules.consortium_limit_krw() > rules.total_budget_krw()) {
+    return InvalidField(
+        "program.rules.consortium_limit_krw",
+        absl::StrCat("must not exceed total_budget_krw (", FormatKrw(rules.consortium_limit_krw()),
+                     " > ", FormatKrw(rules.total_budget_krw()), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRules(const v1::ProgramRules& rules) {
+  if (absl::Status s = CheckYear("program.rules.first_year", rules.first_year()); !s.ok()) return s;
+  if (absl::Status s = CheckYear("program.rules.last_year", rules.last_year()); !s.ok()) return s;
+  if (rules.first_year() > rules.last_year()) {
+    return InvalidField("program.rules.last_year",
+                        absl::StrCat("must not be before first_year ", rules.first_year(), " (got ",
+                                     rules.last_year(), ")"));
+  }
+  if (absl::Status s = ValidateRuleLimits(rules); !s.ok()) return s;
+  const int32_t period_years = rules.last_year() - rules.first_year() + 1;
+  if (rules.consortium_term_years() == 0)
+    return MissingField("program.rules.consortium_term_years");
+  if (rules.consortium_term_years() < 1 || rules.consortium_term_years() > period_years) {
+    return InvalidField("program.rules.consortium_term_years",
+                        absl::StrCat("must be from 1 to the program's ", period_years,
+                                     " years (got ", rules.consortium_term_years(), ")"));
+  }
+  if (rules.min_midsized_enterprises() < 0 ||
+      rules.min_midsized_enterprises() > static_cast<int32_t>(kParticipantsMax)) {
+    return InvalidField("program.rules.min_midsized_enterprises",
+                        absl::StrCat("must be from 0 to ", kParticipantsMax, " (got ",
+                                     rules.min_midsized_enterprises(), ")"));
+  }
+  if (rules.excluded_region_codes_size() > kExcludedRegionsMax) {
+    return InvalidField("program.rules.excluded_region_codes",
+                        absl::StrCat("must list at most ", kExcludedRegionsMax, " regions"));
+  }
+  for (int i = 0; i < rules.excluded_region_codes_size(); ++i) {
+    if (absl::Status s =
+            CheckRegionCode(absl::StrCat("program.rules.excluded_region_codes[", i, "]"),
+                            rules.excluded_region_codes(i));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (rules.hiring_target() < 0 || rules.hiring_target() > kHiringTargetMax) {
+    return InvalidField("program.rules.hiring_target",
+                        absl::StrCat("must be from 0 to ", kHiringTargetMax, " researchers (got ",
+                                     rules.hiring_target(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateParticipant(absl::string_view path, const v1::Participant& participant) {
+  if (absl::Status s = CheckId(absl::StrCat(path, ".participant_id"), participant.participant_id());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText(absl::StrCat(path, ".name_ko"), participant.name_ko(), true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText(absl::StrCat(path, ".name_en"), participant.name_en(), false);
+      !s.ok()) {
+    return s;
+  }
+  if (participant.role() == v1::PARTICIPANT_ROLE_UNSPECIFIED) {
+    return MissingField(absl::StrCat(path, ".role"));
+  }
+  if (!v1::ParticipantRole_IsValid(participant.role())) {
+    return InvalidField(
+        absl::StrCat(path, ".role"),
+        "must be one of PARTICIPANT_ROLE_UNIVERSITY, "
+        "PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE, PARTICIPANT_ROLE_RESEARCH_INSTITUTE, "
+        "PARTICIPANT_ROLE_INNOVATION_INSTITUTION, PARTICIPANT_ROLE_LOCAL_GOVERNMENT");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateParticipants(const v1::ConsortiumSelected& selection) {
+  if (selection.participants_size() == 0) return MissingField("selection.participants");
+  if (selection.participants_size() > static_cast<int>(kParticipantsMax)) {
+    return InvalidField("selection.participants",
+                        absl::StrCat("must list at most ", kParticipantsMax, " participants (got ",
+                                     selection.participants_size(), ")"));
+  }
+  absl::flat_hash_map<std::string, int> index_of_id;
+  for (int i = 0; i < selection.participants_size(); ++i) {
+    const std::string path = absl::StrCat("selection.participants[", i, "]");
+    const v1::Participant& participant = selection.participants(i);
+    if (absl::Status s = ValidateParticipant(path, participant); !s.ok()) return s;
+    auto [it, inserted] = index_of_id.emplace(participant.participant_id(), i);
+    if (!inserted) {
+      return InvalidField(
+          absl::StrCat(path, ".participant_id"),
+          absl::StrCat("\"", participant.participant_id(), "\" is already selection.participants[",
+                       it->second, "]; list each participant once"));
+    }
+  }
+  if (absl::Status s = CheckId("selection.lead_participant_id", selection.lead_participant_id());
+      !s.ok()) {
+    return s;
+  }
+  if (!index_of_id.contains(selection.lead_participant_id())) {
+    return InvalidField("selection.lead_participant_id",
+                        absl::StrCat("\"", selection.lead_participant_id(),
+                                     "\" is not the participant_id of any of "
+                                     "selection.participants; name the lead among them"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_program()) return MissingField("program");
+  const v1::ProgramEstablished& program = request.program();
+  if (absl::Status s = CheckId("program.program_id", program.program_id()); !s.ok()) return s;
+  if (absl::Status s = CheckText("program.name_ko", program.name_ko(), true); !s.ok()) return s;
+  if (absl::Status s = CheckText("program.name_en", program.name_en(), false); !s.ok()) return s;
+  if (absl::Status s = CheckText("program.ministry", program.ministry(), true); !s.ok()) return s;
+  if (absl::Status s = CheckText("program.managing_agency", program.managing_agency(), true);
+      !s.ok()) {
+    return s;
+  }
+  if (!program.has_rules()) return MissingField("program.rules");
+  if (absl::Status s = ValidateRules(program.rules()); !s.ok()) return s;
+  return CheckTimestamp("program.occurred_at", program.has_occurred_at(), program.occurred_at());
+}
+
+absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_selection()) return MissingField("selection");
+  const v1::ConsortiumSelected& selection = request.selection();
+  if (absl::Status s = CheckId("selection.consortium_id", selection.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckId("selection.program_id", selection.program_id()); !s.ok()) return s;
+  if (absl::Status s = CheckYear("selection.round_year", selection.round_year()); !s.ok()) return s;
+  if (absl::Status s = CheckRegionCode("selection.region_code", selection.region_code()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("selection.region_name_ko", selection.region_name_ko(), true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("selection.field_ko", selection.field_ko(), true); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("selection.field_en", selection.field_en(), false); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateParticipants(selection); !s.ok()) return s;
+  return CheckTimestamp("selection.occurred_at", selection.has_occurred_at(),
+                        selection.occurred_at());
+}
+
+absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_designation()) return MissingField("designation");
+  const v1::LabDesignated& lab = request.designation();
+  if (absl::Status s = CheckId("designation.consortium_id", lab.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckId("designation.lab_id", lab.lab_id()); !s.ok()) return s;
+  if (absl::Status s = CheckText("designation.lab_name_ko", lab.lab_name_ko(), true); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckId("designation.university_participant_id", lab.university_participant_id());
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("designation.occurred_at", lab.has_occurred_at(), lab.occurred_at());
+}
+
+absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_disbursement()) return MissingField("disbursement");
+  const v1::FundsDisbursed& funds = request.disbursement();
+  if (absl::Status s = CheckId("disbursement.consortium_id", funds.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckYear("disbursement.program_year", funds.program_year()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAmountKrw("disbursement.amount_krw", funds.amount_krw()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("disbursement.payment_reference", funds.payment_reference(),
+                                 /*required=*/true, kPaymentReferenceMax);
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("disbursement.occurred_at", funds.has_occurred_at(), funds.occurred_at());
+}
+
+absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckUuid("corrects_event_id", request.corrects_event_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateRecordHire(const v1::RecordHireRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_hire()) return MissingField("hire");
+  const v1::ResearcherHired& hire = request.hire();
+  if (absl::Status s = CheckId("hire.consortium_id", hire.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckResearcherId("hire.researcher_id", hire.researcher_id()); !s.ok()) {
+    return s;
+  }
+  if (hire.degree() == v1::DEGREE_UNSPECIFIED) return MissingField("hire.degree");
+  if (!v1::Degree_IsValid(hire.degree())) {
+    return InvalidField("hire.degree",
+                        "must be DEGREE_MASTERS, DEGREE_MASTERS_CANDIDATE, DEGREE_PHD or "
+                        "DEGREE_PHD_CANDIDATE (the program trains master's/PhD-level researchers)");
+  }
+  if (absl::Status s = CheckId("hire.lab_id", hire.lab_id()); !s.ok()) return s;
+  if (absl::Status s = CheckId("hire.enterprise_participant_id", hire.enterprise_participant_id());
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("hire.occurred_at", hire.has_occurred_at(), hire.occurred_at());
+}
+
+}  // namespace alliance::domain

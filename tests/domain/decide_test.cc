@@ -1,0 +1,503 @@
+// The program's rules (domain.md rules 1, 3, 4, 5), one test a rule: given
+// earlier events, when a command, then this event or this refusal.
+#include "services/domain/decide.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/domain/ledger_fixture.h"
+
+namespace alliance::domain::testing {
+namespace {
+
+using ::absl::StatusCode;
+
+// A second program with other rules: 3 enterprises, Busan excluded, a 3-year
+// term, and a consortium limit below 3 x the annual limit so that the
+// running-total rule can bite before the annual one.
+constexpr absl::string_view kProgram2025 = "alliance-2025";
+
+v1::ProgramRules Rules2025() {
+  v1::ProgramRules rules;
+  rules.set_first_year(2025);
+  rules.set_last_year(2027);
+  rules.set_total_budget_krw(9'000'000'000);
+  rules.set_consortium_limit_krw(3'000'000'000);
+  rules.set_consortium_annual_limit_krw(1'200'000'000);
+  rules.set_consortium_term_years(3);
+  rules.set_min_midsized_enterprises(3);
+  rules.add_excluded_region_codes("KR-26");
+  rules.set_hiring_target(12);
+  return rules;
+}
+
+v1::SelectConsortiumRequest In2025(v1::SelectConsortiumRequest request) {
+  request.mutable_selection()->set_program_id(std::string(kProgram2025));
+  request.mutable_selection()->set_round_year(2025);
+  return request;
+}
+
+// ---- EstablishProgram --------------------------------------------------------------
+
+TEST(EstablishProgram, Program_RefusedWhenAlreadyEstablished) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  EXPECT_TRUE(IsRefusal(ledger.Record(Program2023()).status(), StatusCode::kAlreadyExists,
+                        "PROGRAM_ALREADY_EXISTS", {{"program_id", "alliance-2023"}}));
+}
+
+TEST(EstablishProgram, Program_AcceptedAsProgramEstablished) {
+  Ledger ledger;
+  absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Program2023());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->payload().program_established().rules().consortium_limit_krw(),
+            kConsortiumLimit2023Krw);
+  EXPECT_EQ(event->stream_id(), "program-alliance-2023");
+}
+
+// ---- SelectConsortium (rule 1) ---------------------------------------------------------
+
+TEST(SelectConsortium, Selection_AcceptsThe2023Consortia) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  for (const v1::SelectConsortiumRequest& request : {Chungnam(), Gyeongnam(), Ulsan()}) {
+    absl::StatusOr<v1::EventEnvelope> event = ledger.Record(request);
+    ASSERT_TRUE(event.ok()) << event.status();
+    EXPECT_EQ(event->payload().consortium_selected().consortium_id(),
+              request.selection().consortium_id());
+  }
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenProgramNotFound) {
+  Ledger ledger;
+  EXPECT_TRUE(IsRefusal(ledger.Record(Chungnam()).status(), StatusCode::kNotFound,
+                        "PROGRAM_NOT_FOUND", {{"program_id", "alliance-2023"}}));
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenConsortiumAlreadySelected) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(IsRefusal(ledger.Record(Chungnam()).status(), StatusCode::kAlreadyExists,
+                        "CONSORTIUM_ALREADY_SELECTED",
+                        {{"consortium_id", std::string(kChungnam)}, {"round_year", "2023"}}));
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenRoundOutsideProgramPeriod) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  for (int round_year : {2022, 2029}) {
+    v1::SelectConsortiumRequest request = Chungnam();
+    request.mutable_selection()->set_round_year(round_year);
+    EXPECT_TRUE(IsRefusal(ledger.Record(request).status(), StatusCode::kFailedPrecondition,
+                          "ROUND_OUTSIDE_PROGRAM_PERIOD",
+                          {{"round_year", std::to_string(round_year)},
+                           {"first_year", "2023"},
+                           {"last_year", "2028"}}));
+  }
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenTermWouldRunPastProgramPeriod) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  v1::SelectConsortiumRequest request = Chungnam();
+  request.mutable_selection()->set_round_year(2025);  // 2025..2029, the program ends 2028
+  absl::Status status = ledger.Record(request).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "TERM_OUTSIDE_PROGRAM_PERIOD",
+                        {{"term_last_year", "2029"}, {"last_year", "2028"}}));
+}
+
+TEST(SelectConsortium, Selection_AcceptedWhenTermEndsInProgramsLastYear) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  v1::SelectConsortiumRequest request = Chungnam();
+  request.mutable_selection()->set_round_year(2024);  // 2024..2028: the 2024 round
+  EXPECT_TRUE(ledger.Record(request).ok());
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenLeadIsNotAUniversity) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  v1::SelectConsortiumRequest request = Chungnam();
+  request.mutable_selection()->set_lead_participant_id("katech");  // a research institute
+  absl::Status status = ledger.Record(request).status();
+  EXPECT_TRUE(IsRefusal(
+      status, StatusCode::kFailedPrecondition, "LEAD_NOT_UNIVERSITY",
+      {{"lead_participant_id", "katech"}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
+}
+
+TEST(SelectConsortium, Selection_RefusedWithFewerMidsizedEnterprisesThanTheProgramRequires) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  v1::SelectConsortiumRequest request = Chungnam();
+  // Yongsan takes part as a research institute instead: one enterprise left.
+  request.mutable_selection()->mutable_participants(2)->set_role(
+      v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
+  absl::Status status = ledger.Record(request).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "TOO_FEW_MIDSIZED_ENTERPRISES",
+                        {{"midsized_enterprise_count", "1"}, {"min_midsized_enterprises", "2"}}));
+  EXPECT_EQ(status.message(),
+            "the consortium has 1 mid-sized enterprise; the program requires at least 2");
+}
+
+TEST(SelectConsortium, Selection_AcceptedWithExactlyTheMinimumOfMidsizedEnterprises) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  EXPECT_TRUE(ledger.Record(Gyeongnam()).ok());  // PK Valve and Within: exactly 2
+}
+
+TEST(SelectConsortium, Selection_RefusedInAnExcludedRegion) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  v1::SelectConsortiumRequest request = Chungnam();
+  request.mutable_selection()->set_region_code("KR-41");
+  request.mutable_selection()->set_region_name_ko("경기도");
+  absl::Status status = ledger.Record(request).status();
+  EXPECT_TRUE(
+      IsRefusal(status, StatusCode::kFailedPrecondition, "REGION_EXCLUDED",
+                {{"region_code", "KR-41"}, {"excluded_region_codes", "KR-11,KR-28,KR-41"}}));
+  EXPECT_EQ(status.message(),
+            "region KR-41 (경기도) is in the program's excluded regions (KR-11, KR-28, KR-41)");
+}
+
+TEST(SelectConsortium, Selection_SixConsortiaFitTheBudgetAndTheSeventhIsRefused) {
+  Ledger ledger;
+  ledger.Given2023();
+  // The three planned for 2024.
+  for (auto [id, region] :
+       {std::pair{"chungbuk-bio", "KR-43"}, std::pair{"jeonbuk-hydrogen", "KR-45"},
+        std::pair{"gyeongbuk-robotics", "KR-47"}}) {
+    v1::SelectConsortiumRequest request = Hypothetical(id, region);
+    request.mutable_selection()->set_round_year(2024);
+    ledger.Given(request);
+  }
+  EXPECT_EQ(ledger.state().programs.at("alliance-2023").uncommitted_krw(), 0);
+  v1::SelectConsortiumRequest seventh = Hypothetical("jeonnam-energy", "KR-46");
+  seventh.mutable_selection()->set_round_year(2024);
+  absl::Status status = ledger.Record(seventh).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "PROGRAM_BUDGET_EXHAUSTED",
+                        {{"consortium_count", "6"},
+                         {"committed_krw", "41400000000"},
+                         {"would_be_krw", "48300000000"},
+                         {"total_budget_krw", "41400000000"}}));
+  EXPECT_NE(status.message().find("48,300,000,000 KRW"), absl::string_view::npos) << status;
+}
+
+TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnMinimumOfEnterprises) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  // Gyeongnam's two enterprises satisfy 2023's rules but not 2025's.
+  absl::Status status = ledger.Record(In2025(Hypothetical("two-enterprises", "KR-44", 2))).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "TOO_FEW_MIDSIZED_ENTERPRISES",
+                        {{"midsized_enterprise_count", "2"}, {"min_midsized_enterprises", "3"}}));
+  EXPECT_EQ(status.message(),
+            "the consortium has 2 mid-sized enterprises; the program requires at least 3");
+  EXPECT_TRUE(ledger.Record(In2025(Hypothetical("three-enterprises", "KR-44", 3))).ok());
+}
+
+TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnExcludedRegions) {
+  Ledger ledger;
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  EXPECT_TRUE(IsRefusal(ledger.Record(In2025(Hypothetical("busan", "KR-26", 3))).status(),
+                        StatusCode::kFailedPrecondition, "REGION_EXCLUDED",
+                        {{"region_code", "KR-26"}, {"excluded_region_codes", "KR-26"}}));
+  // Gyeonggi is excluded from the 2023 program only.
+  EXPECT_TRUE(ledger.Record(In2025(Hypothetical("gyeonggi", "KR-41", 3))).ok());
+}
+
+TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnPeriodAndBudget) {
+  Ledger ledger;
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  v1::SelectConsortiumRequest in_2023 = In2025(Hypothetical("early", "KR-44", 3));
+  in_2023.mutable_selection()->set_round_year(2023);
+  EXPECT_TRUE(IsRefusal(ledger.Record(in_2023).status(), StatusCode::kFailedPrecondition,
+                        "ROUND_OUTSIDE_PROGRAM_PERIOD", {{"first_year", "2025"}}));
+  for (const char* id : {"first", "second", "third"}) {
+    ledger.Given(In2025(Hypothetical(id, "KR-44", 3)));  // 3 x 3.0 billion = the 9.0 billion
+  }
+  EXPECT_TRUE(IsRefusal(ledger.Record(In2025(Hypothetical("fourth", "KR-44", 3))).status(),
+                        StatusCode::kFailedPrecondition, "PROGRAM_BUDGET_EXHAUSTED",
+                        {{"consortium_count", "3"}, {"total_budget_krw", "9000000000"}}));
+}
+
+// ---- DesignateLab (rule 4) --------------------------------------------------------------
+
+TEST(DesignateLab, Lab_AcceptedForAUniversityOfTheConsortium) {
+  Ledger ledger;
+  ledger.Given2023();
+  absl::StatusOr<v1::EventEnvelope> event =
+      ledger.Record(Lab(kChungnam, "kongju-future-vehicle-lab", "kongju-univ"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->payload().lab_designated().lab_id(), "kongju-future-vehicle-lab");
+  EXPECT_EQ(event->stream_id(), "consortium-chungnam-future-vehicles");
+}
+
+TEST(DesignateLab, Lab_RefusedWhenConsortiumNotFound) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab("seoul-ai", "lab", "kongju-univ")).status(),
+                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND",
+                        {{"consortium_id", "seoul-ai"}}));
+}
+
+TEST(DesignateLab, Lab_RefusedWhenUniversityIsNotInTheConsortium) {
+  Ledger ledger;
+  ledger.Given2023();
+  // Changwon National University belongs to the Gyeongnam consortium.
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "lab", "changwon-univ")).status(),
+                        StatusCode::kFailedPrecondition, "LAB_UNIVERSITY_NOT_IN_CONSORTIUM",
+                        {{"participant_id", "changwon-univ"}, {"role", ""}}));
+}
+
+TEST(DesignateLab, Lab_RefusedWhenHostIsNotAUniversity) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(
+      IsRefusal(ledger.Record(Lab(kChungnam, "lab", "katech")).status(),
+                StatusCode::kFailedPrecondition, "LAB_UNIVERSITY_NOT_IN_CONSORTIUM",
+                {{"participant_id", "katech"}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
+}
+
+TEST(DesignateLab, Lab_RefusedWhenAlreadyDesignatedInTheConsortium) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "kongju-lab", "kongju-univ")).status(),
+                        StatusCode::kAlreadyExists, "LAB_ALREADY_DESIGNATED",
+                        {{"lab_id", "kongju-lab"}}));
+  // The same lab id is another consortium's own.
+  EXPECT_TRUE(ledger.Record(Lab(kUlsan, "kongju-lab", "ulsan-univ")).ok());
+}
+
+// ---- DisburseFunds (rule 3) ----------------------------------------------------------------
+
+TEST(DisburseFunds, Disbursement_AcceptedAsFundsDisbursed) {
+  Ledger ledger;
+  ledger.Given2023();
+  absl::StatusOr<v1::EventEnvelope> event =
+      ledger.Record(Disbursement(kChungnam, 2023, 690'000'000, "KIAT-2023-0001"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->payload().funds_disbursed().amount_krw(), 690'000'000);
+}
+
+TEST(DisburseFunds, Disbursement_RefusedWhenConsortiumNotFound) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement("nowhere", 2023, 1, "R-1")).status(),
+                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
+}
+
+TEST(DisburseFunds, Disbursement_RefusedWhenYearOutsideTheConsortiumsTerm) {
+  Ledger ledger;
+  ledger.Given2023();
+  // Selected in 2023 for 5 years: 2023..2027. 2028 is in the program period
+  // but past the term; 2022 is before both.
+  for (int year : {2022, 2028}) {
+    EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement(kChungnam, year, 1, "R-1")).status(),
+                          StatusCode::kFailedPrecondition, "PROGRAM_YEAR_OUTSIDE_TERM",
+                          {{"program_year", std::to_string(year)},
+                           {"term_first_year", "2023"},
+                           {"term_last_year", "2027"}}));
+  }
+  EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2027, 1, "R-1")).ok());
+}
+
+TEST(DisburseFunds, Disbursement_RefusedWhenYearTotalWouldExceedAnnualLimit) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "KIAT-2023-0001"));
+  absl::Status status =
+      ledger.Record(Disbursement(kChungnam, 2023, 450'000'000, "KIAT-2023-0002")).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "ANNUAL_LIMIT_EXCEEDED",
+                        {{"program_year", "2023"},
+                         {"disbursed_krw", "1000000000"},
+                         {"amount_krw", "450000000"},
+                         {"would_be_krw", "1450000000"},
+                         {"limit_krw", "1380000000"}}));
+  EXPECT_EQ(status.message(), "2023 total would be 1,450,000,000 KRW, limit 1,380,000,000 KRW");
+}
+
+TEST(DisburseFunds, Disbursement_AcceptedWhenYearTotalIsExactlyTheAnnualLimit) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "KIAT-2023-0001"));
+  EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, 380'000'000, "KIAT-2023-0002")).ok());
+  EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement(kChungnam, 2023, 1, "KIAT-2023-0003")).status(),
+                        StatusCode::kFailedPrecondition, "ANNUAL_LIMIT_EXCEEDED"));
+  // Another year, another consortium: their own limits.
+  EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2024, kAnnualLimit2023Krw, "R-2024")).ok());
+  EXPECT_TRUE(ledger.Record(Disbursement(kUlsan, 2023, kAnnualLimit2023Krw, "R-2023")).ok());
+}
+
+TEST(DisburseFunds, Disbursement_FullTermAtTheAnnualLimitReachesTheConsortiumLimitExactly) {
+  Ledger ledger;
+  ledger.Given2023();
+  for (int year = 2023; year <= 2027; ++year) {
+    EXPECT_TRUE(
+        ledger
+            .Record(Disbursement(kChungnam, year, kAnnualLimit2023Krw, "R-" + std::to_string(year)))
+            .ok());
+  }
+  EXPECT_EQ(ledger.state().consortia.at(std::string(kChungnam)).disbursed_total_krw(),
+            kConsortiumLimit2023Krw);
+}
+
+TEST(DisburseFunds, Disbursement_RefusedWhenRunningTotalWouldExceedConsortiumLimit) {
+  Ledger ledger;
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  ledger.Given(Disbursement("daejeon-quantum", 2025, 1'200'000'000, "R-2025"));
+  ledger.Given(Disbursement("daejeon-quantum", 2026, 1'200'000'000, "R-2026"));
+  absl::Status status =
+      ledger.Record(Disbursement("daejeon-quantum", 2027, 650'000'000, "R-2027")).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "CONSORTIUM_LIMIT_EXCEEDED",
+                        {{"disbursed_krw", "2400000000"},
+                         {"amount_krw", "650000000"},
+                         {"would_be_krw", "3050000000"},
+                         {"limit_krw", "3000000000"}}));
+  EXPECT_EQ(status.message(), "running total would be 3,050,000,000 KRW, limit 3,000,000,000 KRW");
+}
+
+TEST(DisburseFunds, Disbursement_AcceptedWhenRunningTotalIsExactlyTheConsortiumLimit) {
+  Ledger ledger;
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  ledger.Given(Disbursement("daejeon-quantum", 2025, 1'200'000'000, "R-2025"));
+  ledger.Given(Disbursement("daejeon-quantum", 2026, 1'200'000'000, "R-2026"));
+  EXPECT_TRUE(ledger.Record(Disbursement("daejeon-quantum", 2027, 600'000'000, "R-2027")).ok());
+  EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement("daejeon-quantum", 2027, 1, "R-X")).status(),
+                        StatusCode::kFailedPrecondition, "CONSORTIUM_LIMIT_EXCEEDED"));
+}
+
+TEST(DisburseFunds, Disbursement_RefusedWhenPaymentReferenceAlreadyUsed) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope first = ledger.Given(Disbursement(kChungnam, 2023, 100, "KIAT-2023-0001"));
+  // The same payment sent again, even for another year or amount.
+  absl::Status status =
+      ledger.Record(Disbursement(kChungnam, 2024, 200, "KIAT-2023-0001")).status();
+  EXPECT_TRUE(IsRefusal(
+      status, StatusCode::kAlreadyExists, "PAYMENT_REFERENCE_ALREADY_USED",
+      {{"payment_reference", "KIAT-2023-0001"}, {"original_event_id", first.event_id()}}));
+  EXPECT_NE(status.message().find(first.event_id()), absl::string_view::npos);
+  EXPECT_NE(status.message().find("one reference, one payment"), absl::string_view::npos);
+  // References are unique within a consortium, not across consortia.
+  EXPECT_TRUE(ledger.Record(Disbursement(kUlsan, 2023, 100, "KIAT-2023-0001")).ok());
+}
+
+TEST(DisburseFunds, Disbursement_ReferenceStaysUsedAfterItsReversal) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope first = ledger.Given(Disbursement(kChungnam, 2023, 100, "KIAT-2023-0001"));
+  ledger.Given(Reversal(kChungnam, first.event_id()));
+  EXPECT_TRUE(
+      IsRefusal(ledger.Record(Disbursement(kChungnam, 2023, 100, "KIAT-2023-0001")).status(),
+                StatusCode::kAlreadyExists, "PAYMENT_REFERENCE_ALREADY_USED"));
+}
+
+// ---- ReverseDisbursement (rule 6) ------------------------------------------------------------
+
+TEST(ReverseDisbursement, Reversal_CopiesYearAmountAndReferenceOfTheDisbursement) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 500'000'000, "KIAT-1"));
+  absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Reversal(kChungnam, paid.event_id()));
+  ASSERT_TRUE(event.ok()) << event.status();
+  const v1::DisbursementReversed& reversed = event->payload().disbursement_reversed();
+  EXPECT_EQ(reversed.corrects_event_id(), paid.event_id());
+  EXPECT_EQ(reversed.program_year(), 2024);
+  EXPECT_EQ(reversed.amount_krw(), 500'000'000);
+  EXPECT_EQ(reversed.payment_reference(), "KIAT-1");
+  EXPECT_EQ(reversed.reason(), "paid twice by mistake");
+}
+
+TEST(ReverseDisbursement, Reversal_RefusedWhenConsortiumNotFound) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal("nowhere", EventIdFor(99))).status(),
+                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
+}
+
+TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementNotFound) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope lab = ledger.Given(Lab(kChungnam, "lab", "kongju-univ"));
+  v1::EventEnvelope ulsan_paid = ledger.Given(Disbursement(kUlsan, 2023, 100, "R-1"));
+  // Unknown event, an event that is not a disbursement, another consortium's.
+  for (const std::string& event_id : {EventIdFor(999), lab.event_id(), ulsan_paid.event_id()}) {
+    EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, event_id)).status(),
+                          StatusCode::kNotFound, "DISBURSEMENT_NOT_FOUND",
+                          {{"corrects_event_id", event_id}}));
+  }
+}
+
+TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementAlreadyReversed) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
+  ledger.Given(Reversal(kChungnam, paid.event_id()));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, paid.event_id())).status(),
+                        StatusCode::kFailedPrecondition, "DISBURSEMENT_ALREADY_REVERSED",
+                        {{"corrects_event_id", paid.event_id()}, {"amount_krw", "100"}}));
+}
+
+TEST(ReverseDisbursement, Reversal_FreesTheAmountUnderTheAnnualLimit) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-1"));
+  ledger.Given(Reversal(kChungnam, paid.event_id()));
+  EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-2")).ok());
+}
+
+// ---- RecordHire (rule 5) -----------------------------------------------------------------
+
+class RecordHire : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ledger_.Given2023();
+    ledger_.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+  }
+  Ledger ledger_;
+};
+
+TEST_F(RecordHire, Hire_AcceptedForAResearcherOfTheLabHiredByAnEnterpriseOfTheConsortium) {
+  absl::StatusOr<v1::EventEnvelope> event =
+      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->payload().researcher_hired().researcher_id(), "kongju-2023-007");
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenConsortiumNotFound) {
+  EXPECT_TRUE(IsRefusal(ledger_.Record(HireOf("nowhere", "r-1", "kongju-lab", "conex")).status(),
+                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenLabNotDesignatedInTheConsortium) {
+  ledger_.Given(Lab(kUlsan, "ulsan-lab", "ulsan-univ"));
+  // Ulsan's lab is not Chungnam's.
+  EXPECT_TRUE(IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "ulsan-lab", "conex")).status(),
+                        StatusCode::kFailedPrecondition, "LAB_NOT_DESIGNATED",
+                        {{"lab_id", "ulsan-lab"}, {"consortium_id", std::string(kChungnam)}}));
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenEnterpriseIsNotAMidsizedEnterpriseOfTheConsortium) {
+  // Korea PTG is Ulsan's enterprise; KATECH is Chungnam's but a research institute.
+  for (const char* hirer : {"korea-ptg", "katech"}) {
+    EXPECT_TRUE(IsRefusal(
+        ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", hirer)).status(),
+        StatusCode::kFailedPrecondition, "ENTERPRISE_NOT_IN_CONSORTIUM",
+        {{"participant_id", hirer}, {"required_role", "PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE"}}));
+  }
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenResearcherAlreadyHiredInTheConsortium) {
+  v1::EventEnvelope first =
+      ledger_.Given(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex"));
+  EXPECT_TRUE(IsRefusal(
+      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "yongsan")).status(),
+      StatusCode::kAlreadyExists, "RESEARCHER_ALREADY_HIRED",
+      {{"researcher_id", "kongju-2023-007"}, {"original_event_id", first.event_id()}}));
+}
+
+}  // namespace
+}  // namespace alliance::domain::testing

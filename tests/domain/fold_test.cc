@@ -1,0 +1,292 @@
+// The fold: how each event changes ProgramSummary and ConsortiumStatus, the
+// read-model entries it produces, their keys, and that a rebuild from the
+// same events is byte-identical.
+#include "services/domain/fold.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "services/domain/model_keys.h"
+#include "services/domain/streams.h"
+#include "tests/domain/ledger_fixture.h"
+
+namespace alliance::domain::testing {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+const std::string kNul(1, '\0');
+
+const v1::ConsortiumStatus& ConsortiumIn(const Ledger& ledger, absl::string_view id) {
+  return ledger.state().consortia.at(std::string(id));
+}
+
+const v1::ProgramSummary& Program2023In(const Ledger& ledger) {
+  return ledger.state().programs.at(std::string(kProgram2023));
+}
+
+// A ledger with money paid, a reversal, a lab and hires in two consortia.
+Ledger BusyLedger() {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+  ledger.Given(Lab(kUlsan, "ulsan-lab", "ulsan-univ"));
+  ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "C-1"));
+  v1::EventEnvelope twice = ledger.Given(Disbursement(kChungnam, 2023, 380'000'000, "C-2"));
+  ledger.Given(Disbursement(kChungnam, 2024, 700'000'000, "C-3"));
+  ledger.Given(Disbursement(kUlsan, 2023, 500'000'000, "U-1"));
+  ledger.Given(Reversal(kChungnam, twice.event_id()));
+  ledger.Given(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex", "2024-03-01T00:00:00Z"));
+  ledger.Given(
+      HireOf(kChungnam, "kongju-2023-011", "kongju-lab", "yongsan", "2025-02-01T00:00:00Z"));
+  ledger.Given(HireOf(kUlsan, "ulsan-phd-3", "ulsan-lab", "korea-ptg", "2024-09-01T00:00:00Z"));
+  return ledger;
+}
+
+// ---- ProgramEstablished, ConsortiumSelected --------------------------------------------
+
+TEST(Fold, ProgramEstablished_StartsWithTheWholeBudgetUncommitted) {
+  Ledger ledger;
+  v1::EventEnvelope event = ledger.Given(Program2023());
+  const v1::ProgramSummary& program = Program2023In(ledger);
+  EXPECT_EQ(program.name_ko(), "중견기업-지역 혁신 얼라이언스 지원사업");
+  EXPECT_EQ(program.rules().consortium_annual_limit_krw(), kAnnualLimit2023Krw);
+  EXPECT_EQ(program.uncommitted_krw(), kTotalBudget2023Krw);
+  EXPECT_EQ(program.committed_krw(), 0);
+  EXPECT_EQ(program.hiring_target(), 30);
+  EXPECT_EQ(program.established_at().seconds(), At("2023-01-02T00:00:00Z").seconds());
+  EXPECT_EQ(program.last_global_position(), event.global_position());
+  EXPECT_EQ(ledger.last_changed().program_ids.count(std::string(kProgram2023)), 1u);
+}
+
+TEST(Fold, ConsortiumSelected_OpensOneFundingYearPerTermYearAndCommitsTheBudget) {
+  Ledger ledger;
+  ledger.Given2023();
+  const v1::ConsortiumStatus& chungnam = ConsortiumIn(ledger, kChungnam);
+  EXPECT_EQ(chungnam.lead_participant_id(), "kongju-univ");
+  EXPECT_EQ(chungnam.participants_size(), 5);
+  EXPECT_EQ(chungnam.term_first_year(), 2023);
+  EXPECT_EQ(chungnam.term_last_year(), 2027);
+  ASSERT_EQ(chungnam.funding_by_year_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    const v1::YearFunding& year = chungnam.funding_by_year(i);
+    EXPECT_EQ(year.program_year(), 2023 + i);
+    EXPECT_EQ(year.annual_limit_krw(), kAnnualLimit2023Krw);
+    EXPECT_EQ(year.remaining_krw(), kAnnualLimit2023Krw);
+  }
+  EXPECT_EQ(chungnam.limit_total_krw(), kConsortiumLimit2023Krw);
+  EXPECT_EQ(chungnam.remaining_total_krw(), kConsortiumLimit2023Krw);
+  EXPECT_EQ(chungnam.stream_version(), 1u);
+
+  const v1::ProgramSummary& program = Program2023In(ledger);
+  EXPECT_EQ(program.consortium_count(), 3);
+  EXPECT_EQ(program.committed_krw(), 3 * kConsortiumLimit2023Krw);
+  EXPECT_EQ(program.uncommitted_krw(), kTotalBudget2023Krw - 3 * kConsortiumLimit2023Krw);
+  // Selected Chungnam, Gyeongnam, Ulsan; listed by region code.
+  ASSERT_EQ(program.by_region_size(), 3);
+  EXPECT_EQ(program.by_region(0).region_code(), "KR-31");
+  EXPECT_EQ(program.by_region(0).region_name_ko(), "울산광역시");
+  EXPECT_EQ(program.by_region(1).region_code(), "KR-44");
+  EXPECT_EQ(program.by_region(2).region_code(), "KR-48");
+  EXPECT_EQ(program.by_region(1).consortium_count(), 1);
+  EXPECT_EQ(program.last_global_position(), 4u);
+}
+
+// ---- Money ---------------------------------------------------------------------------------
+
+TEST(Fold, Disbursements_AndAReversal_UpdateEveryTotal) {
+  Ledger ledger = BusyLedger();
+  const v1::ConsortiumStatus& chungnam = ConsortiumIn(ledger, kChungnam);
+  const v1::YearFunding& y2023 = chungnam.funding_by_year(0);
+  EXPECT_EQ(y2023.disbursed_krw(), 1'000'000'000);  // 1.38 billion paid, 0.38 reversed
+  EXPECT_EQ(y2023.remaining_krw(), 380'000'000);
+  EXPECT_EQ(y2023.disbursement_count(), 2);
+  EXPECT_EQ(y2023.reversal_count(), 1);
+  const v1::YearFunding& y2024 = chungnam.funding_by_year(1);
+  EXPECT_EQ(y2024.disbursed_krw(), 700'000'000);
+  EXPECT_EQ(y2024.remaining_krw(), 680'000'000);
+  EXPECT_EQ(chungnam.disbursed_total_krw(), 1'700'000'000);
+  EXPECT_EQ(chungnam.remaining_total_krw(), 5'200'000'000);
+
+  const v1::ProgramSummary& program = Program2023In(ledger);
+  EXPECT_EQ(program.disbursed_total_krw(), 2'200'000'000);
+  EXPECT_EQ(program.by_region(0).disbursed_krw(), 500'000'000);    // KR-31 Ulsan
+  EXPECT_EQ(program.by_region(1).disbursed_krw(), 1'700'000'000);  // KR-44 Chungnam
+  EXPECT_EQ(program.by_region(2).disbursed_krw(), 0);              // KR-48 Gyeongnam
+  ASSERT_GE(program.by_year_size(), 2);
+  EXPECT_EQ(program.by_year(0).program_year(), 2023);
+  EXPECT_EQ(program.by_year(0).disbursed_krw(), 1'500'000'000);
+  EXPECT_EQ(program.by_year(1).program_year(), 2024);
+  EXPECT_EQ(program.by_year(1).disbursed_krw(), 700'000'000);
+}
+
+TEST(Fold, Disbursements_AreIndexedForReversalsAndReferences) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
+  const DisbursementRecord& record = ledger.state().disbursements.at(paid.event_id());
+  EXPECT_EQ(record.consortium_id, kChungnam);
+  EXPECT_EQ(record.program_year, 2024);
+  EXPECT_EQ(record.amount_krw, 5);
+  EXPECT_FALSE(record.reversed);
+  EXPECT_EQ(ledger.state().payment_event_ids.at(PaymentKey(std::string(kChungnam), "C-1")),
+            paid.event_id());
+  ledger.Given(Reversal(kChungnam, paid.event_id()));
+  EXPECT_TRUE(ledger.state().disbursements.at(paid.event_id()).reversed);
+}
+
+TEST(Fold, ByYear_IsSortedWhenYearsArriveOutOfOrder) {
+  Ledger ledger;
+  ledger.Given2023();
+  for (int year : {2026, 2023, 2025, 2024}) {
+    ledger.Given(Disbursement(kGyeongnam, year, year, "G-" + std::to_string(year)));
+  }
+  const v1::ProgramSummary& program = Program2023In(ledger);
+  ASSERT_EQ(program.by_year_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(program.by_year(i).program_year(), 2023 + i);
+    EXPECT_EQ(program.by_year(i).disbursed_krw(), 2023 + i);
+  }
+}
+
+// ---- Labs and hires ----------------------------------------------------------------------------
+
+TEST(Fold, Hires_AreListedAndCountedByRegionAndByYearOfHire) {
+  Ledger ledger = BusyLedger();
+  const v1::ConsortiumStatus& chungnam = ConsortiumIn(ledger, kChungnam);
+  ASSERT_EQ(chungnam.labs_size(), 1);
+  EXPECT_EQ(chungnam.labs(0).university_participant_id(), "kongju-univ");
+  ASSERT_EQ(chungnam.hires_size(), 2);
+  EXPECT_EQ(chungnam.hires(0).researcher_id(), "kongju-2023-007");
+  EXPECT_EQ(chungnam.hires(0).enterprise_participant_id(), "conex");
+  EXPECT_EQ(chungnam.hires(0).hired_at().seconds(), At("2024-03-01T00:00:00Z").seconds());
+  EXPECT_FALSE(chungnam.hires(0).event_id().empty());
+  EXPECT_EQ(chungnam.hires(0).event_id(), ledger.log()[ledger.log().size() - 3].event_id());
+
+  const v1::ProgramSummary& program = Program2023In(ledger);
+  EXPECT_EQ(program.hire_count(), 3);
+  EXPECT_EQ(program.by_region(0).hire_count(), 1);  // Ulsan
+  EXPECT_EQ(program.by_region(1).hire_count(), 2);  // Chungnam
+  ASSERT_EQ(program.by_year_size(), 3);             // 2023 money; 2024, 2025 hires
+  EXPECT_EQ(program.by_year(0).hire_count(), 0);
+  EXPECT_EQ(program.by_year(1).hire_count(), 2);  // 2024
+  EXPECT_EQ(program.by_year(2).program_year(), 2025);
+  EXPECT_EQ(program.by_year(2).hire_count(), 1);
+}
+
+TEST(Fold, StreamVersionAndGlobalPosition_FollowTheEnvelope) {
+  Ledger ledger = BusyLedger();
+  const v1::EventEnvelope& last = ledger.log().back();  // Ulsan's hire
+  const v1::ConsortiumStatus& ulsan = ConsortiumIn(ledger, kUlsan);
+  EXPECT_EQ(ulsan.stream_version(), 4u);  // selected, lab, paid, hire
+  EXPECT_EQ(ulsan.last_global_position(), last.global_position());
+  // Gyeongnam has had nothing since its selection, at position 3.
+  EXPECT_EQ(ConsortiumIn(ledger, kGyeongnam).last_global_position(), 3u);
+  EXPECT_EQ(Program2023In(ledger).last_global_position(), last.global_position());
+}
+
+TEST(Fold, LabDesignated_ChangesOnlyTheConsortium) {
+  Ledger ledger;
+  ledger.Given2023();
+  const uint64_t program_position = Program2023In(ledger).last_global_position();
+  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+  EXPECT_TRUE(ledger.last_changed().program_ids.empty());
+  EXPECT_EQ(ledger.last_changed().consortium_ids.count(std::string(kChungnam)), 1u);
+  EXPECT_EQ(Program2023In(ledger).last_global_position(), program_position);
+}
+
+// ---- Model entries ----------------------------------------------------------------------------
+
+TEST(Models, AllModels_EqualsModelEntriesOfEverythingAndIsSorted) {
+  Ledger ledger = BusyLedger();
+  Entries all = AllModels(ledger.state());
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+            all.end());
+  ChangedModels everything;
+  everything.program_ids.insert(std::string(kProgram2023));
+  for (absl::string_view id : {kChungnam, kGyeongnam, kUlsan}) {
+    everything.consortium_ids.insert(std::string(id));
+  }
+  EXPECT_EQ(ModelEntries(ledger.state(), everything), all);
+}
+
+TEST(Models, Entries_HoldTheModelsAndAnIndexEntryForEachProgramRegionFieldAndParticipant) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  ledger.Given(Chungnam());
+  Entries entries = ModelEntries(ledger.state(), ledger.last_changed());
+  const std::string id(kChungnam);
+  Entries expected_indexes = {
+      {IndexKey(kIndexField, "future vehicles", id), ""},
+      {IndexKey(kIndexField, "미래차", id), ""},
+      {IndexKey(kIndexParticipant, "chungnam-province", id), ""},
+      {IndexKey(kIndexParticipant, "conex", id), ""},
+      {IndexKey(kIndexParticipant, "katech", id), ""},
+      {IndexKey(kIndexParticipant, "kongju-univ", id), ""},
+      {IndexKey(kIndexParticipant, "yongsan", id), ""},
+      {IndexKey(kIndexProgram, "alliance-2023", id), ""},
+      {IndexKey(kIndexRegion, "KR-44", id), ""},
+  };
+  ASSERT_EQ(entries.size(), expected_indexes.size() + 2);
+  EXPECT_EQ(entries[0].first, ConsortiumModelKey(id));
+  v1::ConsortiumStatus status;
+  ASSERT_TRUE(status.ParseFromString(entries[0].second));
+  EXPECT_EQ(status.consortium_id(), id);
+  for (size_t i = 0; i < expected_indexes.size(); ++i) {
+    EXPECT_EQ(entries[i + 1], expected_indexes[i]) << i;
+  }
+  EXPECT_EQ(entries.back().first, ProgramModelKey("alliance-2023"));
+  v1::ProgramSummary program;
+  ASSERT_TRUE(program.ParseFromString(entries.back().second));
+  EXPECT_EQ(program.consortium_count(), 1);
+}
+
+TEST(Models, Rebuild_FoldingTheSameEventsTwiceIsByteIdentical) {
+  Ledger ledger = BusyLedger();
+  for (int rebuild = 0; rebuild < 2; ++rebuild) {
+    LedgerState state;
+    ChangedModels changed;
+    for (const v1::EventEnvelope& event : ledger.log()) Fold(event, &state, &changed);
+    EXPECT_EQ(AllModels(state), AllModels(ledger.state())) << "rebuild " << rebuild;
+    // Every model written along the way is among those a rebuild writes.
+    EXPECT_EQ(changed.program_ids.size(), state.programs.size());
+    EXPECT_EQ(changed.consortium_ids.size(), state.consortia.size());
+  }
+}
+
+// ---- Keys and streams ---------------------------------------------------------------------------
+
+TEST(ModelKeys, Keys_JoinPartsWithNul) {
+  EXPECT_EQ(ConsortiumModelKey("ulsan"), "consortium" + kNul + "ulsan");
+  EXPECT_EQ(ProgramModelKey("alliance-2023"), "program" + kNul + "alliance-2023");
+  EXPECT_EQ(IndexPrefix(kIndexRegion, "KR-44"), "index" + kNul + "region" + kNul + "KR-44" + kNul);
+  EXPECT_EQ(IndexKey(kIndexRegion, "KR-44", "chungnam"),
+            "index" + kNul + "region" + kNul + "KR-44" + kNul + "chungnam");
+}
+
+TEST(ModelKeys, IndexPrefix_OfOneValueDoesNotMatchALongerValue) {
+  const std::string key = IndexKey(kIndexRegion, "KR-44", "chungnam");
+  EXPECT_TRUE(absl::StartsWith(key, IndexPrefix(kIndexRegion, "KR-44")));
+  EXPECT_FALSE(absl::StartsWith(key, IndexPrefix(kIndexRegion, "KR-4")));
+}
+
+TEST(ModelKeys, ConsortiumIdOfIndexKey_IsTheLastPart) {
+  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexField, "금속 3D프린팅", kGyeongnam)), kGyeongnam);
+  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexParticipant, "conex", "c")), "c");
+}
+
+TEST(Streams, StreamIds_NameTheProgramOrConsortium) {
+  EXPECT_EQ(ProgramStreamId("alliance-2023"), "program-alliance-2023");
+  EXPECT_EQ(ConsortiumStreamId("ulsan-secondary-batteries"),
+            "consortium-ulsan-secondary-batteries");
+  EXPECT_EQ(PaymentKey("ulsan", "U-1"), "ulsan" + kNul + "U-1");
+}
+
+}  // namespace
+}  // namespace alliance::domain::testing

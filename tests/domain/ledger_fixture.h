@@ -1,0 +1,384 @@
+// Test fixture of the domain tests: the 2023 program and its three consortia
+// as requests (domain.md), and a Ledger that records commands the way the
+// appender does, minus storage: validate, decide, then fold the accepted
+// event in an envelope numbered like the log would number it.
+//
+//   Ledger ledger;
+//   ledger.Given(Program2023());
+//   absl::StatusOr<v1::EventEnvelope> e = ledger.Record(Chungnam());
+#ifndef ALLIANCE_TESTS_DOMAIN_LEDGER_FIXTURE_H_
+#define ALLIANCE_TESTS_DOMAIN_LEDGER_FIXTURE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "alliance/v1/commands.pb.h"
+#include "alliance/v1/events.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "services/domain/decide.h"
+#include "services/domain/fold.h"
+#include "services/domain/ledger_state.h"
+#include "services/domain/streams.h"
+#include "services/domain/validate.h"
+#include "storage/refusal.h"
+
+namespace alliance::domain::testing {
+
+// ---- The 2023 program's figures (press release of 2023-05-25) ------------------
+
+inline constexpr absl::string_view kProgram2023 = "alliance-2023";
+inline constexpr int64_t kTotalBudget2023Krw = 41'400'000'000;
+inline constexpr int64_t kConsortiumLimit2023Krw = 6'900'000'000;
+inline constexpr int64_t kAnnualLimit2023Krw = 1'380'000'000;
+inline constexpr absl::string_view kChungnam = "chungnam-future-vehicles";
+inline constexpr absl::string_view kGyeongnam = "gyeongnam-metal-3d-printing";
+inline constexpr absl::string_view kUlsan = "ulsan-secondary-batteries";
+
+inline google::protobuf::Timestamp At(const std::string& rfc3339) {
+  google::protobuf::Timestamp timestamp;
+  const bool ok = google::protobuf::util::TimeUtil::FromString(rfc3339, &timestamp);
+  EXPECT_TRUE(ok) << rfc3339;
+  return timestamp;
+}
+
+// A valid, distinct UUID for each n.
+inline std::string EventIdFor(uint64_t n) {
+  return absl::StrFormat("00000000-0000-4000-8000-%012d", n);
+}
+
+inline v1::ProgramRules Rules2023() {
+  v1::ProgramRules rules;
+  rules.set_first_year(2023);
+  rules.set_last_year(2028);
+  rules.set_total_budget_krw(kTotalBudget2023Krw);
+  rules.set_consortium_limit_krw(kConsortiumLimit2023Krw);
+  rules.set_consortium_annual_limit_krw(kAnnualLimit2023Krw);
+  rules.set_consortium_term_years(5);
+  rules.set_min_midsized_enterprises(2);
+  for (const char* code : {"KR-11", "KR-28", "KR-41"}) rules.add_excluded_region_codes(code);
+  rules.set_hiring_target(30);
+  return rules;
+}
+
+inline v1::EstablishProgramRequest Program(absl::string_view program_id,
+                                           const v1::ProgramRules& rules) {
+  v1::EstablishProgramRequest request;
+  v1::ProgramEstablished* program = request.mutable_program();
+  program->set_program_id(std::string(program_id));
+  program->set_name_ko("중견기업-지역 혁신 얼라이언스 지원사업");
+  program->set_name_en("Mid-sized Enterprise - Regional Innovation Alliance support program");
+  program->set_ministry("산업통상자원부");
+  program->set_managing_agency("한국산업기술진흥원");
+  *program->mutable_rules() = rules;
+  *program->mutable_occurred_at() = At("2023-01-02T00:00:00Z");
+  return request;
+}
+
+inline v1::EstablishProgramRequest Program2023() { return Program(kProgram2023, Rules2023()); }
+
+inline v1::Participant Member(const std::string& id, const std::string& name_ko,
+                              v1::ParticipantRole role) {
+  v1::Participant participant;
+  participant.set_participant_id(id);
+  participant.set_name_ko(name_ko);
+  participant.set_role(role);
+  return participant;
+}
+
+inline v1::SelectConsortiumRequest Selection(absl::string_view consortium_id,
+                                             absl::string_view region_code,
+                                             const std::string& region_name_ko,
+                                             const std::string& field_ko,
+                                             const std::string& field_en,
+                                             const std::vector<v1::Participant>& members) {
+  v1::SelectConsortiumRequest request;
+  v1::ConsortiumSelected* selection = request.mutable_selection();
+  selection->set_consortium_id(std::string(consortium_id));
+  selection->set_program_id(std::string(kProgram2023));
+  selection->set_round_year(2023);
+  selection->set_region_code(std::string(region_code));
+  selection->set_region_name_ko(region_name_ko);
+  selection->set_field_ko(field_ko);
+  selection->set_field_en(field_en);
+  selection->set_lead_participant_id(members.front().participant_id());
+  for (const v1::Participant& member : members) *selection->add_participants() = member;
+  *selection->mutable_occurred_at() = At("2023-04-28T09:00:00Z");
+  return request;
+}
+
+inline v1::SelectConsortiumRequest Chungnam() {
+  return Selection(
+      kChungnam, "KR-44", "충청남도", "미래차", "future vehicles",
+      {Member("kongju-univ", "공주대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member("conex", "주식회사 코넥", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("yongsan", "(주)용산", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("katech", "한국자동차연구원", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE),
+       Member("chungnam-province", "충청남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+}
+
+inline v1::SelectConsortiumRequest Gyeongnam() {
+  return Selection(
+      kGyeongnam, "KR-48", "경상남도", "금속 3D프린팅", "metal 3D printing",
+      {Member("changwon-univ", "창원대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member("pk-valve", "피케이밸브앤엔지니어링(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("within", "주식회사 위딘", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("gyeongnam-province", "경상남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+}
+
+inline v1::SelectConsortiumRequest Ulsan() {
+  return Selection(
+      kUlsan, "KR-31", "울산광역시", "이차전지", "secondary batteries",
+      {Member("ulsan-univ", "울산대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member("korea-ptg", "코리아피티지(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("cosmo-chemical", "코스모화학주식회사", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member("ulsan-technopark", "울산테크노파크", v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION),
+       Member("ulsan-city", "울산광역시", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+}
+
+// A made-up consortium of one university and `enterprises` mid-sized
+// enterprises, for rounds beyond the three of 2023.
+inline v1::SelectConsortiumRequest Hypothetical(absl::string_view consortium_id,
+                                                absl::string_view region_code,
+                                                int enterprises = 2) {
+  const std::string id(consortium_id);
+  std::vector<v1::Participant> members = {
+      Member(id + "-univ", "가상대학교", v1::PARTICIPANT_ROLE_UNIVERSITY)};
+  for (int i = 0; i < enterprises; ++i) {
+    members.push_back(Member(absl::StrFormat("%s-enterprise-%d", id, i), "가상중견기업",
+                             v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE));
+  }
+  return Selection(consortium_id, region_code, "가상지역", "가상분야", "", members);
+}
+
+inline v1::DesignateLabRequest Lab(absl::string_view consortium_id, absl::string_view lab_id,
+                                   absl::string_view university_participant_id) {
+  v1::DesignateLabRequest request;
+  v1::LabDesignated* lab = request.mutable_designation();
+  lab->set_consortium_id(std::string(consortium_id));
+  lab->set_lab_id(std::string(lab_id));
+  lab->set_lab_name_ko("중견기업 혁신연구실");
+  lab->set_university_participant_id(std::string(university_participant_id));
+  *lab->mutable_occurred_at() = At("2023-05-25T05:00:00Z");
+  return request;
+}
+
+inline v1::DisburseFundsRequest Disbursement(absl::string_view consortium_id, int32_t program_year,
+                                             int64_t amount_krw,
+                                             absl::string_view payment_reference) {
+  v1::DisburseFundsRequest request;
+  v1::FundsDisbursed* funds = request.mutable_disbursement();
+  funds->set_consortium_id(std::string(consortium_id));
+  funds->set_program_year(program_year);
+  funds->set_amount_krw(amount_krw);
+  funds->set_payment_reference(std::string(payment_reference));
+  *funds->mutable_occurred_at() = At(absl::StrFormat("%d-06-01T00:00:00Z", program_year));
+  return request;
+}
+
+inline v1::ReverseDisbursementRequest Reversal(absl::string_view consortium_id,
+                                               absl::string_view corrects_event_id) {
+  v1::ReverseDisbursementRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_corrects_event_id(std::string(corrects_event_id));
+  request.set_reason("paid twice by mistake");
+  *request.mutable_occurred_at() = At("2023-07-01T00:00:00Z");
+  return request;
+}
+
+inline v1::RecordHireRequest HireOf(absl::string_view consortium_id,
+                                    absl::string_view researcher_id, absl::string_view lab_id,
+                                    absl::string_view enterprise_participant_id,
+                                    const std::string& occurred_at = "2024-03-01T00:00:00Z") {
+  v1::RecordHireRequest request;
+  v1::ResearcherHired* hire = request.mutable_hire();
+  hire->set_consortium_id(std::string(consortium_id));
+  hire->set_researcher_id(std::string(researcher_id));
+  hire->set_degree(v1::DEGREE_MASTERS);
+  hire->set_lab_id(std::string(lab_id));
+  hire->set_enterprise_participant_id(std::string(enterprise_participant_id));
+  *hire->mutable_occurred_at() = At(occurred_at);
+  return request;
+}
+
+// A request with a valid meta, for validation tests.
+template <typename Request>
+Request WithMeta(Request request) {
+  request.mutable_meta()->set_event_id("123e4567-e89b-12d3-a456-426614174000");
+  return request;
+}
+
+// ---- The appender's path, without storage -----------------------------------------
+
+inline absl::Status Validate(const v1::EstablishProgramRequest& r) {
+  return ValidateEstablishProgram(r);
+}
+inline absl::Status Validate(const v1::SelectConsortiumRequest& r) {
+  return ValidateSelectConsortium(r);
+}
+inline absl::Status Validate(const v1::DesignateLabRequest& r) { return ValidateDesignateLab(r); }
+inline absl::Status Validate(const v1::DisburseFundsRequest& r) { return ValidateDisburseFunds(r); }
+inline absl::Status Validate(const v1::ReverseDisbursementRequest& r) {
+  return ValidateReverseDisbursement(r);
+}
+inline absl::Status Validate(const v1::RecordHireRequest& r) { return ValidateRecordHire(r); }
+
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
+                                        const v1::EstablishProgramRequest& r) {
+  return DecideEstablishProgram(s, r);
+}
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
+                                        const v1::SelectConsortiumRequest& r) {
+  return DecideSelectConsortium(s, r);
+}
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::DesignateLabRequest& r) {
+  return DecideDesignateLab(s, r);
+}
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::DisburseFundsRequest& r) {
+  return DecideDisburseFunds(s, r);
+}
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
+                                        const v1::ReverseDisbursementRequest& r) {
+  return DecideReverseDisbursement(s, r);
+}
+inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::RecordHireRequest& r) {
+  return DecideRecordHire(s, r);
+}
+
+// The stream an event is appended to (events.proto).
+inline std::string StreamOf(const v1::Event& event) {
+  switch (event.kind_case()) {
+    case v1::Event::kProgramEstablished:
+      return ProgramStreamId(event.program_established().program_id());
+    case v1::Event::kConsortiumSelected:
+      return ConsortiumStreamId(event.consortium_selected().consortium_id());
+    case v1::Event::kLabDesignated:
+      return ConsortiumStreamId(event.lab_designated().consortium_id());
+    case v1::Event::kFundsDisbursed:
+      return ConsortiumStreamId(event.funds_disbursed().consortium_id());
+    case v1::Event::kDisbursementReversed:
+      return ConsortiumStreamId(event.disbursement_reversed().consortium_id());
+    case v1::Event::kResearcherHired:
+      return ConsortiumStreamId(event.researcher_hired().consortium_id());
+    case v1::Event::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+class Ledger {
+ public:
+  // Validates, decides and, when accepted, folds the command. A request
+  // without meta.event_id gets the next fresh one.
+  template <typename Request>
+  absl::StatusOr<v1::EventEnvelope> Record(Request request) {
+    if (request.meta().event_id().empty()) {
+      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
+    }
+    if (absl::Status s = Validate(request); !s.ok()) return s;
+    absl::StatusOr<v1::Event> event = Decide(state_, request);
+    if (!event.ok()) return event.status();
+    return Append(*event, request.meta().event_id());
+  }
+
+  // An earlier event the test starts from: the command must be accepted.
+  template <typename Request>
+  v1::EventEnvelope Given(Request request) {
+    absl::StatusOr<v1::EventEnvelope> envelope = Record(std::move(request));
+    EXPECT_TRUE(envelope.ok()) << envelope.status();
+    return envelope.ok() ? *envelope : v1::EventEnvelope();
+  }
+
+  // The 2023 program with its three consortia.
+  void Given2023() {
+    Given(Program2023());
+    Given(Chungnam());
+    Given(Gyeongnam());
+    Given(Ulsan());
+  }
+
+  const LedgerState& state() const { return state_; }
+  const std::vector<v1::EventEnvelope>& log() const { return log_; }
+  // What the last recorded event changed.
+  const ChangedModels& last_changed() const { return last_changed_; }
+
+ private:
+  v1::EventEnvelope Append(const v1::Event& event, const std::string& event_id) {
+    v1::EventEnvelope envelope;
+    envelope.set_global_position(log_.size() + 1);
+    envelope.set_stream_id(StreamOf(event));
+    envelope.set_stream_version(++stream_versions_[envelope.stream_id()]);
+    envelope.set_event_id(event_id);
+    const google::protobuf::OneofDescriptor* kind = event.GetDescriptor()->FindOneofByName("kind");
+    envelope.set_event_type(
+        event.GetReflection()->GetOneofFieldDescriptor(event, kind)->message_type()->name());
+    *envelope.mutable_recorded_at() = At("2023-05-25T05:00:00Z");
+    envelope.mutable_recorded_by()->set_agency("KIAT");
+    envelope.mutable_recorded_by()->set_principal("kiat-erp");
+    *envelope.mutable_payload() = event;
+    last_changed_.clear();
+    Fold(envelope, &state_, &last_changed_);
+    log_.push_back(envelope);
+    return envelope;
+  }
+
+  LedgerState state_;
+  ChangedModels last_changed_;
+  std::map<std::string, uint64_t> stream_versions_;
+  std::vector<v1::EventEnvelope> log_;
+};
+
+// ---- Matchers -----------------------------------------------------------------
+
+// The status is a refusal with `code`, `reason` and at least `metadata`.
+inline ::testing::AssertionResult IsRefusal(
+    const absl::Status& status, absl::StatusCode code, const std::string& reason,
+    const std::map<std::string, std::string>& metadata = {}) {
+  if (status.code() != code) {
+    return ::testing::AssertionFailure()
+           << "code " << absl::StatusCodeToString(status.code()) << ", want "
+           << absl::StatusCodeToString(code) << ": " << status;
+  }
+  std::optional<RefusalDetails> details = GetRefusalDetails(status);
+  if (!details) return ::testing::AssertionFailure() << "no refusal details: " << status;
+  if (details->reason != reason) {
+    return ::testing::AssertionFailure()
+           << "reason " << details->reason << ", want " << reason << ": " << status;
+  }
+  for (const auto& [key, value] : metadata) {
+    auto it = details->metadata.find(key);
+    if (it == details->metadata.end() || it->second != value) {
+      return ::testing::AssertionFailure()
+             << "metadata " << key << " = "
+             << (it == details->metadata.end() ? "(absent)" : it->second) << ", want " << value
+             << ": " << status;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// INVALID_ARGUMENT with `reason` (MISSING_FIELD or INVALID_FIELD) naming `field`.
+inline ::testing::AssertionResult IsFieldRefusal(const absl::Status& status,
+                                                 const std::string& reason,
+                                                 const std::string& field) {
+  ::testing::AssertionResult refusal =
+      IsRefusal(status, absl::StatusCode::kInvalidArgument, reason, {{"field", field}});
+  if (!refusal) return refusal;
+  if (GetRefusalDetails(status)->field != field) {
+    return ::testing::AssertionFailure() << "BadRequest field differs: " << status;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace alliance::domain::testing
+
+#endif  // ALLIANCE_TESTS_DOMAIN_LEDGER_FIXTURE_H_
