@@ -1,0 +1,121 @@
+// AllianceClient: a thin, synchronous C++ client for the Alliance case
+// ledger's CommandService and QueryService (proto/alliance/v1).
+//
+// The contract:
+//   - One method per RPC. Each returns the response on success, or an
+//     absl::Status on failure; it never throws.
+//   - Every call carries the two metadata headers the server requires,
+//     `alliance-agency` and `alliance-principal`, taken from the options.
+//   - Every call has a deadline (options.deadline, 5 s unless changed); a call
+//     that runs past it fails with DEADLINE_EXCEEDED.
+//   - A failed call's status keeps the gRPC code and message, and carries the
+//     server's google.rpc details (ErrorInfo, BadRequest) as payloads under
+//     their type URLs, so alliance::GetRefusalDetails (storage/refusal.h)
+//     reads the refusal's reason and numbers from it.
+//   - Commands are not retried here. A command is safe to retry with the same
+//     meta.event_id and the same content: the server then answers with the
+//     original result and `replayed` set.
+//
+// Example:
+//
+//   auto channel = grpc::CreateChannel("127.0.0.1:50051",
+//                                      grpc::InsecureChannelCredentials());
+//   alliance::client::AllianceClient client(
+//       channel, {.agency = "KIAT", .principal = "kiat-erp"});
+//
+//   alliance::v1::DisburseFundsRequest request;
+//   request.mutable_meta()->set_event_id(alliance::client::NewEventId());
+//   ... fill request.mutable_disbursement() ...
+//   absl::StatusOr<alliance::v1::AppendResult> result = client.DisburseFunds(request);
+//   if (!result.ok()) {
+//     if (auto refusal = alliance::GetRefusalDetails(result.status());
+//         refusal && refusal->reason == "ANNUAL_LIMIT_EXCEEDED") { ... }
+//   }
+//
+// Thread safety: an AllianceClient may be shared by threads; each call uses
+// its own grpc::ClientContext.
+#ifndef ALLIANCE_CLIENTS_ALLIANCE_CLIENT_H_
+#define ALLIANCE_CLIENTS_ALLIANCE_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "alliance/v1/commands.grpc.pb.h"
+#include "alliance/v1/queries.grpc.pb.h"
+
+namespace alliance::client {
+
+// The metadata keys the server reads the recorder from (commands.proto).
+inline constexpr absl::string_view kAgencyHeader = "alliance-agency";
+inline constexpr absl::string_view kPrincipalHeader = "alliance-principal";
+
+// Five seconds: long enough for a durable (fsynced) append under load, short
+// enough that a stuck server does not hang an agency's batch job.
+inline constexpr absl::Duration kDefaultDeadline = absl::Seconds(5);
+
+struct AllianceClientOptions {
+  // Sent as `alliance-agency`, e.g. "KIAT". Printable ASCII (gRPC metadata).
+  std::string agency;
+  // Sent as `alliance-principal`, e.g. "kiat-erp". Printable ASCII.
+  std::string principal;
+  // Deadline of each call, counted from its start. Raise it for large
+  // ReadEvents pages over a slow link. Must be positive.
+  absl::Duration deadline = kDefaultDeadline;
+};
+
+class AllianceClient {
+ public:
+  // `channel` must not be null. The client keeps a reference to it.
+  AllianceClient(std::shared_ptr<grpc::Channel> channel, AllianceClientOptions options);
+
+  AllianceClient(const AllianceClient&) = delete;
+  AllianceClient& operator=(const AllianceClient&) = delete;
+
+  // CommandService. On success: what the server appended, or, with
+  // `replayed` set, what it had appended for the same event id before.
+  absl::StatusOr<v1::AppendResult> EstablishProgram(const v1::EstablishProgramRequest& request);
+  absl::StatusOr<v1::AppendResult> SelectConsortium(const v1::SelectConsortiumRequest& request);
+  absl::StatusOr<v1::AppendResult> DesignateLab(const v1::DesignateLabRequest& request);
+  absl::StatusOr<v1::AppendResult> DisburseFunds(const v1::DisburseFundsRequest& request);
+  absl::StatusOr<v1::AppendResult> ReverseDisbursement(
+      const v1::ReverseDisbursementRequest& request);
+  absl::StatusOr<v1::AppendResult> RecordHire(const v1::RecordHireRequest& request);
+
+  // QueryService. NOT_FOUND for an unknown consortium or program.
+  absl::StatusOr<v1::ConsortiumStatus> GetConsortium(const v1::GetConsortiumRequest& request);
+  absl::StatusOr<v1::ListConsortiaResponse> ListConsortia(const v1::ListConsortiaRequest& request);
+  absl::StatusOr<v1::ProgramSummary> GetProgramSummary(const v1::GetProgramSummaryRequest& request);
+  absl::StatusOr<v1::ReadEventsResponse> ReadEvents(const v1::ReadEventsRequest& request);
+
+ private:
+  // Runs one unary call: prepares the context (headers, deadline), lets
+  // `invoke` make the call, and converts the outcome.
+  template <typename Response, typename Invoke>
+  absl::StatusOr<Response> Call(Invoke invoke);
+
+  AllianceClientOptions options_;
+  std::unique_ptr<v1::CommandService::StubInterface> commands_;
+  std::unique_ptr<v1::QueryService::StubInterface> queries_;
+};
+
+// The absl::Status for a gRPC status: same code and message, and each detail
+// of the google.rpc.Status in `status.error_details()` attached as a payload
+// under its Any type URL (e.g. "type.googleapis.com/google.rpc.ErrorInfo").
+// Details that do not parse are dropped; the code and message are kept.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// A fresh random RFC 4122 version 4 UUID in its 36-character lowercase text
+// form ("xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx", N one of 8, 9, a, b): the
+// meta.event_id of a new command. Thread-safe.
+std::string NewEventId();
+
+}  // namespace alliance::client
+
+#endif  // ALLIANCE_CLIENTS_ALLIANCE_CLIENT_H_
