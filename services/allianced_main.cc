@@ -6,6 +6,7 @@
 // Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, queued commands
 // are written and answered, RocksDB is closed.
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the Alliance case ledger server.\n  allianced --data_dir=DIR [--listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
+  // Diagnostics go to stderr, as a server's should; stdout stays free.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("allianced"));
 
   // Block the stop signals in every thread (gRPC's and RocksDB's inherit the
   // mask), so that only sigwait below receives them.

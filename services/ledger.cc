@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
 #include "services/domain/fold.h"
 
 namespace alliance {
@@ -15,6 +19,14 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FoldReadModels(
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
                                                      LedgerOptions options) {
+  // "Created when missing" includes its parents: RocksDB makes only the last
+  // folder of the path.
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the data directory ", data_dir, ": ", error.message()));
+  }
   std::unique_ptr<Ledger> ledger(new Ledger());
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::EventLog::Open(data_dir, storage::EventLogOptions{});

@@ -1,0 +1,630 @@
+// EventLog on RocksDB. The key layout is written down in storage/FORMAT.md;
+// the encoders and decoders below are its only implementation.
+#include "storage/event_log.h"
+
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace alliance::storage {
+namespace {
+
+// Column family names: part of the on-disk format.
+constexpr char kEventsFamily[] = "events";
+constexpr char kStreamsFamily[] = "streams";
+constexpr char kEventIdsFamily[] = "event_ids";
+constexpr char kModelsFamily[] = "models";
+constexpr char kMetaFamily[] = "meta";
+// Every column family, in the order Open passes them to RocksDB and so the
+// order of the handles it returns. RocksDB requires "default"; it holds
+// nothing.
+constexpr std::array<const char*, 6> kFamilyNames = {"default",       kEventsFamily, kStreamsFamily,
+                                                     kEventIdsFamily, kModelsFamily, kMetaFamily};
+enum FamilyIndex : size_t {
+  kDefaultIndex,
+  kEventsIndex,
+  kStreamsIndex,
+  kEventIdsIndex,
+  kModelsIndex,
+  kMetaIndex
+};
+
+// The meta key naming the layout a store was written in, and the newest
+// layout this code reads. Raise it when an incompatible change is made, so
+// an older server refuses the store instead of misreading it.
+constexpr char kFormatVersionKey[] = "format_version";
+constexpr uint64_t kFormatVersion = 1;
+
+constexpr size_t kPositionBytes = 8;
+constexpr size_t kVersionBytes = 8;
+constexpr size_t kEventCountBytes = 4;
+constexpr size_t kSha256Bytes = 32;
+constexpr size_t kEventIdRecordBytes = kPositionBytes + kEventCountBytes + kSha256Bytes;
+// Separates a stream id from its version in a `streams` key. Stream ids never
+// hold it, so "a" + 0x00 is never a prefix of another stream's keys.
+constexpr char kStreamKeySeparator = '\0';
+
+// Background threads for flushes and compactions: the machine is shared and
+// the log's write rate is small; more threads only add contention.
+constexpr int kBackgroundThreads = 2;
+// Bloom filter bits per key on the point-lookup families (streams, event_ids):
+// 10 bits gives about 1% false positives.
+constexpr double kBloomBitsPerKey = 10.0;
+// Readahead for whole-log scans (rebuilds, subscriptions catching up): large
+// sequential reads instead of one block at a time.
+constexpr size_t kScanReadaheadBytes = 4 << 20;
+
+// ---- Encodings (storage/FORMAT.md) ----
+
+void PutBigEndian64(std::string* out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+void PutBigEndian32(std::string* out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+// REQUIRES: bytes.size() >= 8.
+uint64_t GetBigEndian64(absl::string_view bytes) {
+  assert(bytes.size() >= 8);
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+// REQUIRES: bytes.size() >= 4.
+uint32_t GetBigEndian32(absl::string_view bytes) {
+  assert(bytes.size() >= 4);
+  uint32_t value = 0;
+  for (size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+std::string PositionKey(uint64_t global_position) {
+  std::string key;
+  PutBigEndian64(&key, global_position);
+  return key;
+}
+
+// stream id, 0x00: every key of one stream starts with it.
+std::string StreamPrefix(absl::string_view stream_id) {
+  std::string prefix(stream_id);
+  prefix.push_back(kStreamKeySeparator);
+  return prefix;
+}
+
+// The first key after every key of the stream: stream id, 0x01.
+std::string StreamUpperBound(absl::string_view stream_id) {
+  std::string bound(stream_id);
+  bound.push_back(kStreamKeySeparator + 1);
+  return bound;
+}
+
+std::string StreamKey(absl::string_view stream_id, uint64_t stream_version) {
+  std::string key = StreamPrefix(stream_id);
+  PutBigEndian64(&key, stream_version);
+  return key;
+}
+
+std::string EncodeEventIdRecord(const EventIdRecord& record) {
+  assert(record.request_sha256.size() == kSha256Bytes);
+  std::string value;
+  value.reserve(kEventIdRecordBytes);
+  PutBigEndian64(&value, record.first_global_position);
+  PutBigEndian32(&value, record.event_count);
+  value.append(record.request_sha256);
+  return value;
+}
+
+std::optional<EventIdRecord> DecodeEventIdRecord(absl::string_view value) {
+  if (value.size() != kEventIdRecordBytes) return std::nullopt;
+  EventIdRecord record;
+  record.first_global_position = GetBigEndian64(value);
+  record.event_count = GetBigEndian32(value.substr(kPositionBytes));
+  record.request_sha256 = std::string(value.substr(kPositionBytes + kEventCountBytes));
+  return record;
+}
+
+// The canonical form the envelope is stored (and will be hashed) in.
+std::string SerializeEnvelope(const v1::EventEnvelope& envelope) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    const bool serialized = envelope.SerializeToCodedStream(&coded);
+    // Only a message over 2 GiB fails, and kCommandEventsMax keeps envelopes
+    // far smaller.
+    assert(serialized);
+    (void)serialized;
+  }  // the CodedOutputStream flushes into `bytes` here
+  return bytes;
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+// RocksDB's status as ours, with `context` (what we were doing) in front.
+// IO errors are UNAVAILABLE: the disk may come back, and nothing was written.
+absl::Status ToAbsl(const rocksdb::Status& status, absl::string_view context) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(context, ": ", status.ToString());
+  switch (status.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
+    case rocksdb::Status::kNotSupported:
+      return absl::UnimplementedError(message);
+    case rocksdb::Status::kInvalidArgument:
+      return absl::InvalidArgumentError(message);
+    case rocksdb::Status::kIOError:
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTimedOut:
+    case rocksdb::Status::kTryAgain:
+    case rocksdb::Status::kIncomplete:
+    case rocksdb::Status::kShutdownInProgress:
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kAborted:
+      return absl::AbortedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// Reads an envelope stored under `global_position` and checks it is the one
+// the key says (TigerBeetle's habit: verify right after reading back).
+absl::StatusOr<v1::EventEnvelope> ParseEnvelope(uint64_t global_position, absl::string_view bytes) {
+  v1::EventEnvelope envelope;
+  if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("event at global position ", global_position, " does not parse"));
+  }
+  if (envelope.global_position() != global_position) {
+    return absl::DataLossError(absl::StrCat("event stored at global position ", global_position,
+                                            " says it is at ", envelope.global_position()));
+  }
+  return envelope;
+}
+
+// The smallest key greater than every key starting with `prefix`; empty when
+// there is none (an empty prefix, or one of only 0xff bytes).
+std::string PrefixUpperBound(absl::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    if (static_cast<uint8_t>(bound.back()) != 0xff) {
+      bound.back() = static_cast<char>(static_cast<uint8_t>(bound.back()) + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound;
+}
+
+class RocksModelSnapshot final : public ModelSnapshot {
+ public:
+  RocksModelSnapshot(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* models)
+      : db_(db), models_(models), snapshot_(db->GetSnapshot()) {}
+  ~RocksModelSnapshot() override { db_->ReleaseSnapshot(snapshot_); }
+
+  RocksModelSnapshot(const RocksModelSnapshot&) = delete;
+  RocksModelSnapshot& operator=(const RocksModelSnapshot&) = delete;
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot_;
+    std::string value;
+    rocksdb::Status status = db_->Get(read, models_, ToSlice(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    if (!status.ok()) return ToAbsl(status, "reading a read model");
+    return value;
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
+      absl::string_view prefix, absl::string_view start_after, size_t limit) override {
+    std::vector<std::pair<std::string, std::string>> entries;
+    if (limit == 0) return entries;
+    std::string upper_bound = PrefixUpperBound(prefix);
+    rocksdb::Slice upper_bound_slice(upper_bound);
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot_;
+    if (!upper_bound.empty()) read.iterate_upper_bound = &upper_bound_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, models_));
+    it->Seek(ToSlice(start_after > prefix ? start_after : prefix));
+    for (; it->Valid() && entries.size() < limit; it->Next()) {
+      absl::string_view key = ToView(it->key());
+      if (!absl::StartsWith(key, prefix)) break;
+      if (key <= start_after) continue;  // start_after itself, when present
+      entries.emplace_back(std::string(key), it->value().ToString());
+    }
+    if (!it->status().ok()) return ToAbsl(it->status(), "scanning the read models");
+    return entries;
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const models_;
+  const rocksdb::Snapshot* const snapshot_;
+};
+
+class RocksEventLog final : public EventLog {
+ public:
+  // Takes ownership of `db` and `handles` (in the order of kFamilyNames).
+  RocksEventLog(const EventLogOptions& options, rocksdb::DB* db,
+                std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(options), db_(db), handles_(std::move(handles)) {
+    assert(handles_.size() == kFamilyNames.size());
+  }
+
+  ~RocksEventLog() override {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();
+  }
+
+  RocksEventLog(const RocksEventLog&) = delete;
+  RocksEventLog& operator=(const RocksEventLog&) = delete;
+
+  // Checks the store's format version, writing ours into a new store, and
+  // learns the tail.
+  absl::Status Initialize() {
+    std::string stored;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), meta_cf(), kFormatVersionKey, &stored);
+    if (status.IsNotFound()) {
+      rocksdb::WriteOptions write;
+      write.sync = true;
+      status = db_->Put(write, meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
+      if (!status.ok()) return ToAbsl(status, "writing format_version");
+    } else if (!status.ok()) {
+      return ToAbsl(status, "reading format_version");
+    } else {
+      uint64_t version = 0;
+      if (!absl::SimpleAtoi(stored, &version) || version == 0) {
+        return absl::DataLossError(absl::StrCat("format_version is \"", absl::CEscape(stored),
+                                                "\", not a positive number"));
+      }
+      if (version > kFormatVersion) {
+        return absl::FailedPreconditionError(absl::StrCat("the store has format version ", version,
+                                                          "; this allianced reads ", kFormatVersion,
+                                                          " and older: run a newer allianced"));
+      }
+    }
+    absl::StatusOr<uint64_t> last = LastPosition();
+    if (!last.ok()) return last.status();
+    last_position_ = *last;
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit(const CommitBatch& batch) override {
+    absl::Status valid = CheckBatchContinuesLog(batch);
+    if (!valid.ok()) return valid;
+    rocksdb::WriteBatch write_batch;
+    uint64_t last_position = last_position_;
+    for (const CommitBatch::Command& command : batch.commands) {
+      assert(command.events.size() <= std::numeric_limits<uint32_t>::max());
+      EventIdRecord record{command.events.front().global_position(),
+                           static_cast<uint32_t>(command.events.size()), command.request_sha256};
+      absl::Status status = PutEventId(&write_batch, command.event_id, record);
+      if (!status.ok()) return status;
+      for (const v1::EventEnvelope& event : command.events) {
+        status = PutEvent(&write_batch, event);
+        if (!status.ok()) return status;
+        last_position = event.global_position();
+      }
+    }
+    for (const ModelWrite& model : batch.model_writes) {
+      rocksdb::Status status = model.value.has_value()
+                                   ? write_batch.Put(models_cf(), model.key, *model.value)
+                                   : write_batch.Delete(models_cf(), model.key);
+      if (!status.ok()) return ToAbsl(status, "batching a read model");
+    }
+    rocksdb::WriteOptions write;
+    write.sync = options_.sync;
+    rocksdb::Status status = db_->Write(write, &write_batch);
+    if (!status.ok()) return ToAbsl(status, "writing a batch of events");
+    last_position_ = last_position;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> LastPosition() override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf()));
+    it->SeekToLast();
+    if (!it->status().ok()) return ToAbsl(it->status(), "finding the last event");
+    if (!it->Valid()) return 0;
+    if (it->key().size() != kPositionBytes) return BadKey("events", it->key());
+    return GetBigEndian64(ToView(it->key()));
+  }
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadAll(uint64_t from_position,
+                                                         size_t max_count) override {
+    std::vector<v1::EventEnvelope> events;
+    absl::Status status = Scan(from_position, max_count, [&](const v1::EventEnvelope& event) {
+      events.push_back(event);
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    return events;
+  }
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
+                                                            uint64_t from_version,
+                                                            size_t max_count) override {
+    absl::StatusOr<std::vector<uint64_t>> positions =
+        StreamPositions(stream_id, from_version, max_count);
+    if (!positions.ok()) return positions.status();
+    std::vector<v1::EventEnvelope> events;
+    events.reserve(positions->size());
+    for (uint64_t position : *positions) {
+      std::string bytes;
+      rocksdb::Status status =
+          db_->Get(rocksdb::ReadOptions(), events_cf(), PositionKey(position), &bytes);
+      if (status.IsNotFound()) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " indexes global position ",
+                                                position, ", which holds no event"));
+      }
+      if (!status.ok()) return ToAbsl(status, "reading an event of a stream");
+      absl::StatusOr<v1::EventEnvelope> event = ParseEnvelope(position, bytes);
+      if (!event.ok()) return event.status();
+      if (event->stream_id() != stream_id) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " indexes global position ",
+                                                position, ", an event of ", event->stream_id()));
+      }
+      events.push_back(*std::move(event));
+    }
+    return events;
+  }
+
+  absl::Status ForEachEvent(
+      uint64_t from_position,
+      const std::function<absl::Status(const v1::EventEnvelope&)>& visit) override {
+    return Scan(from_position, std::numeric_limits<size_t>::max(), visit);
+  }
+
+  absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) override {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), event_ids_cf(), ToSlice(event_id), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    if (!status.ok()) return ToAbsl(status, "reading the event-id index");
+    std::optional<EventIdRecord> record = DecodeEventIdRecord(value);
+    if (!record.has_value()) {
+      return absl::DataLossError(absl::StrCat("event id ", event_id, " has a record of ",
+                                              value.size(), " bytes, not ", kEventIdRecordBytes));
+    }
+    return record;
+  }
+
+  absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) override {
+    std::string lower_bound = StreamPrefix(stream_id);
+    std::string upper_bound = StreamUpperBound(stream_id);
+    rocksdb::Slice lower(lower_bound);
+    rocksdb::Slice upper(upper_bound);
+    rocksdb::ReadOptions read;
+    read.iterate_lower_bound = &lower;
+    read.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, streams_cf()));
+    it->SeekToLast();
+    if (!it->status().ok()) return ToAbsl(it->status(), "reading a stream's version");
+    if (!it->Valid()) return 0;
+    if (it->key().size() != lower_bound.size() + kVersionBytes) {
+      return BadKey("streams", it->key());
+    }
+    return GetBigEndian64(ToView(it->key()).substr(lower_bound.size()));
+  }
+
+  std::unique_ptr<ModelSnapshot> SnapshotModels() override {
+    return std::make_unique<RocksModelSnapshot>(db_.get(), models_cf());
+  }
+
+  absl::Status ReplaceModels(
+      const std::vector<std::pair<std::string, std::string>>& models) override {
+    rocksdb::WriteBatch write_batch;
+    // Model keys are arbitrary bytes, so no range bound covers them all:
+    // delete each present key instead. A later Put of the same key in the
+    // batch wins over its Delete.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), models_cf()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rocksdb::Status status = write_batch.Delete(models_cf(), it->key());
+      if (!status.ok()) return ToAbsl(status, "batching a read-model delete");
+    }
+    if (!it->status().ok()) return ToAbsl(it->status(), "listing the read models");
+    for (const auto& [key, value] : models) {
+      rocksdb::Status status = write_batch.Put(models_cf(), key, value);
+      if (!status.ok()) return ToAbsl(status, "batching a read model");
+    }
+    rocksdb::WriteOptions write;
+    write.sync = true;  // a rebuild is rare and must not be lost
+    return ToAbsl(db_->Write(write, &write_batch), "replacing the read models");
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() override {
+    std::vector<std::pair<std::string, std::string>> entries;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), models_cf()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      entries.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    if (!it->status().ok()) return ToAbsl(it->status(), "listing the read models");
+    return entries;
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* events_cf() const { return handles_[kEventsIndex]; }
+  rocksdb::ColumnFamilyHandle* streams_cf() const { return handles_[kStreamsIndex]; }
+  rocksdb::ColumnFamilyHandle* event_ids_cf() const { return handles_[kEventIdsIndex]; }
+  rocksdb::ColumnFamilyHandle* models_cf() const { return handles_[kModelsIndex]; }
+  rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[kMetaIndex]; }
+
+  static absl::Status BadKey(absl::string_view family, const rocksdb::Slice& key) {
+    return absl::DataLossError(absl::StrCat("malformed key in column family ", family, ": \"",
+                                            absl::CHexEscape(ToView(key)), "\""));
+  }
+
+  // Asserts the Appender's promise: positions continue the log without gaps,
+  // and each stream's versions continue that stream without gaps. A broken
+  // promise is a bug in the writer, never bad input, so it crashes.
+  absl::Status CheckBatchContinuesLog(const CommitBatch& batch) {
+    uint64_t expected_position = last_position_ + 1;
+    absl::flat_hash_map<std::string, uint64_t> stream_versions;
+    for (const CommitBatch::Command& command : batch.commands) {
+      assert(!command.events.empty());
+      assert(command.request_sha256.size() == kSha256Bytes);
+      for (const v1::EventEnvelope& event : command.events) {
+        assert(event.global_position() == expected_position);
+        ++expected_position;
+        auto [it, inserted] = stream_versions.try_emplace(event.stream_id(), 0);
+        if (inserted) {
+          // The stream's first event in the batch continues the stored stream.
+          absl::StatusOr<uint64_t> stored = StreamVersion(event.stream_id());
+          if (!stored.ok()) return stored.status();
+          it->second = *stored;
+        }
+        assert(event.stream_version() == it->second + 1);
+        it->second = event.stream_version();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PutEventId(rocksdb::WriteBatch* write_batch, absl::string_view event_id,
+                          const EventIdRecord& record) {
+    return ToAbsl(write_batch->Put(event_ids_cf(), ToSlice(event_id), EncodeEventIdRecord(record)),
+                  "batching an event id");
+  }
+
+  absl::Status PutEvent(rocksdb::WriteBatch* write_batch, const v1::EventEnvelope& event) {
+    assert(!event.stream_id().empty());
+    assert(event.stream_id().find(kStreamKeySeparator) == std::string::npos);
+    assert(event.stream_version() > 0);
+    std::string position_key = PositionKey(event.global_position());
+    rocksdb::Status status = write_batch->Put(events_cf(), position_key, SerializeEnvelope(event));
+    if (status.ok()) {
+      status = write_batch->Put(streams_cf(), StreamKey(event.stream_id(), event.stream_version()),
+                                position_key);
+    }
+    return ToAbsl(status, "batching an event");
+  }
+
+  // Positions of the stream's events from `from_version`, at most max_count.
+  absl::StatusOr<std::vector<uint64_t>> StreamPositions(absl::string_view stream_id,
+                                                        uint64_t from_version, size_t max_count) {
+    std::vector<uint64_t> positions;
+    if (max_count == 0) return positions;
+    const size_t key_bytes = stream_id.size() + 1 + kVersionBytes;
+    std::string upper_bound = StreamUpperBound(stream_id);
+    rocksdb::Slice upper(upper_bound);
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, streams_cf()));
+    for (it->Seek(StreamKey(stream_id, from_version)); it->Valid() && positions.size() < max_count;
+         it->Next()) {
+      if (it->key().size() != key_bytes) return BadKey("streams", it->key());
+      if (it->value().size() != kPositionBytes) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " has a malformed position"));
+      }
+      positions.push_back(GetBigEndian64(ToView(it->value())));
+    }
+    if (!it->status().ok()) return ToAbsl(it->status(), "reading a stream");
+    return positions;
+  }
+
+  // Visits up to `max_count` events from `from_position` in order; stops
+  // early at the first error `visit` returns.
+  absl::Status Scan(uint64_t from_position, size_t max_count,
+                    const std::function<absl::Status(const v1::EventEnvelope&)>& visit) {
+    rocksdb::ReadOptions read;
+    read.readahead_size = kScanReadaheadBytes;
+    // A scan passes over old events once: keep them from evicting the hot
+    // blocks of the block cache.
+    read.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, events_cf()));
+    size_t visited = 0;
+    for (it->Seek(PositionKey(from_position)); it->Valid() && visited < max_count;
+         it->Next(), ++visited) {
+      if (it->key().size() != kPositionBytes) return BadKey("events", it->key());
+      absl::StatusOr<v1::EventEnvelope> event =
+          ParseEnvelope(GetBigEndian64(ToView(it->key())), ToView(it->value()));
+      if (!event.ok()) return event.status();
+      absl::Status status = visit(*event);
+      if (!status.ok()) return status;
+    }
+    return ToAbsl(it->status(), "scanning the events");
+  }
+
+  const EventLogOptions options_;
+  const std::unique_ptr<rocksdb::DB> db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  // The last position committed. Touched by the writer only (Commit and
+  // Open), so it needs no lock.
+  uint64_t last_position_ = 0;
+};
+
+rocksdb::ColumnFamilyOptions PointLookupFamilyOptions(const rocksdb::ColumnFamilyOptions& base) {
+  rocksdb::ColumnFamilyOptions options = base;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+// The hint an open error gets when another process holds the store.
+std::string OpenErrorHint(const rocksdb::Status& status) {
+  std::string text = absl::AsciiStrToLower(status.ToString());
+  if (absl::StrContains(text, "lock")) return " (is another allianced using it?)";
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path,
+                                                         const EventLogOptions& options) {
+  rocksdb::Options db_options;
+  db_options.IncreaseParallelism(kBackgroundThreads);
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (size_t i = 0; i < kFamilyNames.size(); ++i) {
+    const bool point_lookups = i == kStreamsIndex || i == kEventIdsIndex;
+    families.emplace_back(kFamilyNames[i], point_lookups
+                                               ? PointLookupFamilyOptions(db_options)
+                                               : rocksdb::ColumnFamilyOptions(db_options));
+  }
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, path, families, &handles, &db);
+  if (!status.ok()) {
+    absl::Status error = ToAbsl(status, absl::StrCat("cannot open event store in ", path));
+    return absl::Status(error.code(), absl::StrCat(error.message(), OpenErrorHint(status)));
+  }
+  auto log = std::make_unique<RocksEventLog>(options, db, std::move(handles));
+  absl::Status initialized = log->Initialize();
+  if (!initialized.ok()) {
+    return absl::Status(initialized.code(), absl::StrCat("cannot open event store in ", path, ": ",
+                                                         initialized.message()));
+  }
+  return log;
+}
+
+}  // namespace alliance::storage

@@ -1,0 +1,588 @@
+// The allianced binary as operators run it: spawned with fork/exec on a
+// temporary folder and a free port, probed through grpc.health.v1, discovered
+// through server reflection the way a generic tool (grpcurl) does, stopped
+// with SIGTERM, refused a folder it cannot open, and limited in request size.
+//
+// This executable must not link alliance_services: libgrpc++_reflection
+// registers grpc/reflection/v1alpha/reflection.proto, which grpc_client_protos
+// (the client stubs used here) registers too.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alliance/v1/commands.grpc.pb.h"
+#include "alliance/v1/queries.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/service/test_requests.h"
+
+#ifndef ALLIANCED_PATH
+#error "ALLIANCED_PATH must name the allianced binary"
+#endif
+
+namespace alliance::testing {
+namespace {
+
+using std::chrono::steady_clock;
+namespace health = ::grpc::health::v1;
+namespace reflection = ::grpc::reflection::v1alpha;
+
+// Give-up bounds only: no test asserts how fast anything happens.
+constexpr auto kServingBound = std::chrono::seconds(20);
+constexpr auto kSigtermExitBound = std::chrono::seconds(15);
+constexpr auto kFailedStartBound = std::chrono::seconds(20);
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/allianced-process-test-XXXXXX";
+    if (char* made = mkdtemp(pattern)) path_ = made;
+  }
+  ~TempDir() {
+    std::error_code error;
+    if (!path_.empty()) std::filesystem::remove_all(path_, error);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  int port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One allianced process; killed (SIGKILL) and reaped if still running when
+// destroyed.
+class Allianced {
+ public:
+  // Starts allianced with `flags`; its stdout and stderr go to files in
+  // `log_dir` named after `name`.
+  Allianced(const std::vector<std::string>& flags, const std::string& log_dir,
+            const std::string& name)
+      : stdout_path_(log_dir + "/" + name + ".stdout"),
+        stderr_path_(log_dir + "/" + name + ".stderr") {
+    std::vector<std::string> args = {ALLIANCED_PATH};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const char* out_path = stdout_path_.c_str();
+    const char* err_path = stderr_path_.c_str();
+    pid_ = fork();
+    if (pid_ == 0) {
+      // The child: async-signal-safe calls only until exec.
+      int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
+        _exit(126);
+      }
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    EXPECT_GT(pid_, 0) << "fork failed: " << std::strerror(errno);
+  }
+
+  ~Allianced() {
+    if (running()) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+
+  bool running() const { return pid_ > 0 && !exit_status_.has_value(); }
+  pid_t pid() const { return pid_; }
+
+  // The wait status once the process exited within `bound`, else nullopt.
+  std::optional<int> WaitExit(std::chrono::milliseconds bound) {
+    const auto give_up = steady_clock::now() + bound;
+    while (running()) {
+      int status = 0;
+      pid_t done = waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exit_status_ = status;
+        break;
+      }
+      if (done < 0 || steady_clock::now() > give_up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return exit_status_;
+  }
+
+  // Polls grpc.health.v1.Health/Check with short deadlines until SERVING;
+  // false when the process exits or `bound` passes first. Each attempt uses a
+  // fresh channel with its own subchannel: a refused first connection would
+  // otherwise leave a shared subchannel in reconnect backoff.
+  bool WaitServing(const std::string& address, std::chrono::milliseconds bound) {
+    const auto give_up = steady_clock::now() + bound;
+    while (steady_clock::now() < give_up) {
+      if (WaitExit(std::chrono::milliseconds(0)).has_value()) return false;
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      auto stub = health::Health::NewStub(channel);
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
+      health::HealthCheckRequest request;
+      health::HealthCheckResponse response;
+      grpc::Status status = stub->Check(&context, request, &response);
+      if (status.ok() && response.status() == health::HealthCheckResponse::SERVING) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  std::string Stdout() const { return ReadFile(stdout_path_); }
+  std::string Stderr() const { return ReadFile(stderr_path_); }
+
+ private:
+  std::string stdout_path_;
+  std::string stderr_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_status_;
+};
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
+}
+
+class AlliancedProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
+    data_dir_ = dir_.path() + "/store";
+  }
+
+  // Starts allianced on data_dir_ and a free port, and waits until it serves.
+  std::unique_ptr<Allianced> Start(const std::string& name,
+                                   std::vector<std::string> extra_flags = {}) {
+    const int port = FreePort();
+    EXPECT_GT(port, 0);
+    address_ = "127.0.0.1:" + std::to_string(port);
+    std::vector<std::string> flags = {"--data_dir=" + data_dir_, "--listen=" + address_};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    auto process = std::make_unique<Allianced>(flags, dir_.path(), name);
+    const bool serving = process->WaitServing(address_, kServingBound);
+    EXPECT_TRUE(serving) << "allianced did not become SERVING on " << address_ << "\nstdout:\n"
+                         << process->Stdout() << "\nstderr:\n"
+                         << process->Stderr();
+    if (!serving) return nullptr;
+    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    commands_ = v1::CommandService::NewStub(channel_);
+    queries_ = v1::QueryService::NewStub(channel_);
+    return process;
+  }
+
+  // Sends SIGTERM and expects a clean exit (status 0) within the bound.
+  // Drops the test's own channel first: an idle synchronous client polls
+  // its connection only every few seconds, so it would answer the server's
+  // graceful GOAWAY late and slow the shutdown down (within its grace).
+  void StopWithSigterm(Allianced& process) {
+    commands_.reset();
+    queries_.reset();
+    channel_.reset();
+    ASSERT_EQ(kill(process.pid(), SIGTERM), 0);
+    std::optional<int> status = process.WaitExit(kSigtermExitBound);
+    ASSERT_TRUE(status.has_value()) << "allianced did not exit after SIGTERM";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << DescribeWaitStatus(*status) << "\nstdout:\n"
+        << process.Stdout() << "\nstderr:\n"
+        << process.Stderr();
+  }
+
+  void Seed() {
+    v1::AppendResult result;
+    grpc::Status status =
+        commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+    for (const v1::SelectConsortiumRequest& selection : Consortia2023Requests()) {
+      status = commands_->SelectConsortium(NewContext().get(), selection, &result);
+      ASSERT_TRUE(status.ok()) << Describe(status);
+    }
+  }
+
+  std::vector<v1::EventEnvelope> ReadAll() {
+    std::vector<v1::EventEnvelope> events;
+    v1::ReadEventsRequest request;
+    request.set_max_count(1000);
+    for (int page = 0; page < 10'000; ++page) {
+      v1::ReadEventsResponse response;
+      grpc::Status status = queries_->ReadEvents(NewContext().get(), request, &response);
+      EXPECT_TRUE(status.ok()) << Describe(status);
+      if (!status.ok()) break;
+      for (const v1::EventEnvelope& event : response.events()) events.push_back(event);
+      if (response.next_from() == 0) break;
+      request.set_from(response.next_from());
+    }
+    return events;
+  }
+
+  TempDir dir_;
+  std::string data_dir_;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CommandService::Stub> commands_;
+  std::unique_ptr<v1::QueryService::Stub> queries_;
+};
+
+// ---- Reflection and a dynamic call --------------------------------------------------
+
+// One request and its response on a reflection stream.
+class ReflectionClient {
+ public:
+  explicit ReflectionClient(const std::shared_ptr<grpc::Channel>& channel)
+      : stub_(reflection::ServerReflection::NewStub(channel)) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    stream_ = stub_->ServerReflectionInfo(&context_);
+  }
+  ~ReflectionClient() {
+    stream_->WritesDone();
+    reflection::ServerReflectionResponse ignored;
+    while (stream_->Read(&ignored)) {
+    }
+    grpc::Status status = stream_->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  std::optional<reflection::ServerReflectionResponse> Ask(
+      const reflection::ServerReflectionRequest& request) {
+    reflection::ServerReflectionResponse response;
+    if (!stream_->Write(request) || !stream_->Read(&response)) return std::nullopt;
+    return response;
+  }
+
+  std::vector<std::string> ListServices() {
+    reflection::ServerReflectionRequest request;
+    request.set_list_services("*");
+    std::vector<std::string> names;
+    std::optional<reflection::ServerReflectionResponse> response = Ask(request);
+    EXPECT_TRUE(response.has_value());
+    if (!response) return names;
+    EXPECT_TRUE(response->has_list_services_response()) << response->DebugString();
+    for (const auto& service : response->list_services_response().service()) {
+      names.push_back(service.name());
+    }
+    return names;
+  }
+
+  // Adds the FileDescriptorProtos of the response to `files`.
+  bool Collect(const reflection::ServerReflectionRequest& request,
+               std::map<std::string, google::protobuf::FileDescriptorProto>* files) {
+    std::optional<reflection::ServerReflectionResponse> response = Ask(request);
+    if (!response || !response->has_file_descriptor_response()) {
+      ADD_FAILURE() << "no file descriptors for " << request.DebugString()
+                    << (response ? response->DebugString() : "no response");
+      return false;
+    }
+    for (const std::string& bytes : response->file_descriptor_response().file_descriptor_proto()) {
+      google::protobuf::FileDescriptorProto file;
+      if (!file.ParseFromString(bytes)) return false;
+      (*files)[file.name()] = file;
+    }
+    return true;
+  }
+
+ private:
+  std::unique_ptr<reflection::ServerReflection::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<reflection::ServerReflectionRequest,
+                                           reflection::ServerReflectionResponse>>
+      stream_;
+};
+
+// Builds `name` and its dependencies into `pool`, depth first.
+bool BuildFile(const std::string& name,
+               const std::map<std::string, google::protobuf::FileDescriptorProto>& files,
+               google::protobuf::DescriptorPool* pool) {
+  if (pool->FindFileByName(name) != nullptr) return true;
+  auto it = files.find(name);
+  if (it == files.end()) return false;
+  for (const std::string& dependency : it->second.dependency()) {
+    if (!BuildFile(dependency, files, pool)) return false;
+  }
+  return pool->BuildFile(it->second) != nullptr;
+}
+
+// A unary call by method name with the request and reply as bytes.
+grpc::Status CallGeneric(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                         const std::string& request_bytes, std::string* reply_bytes) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer reply;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  reply_bytes->clear();
+  if (status.ok()) {
+    std::vector<grpc::Slice> slices;
+    if (!reply.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "dump failed");
+    for (const grpc::Slice& s : slices) {
+      reply_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
+}
+
+TEST_F(AlliancedProcessTest, Reflection_DiscoversServices_DynamicGetProgramSummary) {
+  std::unique_ptr<Allianced> process = Start("reflection");
+  ASSERT_NE(process, nullptr);
+
+  std::map<std::string, google::protobuf::FileDescriptorProto> files;
+  {
+    ReflectionClient client(channel_);
+    std::vector<std::string> services = client.ListServices();
+    const std::set<std::string> names(services.begin(), services.end());
+    EXPECT_TRUE(names.contains("alliance.v1.CommandService"));
+    EXPECT_TRUE(names.contains("alliance.v1.QueryService"));
+    EXPECT_TRUE(names.contains("grpc.health.v1.Health"));
+
+    reflection::ServerReflectionRequest by_symbol;
+    by_symbol.set_file_containing_symbol("alliance.v1.QueryService");
+    ASSERT_TRUE(client.Collect(by_symbol, &files));
+    ASSERT_TRUE(files.contains("alliance/v1/queries.proto"));
+    // Fetch whatever dependency the server did not send along.
+    for (bool added = true; added;) {
+      added = false;
+      std::vector<std::string> missing;
+      for (const auto& [name, file] : files) {
+        for (const std::string& dependency : file.dependency()) {
+          if (!files.contains(dependency)) missing.push_back(dependency);
+        }
+      }
+      for (const std::string& name : missing) {
+        if (files.contains(name)) continue;
+        reflection::ServerReflectionRequest by_name;
+        by_name.set_file_by_filename(name);
+        ASSERT_TRUE(client.Collect(by_name, &files)) << name;
+        ASSERT_TRUE(files.contains(name)) << name;
+        added = true;
+      }
+    }
+    EXPECT_TRUE(files.contains("google/protobuf/timestamp.proto"));
+  }
+
+  google::protobuf::DescriptorPool pool;
+  ASSERT_TRUE(BuildFile("alliance/v1/queries.proto", files, &pool));
+  const google::protobuf::ServiceDescriptor* service =
+      pool.FindServiceByName("alliance.v1.QueryService");
+  ASSERT_NE(service, nullptr);
+  const google::protobuf::MethodDescriptor* method = service->FindMethodByName("GetProgramSummary");
+  ASSERT_NE(method, nullptr);
+  google::protobuf::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<google::protobuf::Message> request(
+      factory.GetPrototype(method->input_type())->New());
+  const google::protobuf::FieldDescriptor* program_id =
+      method->input_type()->FindFieldByName("program_id");
+  ASSERT_NE(program_id, nullptr);
+  request->GetReflection()->SetString(request.get(), program_id, kProgramId);
+  const std::string path = "/alliance.v1.QueryService/GetProgramSummary";
+
+  // An empty store: no such program.
+  std::string reply_bytes;
+  grpc::Status status = CallGeneric(channel_, path, request->SerializeAsString(), &reply_bytes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
+  EXPECT_EQ(ReasonOf(status), "PROGRAM_NOT_FOUND");
+
+  // Recorded through the generated stubs, read through the dynamic path.
+  v1::AppendResult appended;
+  status = commands_->EstablishProgram(NewContext().get(), Program2023Request(), &appended);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  status = CallGeneric(channel_, path, request->SerializeAsString(), &reply_bytes);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  std::unique_ptr<google::protobuf::Message> reply(
+      factory.GetPrototype(method->output_type())->New());
+  ASSERT_TRUE(reply->ParseFromString(reply_bytes));
+  const google::protobuf::Descriptor* summary = method->output_type();
+  const google::protobuf::Reflection* reflect = reply->GetReflection();
+  EXPECT_EQ(reflect->GetString(*reply, summary->FindFieldByName("name_ko")),
+            "중견기업-지역 혁신 얼라이언스 지원사업");
+  EXPECT_EQ(reflect->GetString(*reply, summary->FindFieldByName("program_id")), kProgramId);
+  const google::protobuf::Message& rules =
+      reflect->GetMessage(*reply, summary->FindFieldByName("rules"));
+  EXPECT_EQ(rules.GetReflection()->GetInt64(
+                rules, rules.GetDescriptor()->FindFieldByName("total_budget_krw")),
+            kTotalBudgetKrw);
+  reply.reset();
+  request.reset();
+  StopWithSigterm(*process);
+}
+
+// ---- SIGTERM while commands are in flight -----------------------------------------------
+
+TEST_F(AlliancedProcessTest, Sigterm_ExitsCleanly_EveryAcknowledgedCommandSurvivesRestart) {
+  std::unique_ptr<Allianced> process = Start("sigterm");
+  ASSERT_NE(process, nullptr);
+  Seed();
+  const std::vector<std::string> consortia = {kChungnam, kGyeongnam, kUlsan};
+  constexpr int kThreads = 4;
+  constexpr int kPerThreadMax = 500;
+  constexpr size_t kAcksBeforeSignal = 40;
+
+  std::mutex mutex;
+  std::condition_variable acked_enough;
+  std::map<std::string, uint64_t> acknowledged;
+  bool signalled = false;
+  std::vector<std::string> unexpected;
+  std::vector<std::unique_ptr<v1::CommandService::Stub>> stubs;
+  for (int t = 0; t < kThreads; ++t) stubs.push_back(v1::CommandService::NewStub(channel_));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      v1::CommandService::Stub* stub = stubs[t].get();
+      for (int i = 0; i < kPerThreadMax; ++i) {
+        v1::DisburseFundsRequest request =
+            DisburseRequest(consortia[(t + i) % 3], 2023 + (i % kTermYears), 10 + t + i);
+        v1::AppendResult result;
+        grpc::Status status = stub->DisburseFunds(NewContext().get(), request, &result);
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!status.ok()) {
+          if (!signalled) unexpected.push_back(Describe(status));
+          return;
+        }
+        acknowledged[request.meta().event_id()] = result.global_position();
+        if (acknowledged.size() >= kAcksBeforeSignal) acked_enough.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    acked_enough.wait_for(lock, std::chrono::seconds(60),
+                          [&] { return acknowledged.size() >= kAcksBeforeSignal; });
+    signalled = true;
+  }
+  StopWithSigterm(*process);
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.front();
+  ASSERT_GE(acknowledged.size(), kAcksBeforeSignal);
+
+  std::unique_ptr<Allianced> restarted = Start("sigterm-restart");
+  ASSERT_NE(restarted, nullptr);
+  std::map<std::string, uint64_t> logged;
+  for (const v1::EventEnvelope& event : ReadAll())
+    logged[event.event_id()] = event.global_position();
+  for (const auto& [event_id, position] : acknowledged) {
+    auto it = logged.find(event_id);
+    ASSERT_NE(it, logged.end()) << "acknowledged command " << event_id << " is not in the log";
+    EXPECT_EQ(it->second, position);
+  }
+  StopWithSigterm(*restarted);
+}
+
+// ---- A folder it cannot open ------------------------------------------------------------
+
+TEST_F(AlliancedProcessTest, UnopenableDataDir_ExitsNonZeroNamingTheFolder) {
+  const std::string plain_file = dir_.path() + "/plain-file";
+  { std::ofstream(plain_file) << "not a folder\n"; }
+  const std::string bad_dir = plain_file + "/store";
+  const int port = FreePort();
+  Allianced process({"--data_dir=" + bad_dir, "--listen=127.0.0.1:" + std::to_string(port)},
+                    dir_.path(), "bad-dir");
+  std::optional<int> status = process.WaitExit(kFailedStartBound);
+  ASSERT_TRUE(status.has_value()) << "allianced kept running on a folder under a regular file";
+  EXPECT_TRUE(WIFEXITED(*status)) << DescribeWaitStatus(*status);
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  EXPECT_NE(process.Stderr().find(plain_file), std::string::npos)
+      << "stderr does not name the folder.\nstderr:\n"
+      << process.Stderr() << "\nstdout:\n"
+      << process.Stdout();
+}
+
+// ---- --max_request_bytes ---------------------------------------------------------------
+
+TEST_F(AlliancedProcessTest, RequestOverMaxRequestBytes_ResourceExhausted) {
+  std::unique_ptr<Allianced> process = Start("small-limit", {"--max_request_bytes=4096"});
+  ASSERT_NE(process, nullptr);
+
+  // A query over the limit.
+  v1::ReadEventsRequest big_read;
+  big_read.set_stream_id("consortium-" + std::string(8'000, 'x'));
+  v1::ReadEventsResponse read;
+  grpc::Status status = queries_->ReadEvents(NewContext().get(), big_read, &read);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(status);
+
+  // A command over the limit: a selection with many long-named members.
+  std::string long_text;
+  while (long_text.size() + 3 <= 255) long_text += "가";
+  v1::SelectConsortiumRequest big_selection =
+      OtherSelectionRequest("jeju-x", kProgramId, 2024, "KR-50");
+  for (int i = 0; i < 28; ++i) {
+    *big_selection.mutable_selection()->add_participants() = MakeParticipant(
+        "member-" + std::to_string(i), long_text, "", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
+  }
+  ASSERT_GT(big_selection.ByteSizeLong(), 4096u);
+  v1::AppendResult result;
+  status = commands_->SelectConsortium(NewContext().get(), big_selection, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(status);
+
+  // Requests under the limit are served.
+  status = commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(ReadAll().size(), 1u) << "only the small command is in the log";
+  StopWithSigterm(*process);
+}
+
+}  // namespace
+}  // namespace alliance::testing

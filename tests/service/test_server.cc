@@ -1,0 +1,195 @@
+#include "tests/service/test_server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <stdlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <ostream>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace alliance::testing {
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/alliance-service-test-XXXXXX";
+  char* made = mkdtemp(pattern);
+  if (made == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
+    return;
+  }
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  std::error_code error;
+  std::filesystem::remove_all(path_, error);
+}
+
+void PrintTo(const StoreSnapshot& snapshot, std::ostream* os) {
+  *os << "{last_position=" << snapshot.last_position << ", " << snapshot.models.size()
+      << " model entries}";
+}
+
+void ServerTest::SetUp() {
+  data_dir_ = std::make_unique<TempDir>();
+  ASSERT_FALSE(data_dir_->path().empty());
+  StartServer();
+}
+
+void ServerTest::TearDown() {
+  StopServer();
+  data_dir_.reset();
+}
+
+void ServerTest::StartServer(LedgerOptions ledger) {
+  ASSERT_EQ(server_, nullptr) << "StartServer() while a server runs";
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = data_dir_->path();
+  options.ledger = std::move(ledger);
+  absl::StatusOr<std::unique_ptr<AllianceServer>> server = AllianceServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  command_stub_ = v1::CommandService::NewStub(channel_);
+  query_stub_ = v1::QueryService::NewStub(channel_);
+}
+
+void ServerTest::StopServer() {
+  command_stub_.reset();
+  query_stub_.reset();
+  channel_.reset();
+  if (server_ != nullptr) {
+    server_->Shutdown();
+    server_.reset();
+  }
+}
+
+void ServerTest::Restart(LedgerOptions ledger) {
+  StopServer();
+  StartServer(std::move(ledger));
+}
+
+StoreSnapshot ServerTest::Snapshot() {
+  StoreSnapshot snapshot;
+  absl::StatusOr<uint64_t> last = server_->ledger().log().LastPosition();
+  EXPECT_TRUE(last.ok()) << last.status();
+  if (last.ok()) snapshot.last_position = *last;
+  auto models = server_->ledger().log().DumpModels();
+  EXPECT_TRUE(models.ok()) << models.status();
+  if (models.ok()) snapshot.models = *std::move(models);
+  return snapshot;
+}
+
+grpc::Status ServerTest::Send(const v1::EstablishProgramRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().EstablishProgram(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::SelectConsortiumRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().SelectConsortium(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::DesignateLabRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().DesignateLab(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::DisburseFundsRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().DisburseFunds(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::ReverseDisbursementRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().ReverseDisbursement(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::RecordHireRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().RecordHire(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::GetConsortium(const std::string& consortium_id,
+                                       v1::ConsortiumStatus* status) {
+  v1::GetConsortiumRequest request;
+  request.set_consortium_id(consortium_id);
+  return queries().GetConsortium(NewContext().get(), request, status);
+}
+
+grpc::Status ServerTest::GetProgramSummary(const std::string& program_id,
+                                           v1::ProgramSummary* summary) {
+  v1::GetProgramSummaryRequest request;
+  request.set_program_id(program_id);
+  return queries().GetProgramSummary(NewContext().get(), request, summary);
+}
+
+grpc::Status ServerTest::ListConsortia(const v1::ListConsortiaRequest& request,
+                                       v1::ListConsortiaResponse* response) {
+  return queries().ListConsortia(NewContext().get(), request, response);
+}
+
+std::vector<v1::EventEnvelope> ServerTest::ReadAllEvents(const std::string& stream_id,
+                                                         int32_t page_size) {
+  std::vector<v1::EventEnvelope> events;
+  v1::ReadEventsRequest request;
+  request.set_stream_id(stream_id);
+  request.set_max_count(page_size);
+  request.set_from(0);
+  // A bound far above any test's log, so a server that never ends a walk
+  // fails the test instead of hanging it.
+  for (int page = 0; page < 100'000; ++page) {
+    v1::ReadEventsResponse response;
+    grpc::Status status = queries().ReadEvents(NewContext().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << Describe(status);
+    if (!status.ok()) break;
+    for (const v1::EventEnvelope& event : response.events()) events.push_back(event);
+    if (response.next_from() == 0) break;
+    EXPECT_GT(response.next_from(), request.from()) << "next_from does not advance";
+    if (response.next_from() <= request.from()) break;
+    request.set_from(response.next_from());
+  }
+  return events;
+}
+
+void ServerTest::Seed2023(bool with_labs) {
+  grpc::Status status = Send(Program2023Request());
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  for (const v1::SelectConsortiumRequest& selection : Consortia2023Requests()) {
+    status = Send(selection);
+    ASSERT_TRUE(status.ok()) << selection.selection().consortium_id() << ": " << Describe(status);
+  }
+  if (!with_labs) return;
+  for (const char* consortium_id : {kChungnam, kGyeongnam, kUlsan}) {
+    status = Send(LabRequest(consortium_id));
+    ASSERT_TRUE(status.ok()) << consortium_id << ": " << Describe(status);
+  }
+}
+
+std::string SerializeDeterministic(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+std::vector<std::string> SerializedEvents(const std::vector<v1::EventEnvelope>& events) {
+  std::vector<std::string> out;
+  out.reserve(events.size());
+  for (const v1::EventEnvelope& event : events) out.push_back(SerializeDeterministic(event));
+  return out;
+}
+
+}  // namespace alliance::testing

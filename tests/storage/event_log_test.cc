@@ -1,0 +1,340 @@
+#include "storage/event_log.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/util/message_differencer.h"
+#include "rocksdb/db.h"
+#include "tests/storage/temp_dir.h"
+
+namespace alliance::storage {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using namespace std::string_literals;
+
+std::string Sha(char fill) { return std::string(32, fill); }
+
+v1::EventEnvelope Envelope(uint64_t global_position, const std::string& stream_id,
+                           uint64_t stream_version, const std::string& event_id) {
+  v1::EventEnvelope envelope;
+  envelope.set_global_position(global_position);
+  envelope.set_stream_id(stream_id);
+  envelope.set_stream_version(stream_version);
+  envelope.set_event_id(event_id);
+  envelope.set_event_type("FundsDisbursed");
+  envelope.mutable_recorded_at()->set_seconds(1700000000);
+  envelope.mutable_recorded_by()->set_agency("KIAT");
+  envelope.mutable_recorded_by()->set_principal("kiat-erp");
+  v1::FundsDisbursed* funds = envelope.mutable_payload()->mutable_funds_disbursed();
+  funds->set_consortium_id("chungnam");
+  funds->set_program_year(2023);
+  funds->set_amount_krw(100000000 + static_cast<int64_t>(global_position));
+  funds->set_payment_reference("pay-" + std::to_string(global_position));
+  return envelope;
+}
+
+std::unique_ptr<EventLog> OpenOrDie(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
+  EXPECT_TRUE(log.ok()) << log.status();
+  return log.ok() ? *std::move(log) : nullptr;
+}
+
+// Two commands: "cmd-a" appends versions 1 and 2 of consortium-a at
+// positions 1 and 2; "cmd-b" appends version 1 of program-p at position 3.
+CommitBatch FirstBatch() {
+  CommitBatch batch;
+  batch.commands.push_back(
+      {"cmd-a",
+       Sha('a'),
+       {Envelope(1, "consortium-a", 1, "cmd-a"), Envelope(2, "consortium-a", 2, "cmd-a#1")}});
+  batch.commands.push_back({"cmd-b", Sha('b'), {Envelope(3, "program-p", 1, "cmd-b")}});
+  batch.model_writes.push_back({"consortium\0a"s, "status-a"});
+  return batch;
+}
+
+std::vector<uint64_t> Positions(const std::vector<v1::EventEnvelope>& events) {
+  std::vector<uint64_t> positions;
+  for (const v1::EventEnvelope& event : events) positions.push_back(event.global_position());
+  return positions;
+}
+
+using Models = std::vector<std::pair<std::string, std::string>>;
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { log_ = OpenOrDie(dir_.Sub("store")); }
+
+  TempDir dir_;
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(EventLogTest, EmptyLogHasNothing) {
+  EXPECT_EQ(*log_->LastPosition(), 0u);
+  EXPECT_TRUE(log_->ReadAll(1, 10)->empty());
+  EXPECT_TRUE(log_->ReadStream("consortium-a", 1, 10)->empty());
+  EXPECT_EQ(*log_->StreamVersion("consortium-a"), 0u);
+  EXPECT_FALSE(log_->FindEventId("cmd-a")->has_value());
+  EXPECT_TRUE(log_->DumpModels()->empty());
+}
+
+TEST_F(EventLogTest, CommitThenReadAll) {
+  CommitBatch batch = FirstBatch();
+  ASSERT_TRUE(log_->Commit(batch).ok());
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> all = log_->ReadAll(1, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_TRUE(MessageDifferencer::Equals((*all)[0], batch.commands[0].events[0]));
+  EXPECT_TRUE(MessageDifferencer::Equals((*all)[1], batch.commands[0].events[1]));
+  EXPECT_TRUE(MessageDifferencer::Equals((*all)[2], batch.commands[1].events[0]));
+
+  EXPECT_EQ(Positions(*log_->ReadAll(2, 1)), std::vector<uint64_t>{2});
+  EXPECT_EQ(Positions(*log_->ReadAll(0, 100)), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(log_->ReadAll(4, 100)->empty());
+  EXPECT_TRUE(log_->ReadAll(1, 0)->empty());
+  EXPECT_EQ(*log_->LastPosition(), 3u);
+}
+
+TEST_F(EventLogTest, CommitThenReadStream) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+
+  EXPECT_EQ(Positions(*log_->ReadStream("consortium-a", 1, 10)), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Positions(*log_->ReadStream("consortium-a", 2, 10)), std::vector<uint64_t>{2});
+  EXPECT_EQ(Positions(*log_->ReadStream("consortium-a", 0, 1)), std::vector<uint64_t>{1});
+  EXPECT_EQ(Positions(*log_->ReadStream("program-p", 1, 10)), std::vector<uint64_t>{3});
+  // A stream whose id is a prefix of another's holds none of its events.
+  EXPECT_TRUE(log_->ReadStream("consortium-", 1, 10)->empty());
+  EXPECT_TRUE(log_->ReadStream("unknown", 1, 10)->empty());
+
+  EXPECT_EQ(*log_->StreamVersion("consortium-a"), 2u);
+  EXPECT_EQ(*log_->StreamVersion("program-p"), 1u);
+  EXPECT_EQ(*log_->StreamVersion("consortium-"), 0u);
+}
+
+TEST_F(EventLogTest, ForEachEventVisitsInOrderAndStopsOnError) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+
+  std::vector<uint64_t> visited;
+  absl::Status status = log_->ForEachEvent(2, [&](const v1::EventEnvelope& event) {
+    visited.push_back(event.global_position());
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(visited, (std::vector<uint64_t>{2, 3}));
+
+  visited.clear();
+  status = log_->ForEachEvent(1, [&](const v1::EventEnvelope& event) {
+    visited.push_back(event.global_position());
+    return absl::CancelledError("enough");
+  });
+  EXPECT_TRUE(absl::IsCancelled(status));
+  EXPECT_EQ(visited, std::vector<uint64_t>{1});
+}
+
+TEST_F(EventLogTest, FindEventIdRemembersTheCommand) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+
+  absl::StatusOr<std::optional<EventIdRecord>> a = log_->FindEventId("cmd-a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->first_global_position, 1u);
+  EXPECT_EQ((*a)->event_count, 2u);
+  EXPECT_EQ((*a)->request_sha256, Sha('a'));
+
+  absl::StatusOr<std::optional<EventIdRecord>> b = log_->FindEventId("cmd-b");
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_EQ((*b)->first_global_position, 3u);
+  EXPECT_EQ((*b)->event_count, 1u);
+
+  // Only the command's id is indexed, not the ids of its later events.
+  EXPECT_FALSE(log_->FindEventId("cmd-a#1")->has_value());
+}
+
+TEST_F(EventLogTest, SecondCommitContinuesTheLog) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  CommitBatch second;
+  second.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, "consortium-a", 3, "cmd-c")}});
+  ASSERT_TRUE(log_->Commit(second).ok());
+  EXPECT_EQ(*log_->LastPosition(), 4u);
+  EXPECT_EQ(*log_->StreamVersion("consortium-a"), 3u);
+  EXPECT_EQ(Positions(*log_->ReadStream("consortium-a", 1, 10)), (std::vector<uint64_t>{1, 2, 4}));
+}
+
+TEST_F(EventLogTest, ModelWritesLandWithTheEvents) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"consortium\0a"s, "status-a"}}));
+
+  CommitBatch second;
+  second.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, "consortium-b", 1, "cmd-c")}});
+  second.model_writes.push_back({"consortium\0a"s, std::nullopt});
+  second.model_writes.push_back({"consortium\0b"s, "status-b"});
+  ASSERT_TRUE(log_->Commit(second).ok());
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"consortium\0b"s, "status-b"}}));
+}
+
+TEST_F(EventLogTest, ReopenKeepsEverything) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  log_.reset();
+  log_ = OpenOrDie(dir_.Sub("store"));
+  ASSERT_NE(log_, nullptr);
+
+  EXPECT_EQ(*log_->LastPosition(), 3u);
+  EXPECT_EQ(Positions(*log_->ReadAll(1, 100)), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(*log_->StreamVersion("consortium-a"), 2u);
+  EXPECT_TRUE(log_->FindEventId("cmd-b")->has_value());
+  EXPECT_EQ(log_->DumpModels()->size(), 1u);
+
+  // The reopened log continues where the old one stopped.
+  CommitBatch second;
+  second.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, "program-p", 2, "cmd-c")}});
+  EXPECT_TRUE(log_->Commit(second).ok());
+}
+
+TEST(EventLogOpenTest, FolderUnderARegularFileFailsNamingTheFolder) {
+  TempDir dir;
+  std::ofstream(dir.Sub("file")) << "not a folder";
+  const std::string path = dir.Sub("file/store");
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("cannot open event store in " + path),
+            absl::string_view::npos)
+      << log.status();
+}
+
+TEST(EventLogOpenTest, MissingStoreWithoutCreateFails) {
+  TempDir dir;
+  EventLogOptions options;
+  options.create_if_missing = false;
+  const std::string path = dir.Sub("store");
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, options);
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
+}
+
+TEST_F(EventLogTest, SecondOpenOfTheSameFolderFails) {
+  const std::string path = dir_.Sub("store");
+  absl::StatusOr<std::unique_ptr<EventLog>> second = EventLog::Open(path, EventLogOptions{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("cannot open event store in " + path),
+            absl::string_view::npos)
+      << second.status();
+  EXPECT_NE(second.status().message().find("is another allianced using it?"),
+            absl::string_view::npos)
+      << second.status();
+  // The first is unharmed.
+  EXPECT_TRUE(log_->Commit(FirstBatch()).ok());
+}
+
+// Opens the store with RocksDB directly, as a newer or broken program would,
+// and writes `key` = `value` into column family `family`.
+void PutRaw(const std::string& path, const std::string& family, const std::string& key,
+            const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {"default", "events", "streams", "event_ids", "models", "meta"}) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &db).ok());
+  for (size_t i = 0; i < families.size(); ++i) {
+    if (families[i].name == family) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+    }
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  ASSERT_TRUE(db->Close().ok());
+  delete db;
+}
+
+TEST_F(EventLogTest, NewerFormatVersionIsRefused) {
+  log_.reset();
+  const std::string path = dir_.Sub("store");
+  PutRaw(path, "meta", "format_version", "2");
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition) << log.status();
+  EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
+  EXPECT_NE(log.status().message().find("format version 2"), absl::string_view::npos)
+      << log.status();
+}
+
+TEST_F(EventLogTest, EventStoredUnderTheWrongPositionIsDataLoss) {
+  log_.reset();
+  const std::string path = dir_.Sub("store");
+  std::string key(7, '\0');
+  key.push_back('\1');  // position 1, big-endian
+  PutRaw(path, "events", key, Envelope(7, "consortium-a", 1, "x").SerializeAsString());
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  absl::StatusOr<std::vector<v1::EventEnvelope>> all = log_->ReadAll(1, 10);
+  EXPECT_EQ(all.status().code(), absl::StatusCode::kDataLoss) << all.status();
+}
+
+TEST_F(EventLogTest, SnapshotDoesNotSeeLaterCommits) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  std::unique_ptr<ModelSnapshot> before = log_->SnapshotModels();
+
+  CommitBatch second;
+  second.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, "consortium-b", 1, "cmd-c")}});
+  second.model_writes.push_back({"consortium\0a"s, "status-a2"});
+  second.model_writes.push_back({"consortium\0b"s, "status-b"});
+  ASSERT_TRUE(log_->Commit(second).ok());
+
+  EXPECT_EQ(**before->Get("consortium\0a"s), "status-a");
+  EXPECT_FALSE(before->Get("consortium\0b"s)->has_value());
+  EXPECT_EQ(before->Scan("consortium", "", 10)->size(), 1u);
+
+  std::unique_ptr<ModelSnapshot> after = log_->SnapshotModels();
+  EXPECT_EQ(**after->Get("consortium\0a"s), "status-a2");
+  EXPECT_EQ(**after->Get("consortium\0b"s), "status-b");
+}
+
+TEST_F(EventLogTest, SnapshotScanHonoursPrefixStartAfterAndLimit) {
+  ASSERT_TRUE(log_->ReplaceModels({{"index\1"s, "x"},
+                                   {"index\0a"s, "1"},
+                                   {"index\0b"s, "2"},
+                                   {"index\0c"s, "3"},
+                                   {"index", "bare"},
+                                   {"other", "4"}})
+                  .ok());
+  std::unique_ptr<ModelSnapshot> snapshot = log_->SnapshotModels();
+  const std::string prefix = "index\0"s;
+
+  EXPECT_EQ(*snapshot->Scan(prefix, "", 10),
+            (Models{{prefix + "a", "1"}, {prefix + "b", "2"}, {prefix + "c", "3"}}));
+  EXPECT_EQ(*snapshot->Scan(prefix, "", 2), (Models{{prefix + "a", "1"}, {prefix + "b", "2"}}));
+  EXPECT_EQ(*snapshot->Scan(prefix, prefix + "b", 10), (Models{{prefix + "c", "3"}}));
+  // start_after need not be a key that exists.
+  EXPECT_EQ(*snapshot->Scan(prefix, prefix + "aa", 10),
+            (Models{{prefix + "b", "2"}, {prefix + "c", "3"}}));
+  EXPECT_TRUE(snapshot->Scan(prefix, prefix + "c", 10)->empty());
+  EXPECT_TRUE(snapshot->Scan(prefix, "", 0)->empty());
+  EXPECT_EQ(snapshot->Scan("", "", 100)->size(), 6u);
+  EXPECT_TRUE(snapshot->Scan("nothing", "", 10)->empty());
+}
+
+TEST_F(EventLogTest, ReplaceModelsReplacesEveryModelAndKeepsEvents) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  ASSERT_TRUE(log_->ReplaceModels({{"program\0p"s, "summary"}, {"consortium\0z"s, "z"}}).ok());
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"consortium\0z"s, "z"}, {"program\0p"s, "summary"}}));
+  EXPECT_EQ(*log_->LastPosition(), 3u);
+
+  ASSERT_TRUE(log_->ReplaceModels({}).ok());
+  EXPECT_TRUE(log_->DumpModels()->empty());
+}
+
+TEST_F(EventLogTest, ReplaceModelsKeepsAKeyThatWasAlreadyThere) {
+  ASSERT_TRUE(log_->ReplaceModels({{"k", "old"}}).ok());
+  ASSERT_TRUE(log_->ReplaceModels({{"k", "new"}}).ok());
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"k", "new"}}));
+}
+
+}  // namespace
+}  // namespace alliance::storage
