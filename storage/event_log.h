@@ -65,8 +65,8 @@ struct ModelWrite {
 // asserts it in debug builds).
 struct CommitBatch {
   struct Command {
-    std::string event_id;        // the caller's id for the command
-    std::string request_sha256;  // 32 raw bytes
+    std::string event_id;                   // the caller's id for the command
+    std::string request_sha256;             // 32 raw bytes
     std::vector<v1::EventEnvelope> events;  // at least one
   };
   std::vector<Command> commands;

@@ -74,8 +74,8 @@ std::optional<RefusalDetails> GetRefusalDetails(const absl::Status& status) {
 
 std::string FormatKrw(int64_t amount_krw) {
   // Work on the magnitude as unsigned so INT64_MIN does not overflow.
-  uint64_t magnitude = amount_krw < 0 ? 0 - static_cast<uint64_t>(amount_krw)
-                                      : static_cast<uint64_t>(amount_krw);
+  uint64_t magnitude =
+      amount_krw < 0 ? 0 - static_cast<uint64_t>(amount_krw) : static_cast<uint64_t>(amount_krw);
   std::string digits = std::to_string(magnitude);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {

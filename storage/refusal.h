@@ -31,15 +31,14 @@ namespace alliance {
 inline constexpr absl::string_view kErrorDomain = "alliance.kiat.or.kr";
 
 struct RefusalDetails {
-  std::string reason;                          // UPPER_SNAKE code
-  std::map<std::string, std::string> metadata; // numbers and ids, as text
-  std::string field;                           // malformed field path, or ""
+  std::string reason;                           // UPPER_SNAKE code
+  std::map<std::string, std::string> metadata;  // numbers and ids, as text
+  std::string field;                            // malformed field path, or ""
 };
 
 // A status with `code`, `message` and the reason and metadata attached as a
 // payload. REQUIRES: code != kOk, reason is UPPER_SNAKE.
-absl::Status Refuse(absl::StatusCode code, absl::string_view reason,
-                    absl::string_view message,
+absl::Status Refuse(absl::StatusCode code, absl::string_view reason, absl::string_view message,
                     std::vector<std::pair<std::string, std::string>> metadata = {});
 
 // INVALID_ARGUMENT naming the field (e.g. "disbursement.amount_krw").

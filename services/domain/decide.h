@@ -47,8 +47,8 @@ absl::StatusOr<v1::Event> DecideDisburseFunds(const LedgerState& state,
                                               const v1::DisburseFundsRequest& request);
 // The DisbursementReversed copies year, amount and reference from the
 // corrected FundsDisbursed.
-absl::StatusOr<v1::Event> DecideReverseDisbursement(
-    const LedgerState& state, const v1::ReverseDisbursementRequest& request);
+absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
+                                                    const v1::ReverseDisbursementRequest& request);
 absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
                                            const v1::RecordHireRequest& request);
 
