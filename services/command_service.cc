@@ -92,6 +92,10 @@ void ToProto(const storage::AppendResult& result, v1::AppendResult* reply) {
   *reply->mutable_recorded_at() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(result.recorded_at));
   reply->set_replayed(result.replayed);
+  reply->set_first_global_position(result.first_global_position);
+  reply->set_first_stream_version(result.first_stream_version);
+  reply->set_event_count(
+      static_cast<uint32_t>(result.last_global_position - result.first_global_position + 1));
 }
 
 // The path every command takes: identity, validation, then the appender.
