@@ -14,10 +14,15 @@
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
 #include "services/grpc_status.h"
+#include "storage/appender.h"
 #include "storage/refusal.h"
 
 namespace alliance {
 namespace {
+
+// A payment run is one command whose events the appender takes at once.
+static_assert(domain::kBatchDisbursementsMax <= storage::kCommandEventsMax,
+              "a DisburseFundsBatch must fit in one command's events");
 
 using google::protobuf::util::TimeUtil;
 
@@ -98,14 +103,25 @@ void ToProto(const storage::AppendResult& result, v1::AppendResult* reply) {
       static_cast<uint32_t>(result.last_global_position - result.first_global_position + 1));
 }
 
+// What a rule decided, as the appender takes it: the events of the command.
+absl::StatusOr<std::vector<v1::Event>> AsEvents(absl::StatusOr<v1::Event> event) {
+  if (!event.ok()) return event.status();
+  std::vector<v1::Event> events;
+  events.push_back(*std::move(event));
+  return events;
+}
+absl::StatusOr<std::vector<v1::Event>> AsEvents(absl::StatusOr<std::vector<v1::Event>> events) {
+  return events;
+}
+
 // The path every command takes: identity, validation, then the appender.
-template <typename Request>
+// `decide` is a function of domain/decide.h: (const LedgerState&, const
+// Request&) -> one event or several.
+template <typename Request, typename Decide>
 grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* context,
                                  const Request* request, v1::AppendResult* reply,
                                  absl::string_view method, std::string stream_id,
-                                 absl::Status (*validate)(const Request&),
-                                 absl::StatusOr<v1::Event> (*decide)(const domain::LedgerState&,
-                                                                     const Request&)) {
+                                 absl::Status (*validate)(const Request&), Decide decide) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<v1::Recorder> recorder = Authenticate(*context);
   if (!recorder.ok()) {
@@ -125,11 +141,7 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* co
   append.correlation_id = request->meta().correlation_id();
   // The request outlives the call's reactor, so the closures may hold it.
   append.decide = [ledger, request, decide](uint64_t) -> absl::StatusOr<std::vector<v1::Event>> {
-    absl::StatusOr<v1::Event> event = decide(ledger->state(), *request);
-    if (!event.ok()) return event.status();
-    std::vector<v1::Event> events;
-    events.push_back(*std::move(event));
-    return events;
+    return AsEvents(decide(ledger->state(), *request));
   };
   append.done = [reactor, reply](absl::StatusOr<storage::AppendResult> result) {
     if (!result.ok()) {
@@ -141,6 +153,13 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* co
   };
   ledger->Submit(std::move(append));
   return reactor;
+}
+
+// A payment run's stream: its consortium's. An empty run has none; validation
+// refuses it before the stream is used.
+std::string BatchStreamId(const v1::DisburseFundsBatchRequest& request) {
+  if (request.disbursements().empty()) return "";
+  return domain::ConsortiumStreamId(request.disbursements(0).consortium_id());
 }
 
 }  // namespace
@@ -175,6 +194,13 @@ grpc::ServerUnaryReactor* CommandService::DisburseFunds(grpc::CallbackServerCont
   return Handle(ledger_, context, request, reply, "DisburseFunds",
                 domain::ConsortiumStreamId(request->disbursement().consortium_id()),
                 &domain::ValidateDisburseFunds, &domain::DecideDisburseFunds);
+}
+
+grpc::ServerUnaryReactor* CommandService::DisburseFundsBatch(
+    grpc::CallbackServerContext* context, const v1::DisburseFundsBatchRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "DisburseFundsBatch", BatchStreamId(*request),
+                &domain::ValidateDisburseFundsBatch, &domain::DecideDisburseFundsBatch);
 }
 
 grpc::ServerUnaryReactor* CommandService::ReverseDisbursement(

@@ -35,6 +35,9 @@ class CommandService final : public v1::CommandService::CallbackService {
   grpc::ServerUnaryReactor* DisburseFunds(grpc::CallbackServerContext* context,
                                           const v1::DisburseFundsRequest* request,
                                           v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* DisburseFundsBatch(grpc::CallbackServerContext* context,
+                                               const v1::DisburseFundsBatchRequest* request,
+                                               v1::AppendResult* reply) override;
   grpc::ServerUnaryReactor* ReverseDisbursement(grpc::CallbackServerContext* context,
                                                 const v1::ReverseDisbursementRequest* request,
                                                 v1::AppendResult* reply) override;

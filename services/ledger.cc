@@ -12,9 +12,18 @@ namespace alliance {
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FoldReadModels(
     storage::EventLog& log) {
-  LedgerStateMachine fresh;
-  if (absl::Status status = fresh.Recover(log); !status.ok()) return status;
-  return domain::AllModels(fresh.state());
+  // A fold from scratch that reads nothing but the events: the rule-index
+  // entries stay pending (no committed reader), so AllModels gives every one
+  // of them as the appends wrote them. They are all in memory meanwhile, as
+  // the rebuild's result (one vector for ReplaceModels) is anyway.
+  domain::LedgerState state;
+  domain::ChangedModels changed;
+  absl::Status status = log.ForEachEvent(1, [&](const v1::EventEnvelope& event) {
+    domain::Fold(event, &state, &changed);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return domain::AllModels(state);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
@@ -33,12 +42,16 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
   if (!log.ok()) return log.status();
   ledger->log_ = std::move(*log);
 
-  if (options.rebuild_read_models) {
+  // A store of an older format lacks the rule indexes the rules read: the
+  // ledger would accept a reused payment reference. Rebuild it first.
+  const bool outdated = ledger->log_->ModelsOutdated();
+  if (options.rebuild_read_models || outdated) {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> models =
         FoldReadModels(*ledger->log_);
     if (!models.ok()) return models.status();
     if (absl::Status status = ledger->log_->ReplaceModels(*models); !status.ok()) return status;
-    spdlog::info("rebuilt {} read-model entries from the log", models->size());
+    spdlog::info("rebuilt {} read-model entries from the log{}", models->size(),
+                 outdated ? " (the store's models predated the rule indexes)" : "");
   }
 
   absl::StatusOr<std::unique_ptr<storage::Appender>> appender = storage::Appender::Start(

@@ -32,7 +32,8 @@ struct LedgerOptions {
 class Ledger {
  public:
   // Opens the store in `data_dir` (created when missing), recovers the state
-  // from the log, rebuilds the read models if asked, and starts the appender.
+  // from the log, rebuilds the read models if asked or if the store's are of
+  // an older format (EventLog::ModelsOutdated), and starts the appender.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
                                                       LedgerOptions options);
   ~Ledger();
@@ -62,9 +63,10 @@ class Ledger {
   std::unique_ptr<storage::Appender> appender_;
 };
 
-// The read models a fold of the whole log gives, in key order, without
-// writing anything: what --rebuild_read_models writes, and what a check
-// compares the stored models with.
+// The read models and rule-index entries a fold of the whole log gives, in
+// key order, without writing anything: what --rebuild_read_models writes,
+// and what a check compares the stored models with. Holds them all in
+// memory (unlike the server's state, whose rule indexes stay on disk).
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FoldReadModels(
     storage::EventLog& log);
 

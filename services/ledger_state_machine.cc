@@ -1,5 +1,6 @@
 #include "services/ledger_state_machine.h"
 
+#include <cassert>
 #include <string>
 #include <utility>
 
@@ -12,19 +13,25 @@ void LedgerStateMachine::Apply(const v1::EventEnvelope& event) {
 }
 
 void LedgerStateMachine::TakeModelWrites(std::vector<storage::ModelWrite>* writes) {
-  if (changed_.empty()) return;
+  if (changed_.empty() && state_.pending_rule_entries.empty()) return;
   for (auto& [key, value] : domain::ModelEntries(state_, changed_)) {
     writes->push_back(storage::ModelWrite{std::move(key), std::move(value)});
   }
   changed_.clear();
+  state_.pending_rule_entries.clear();
 }
 
 absl::Status LedgerStateMachine::Recover(storage::EventLog& log) {
+  log_ = &log;
   state_ = domain::LedgerState();
+  state_.committed = this;
   changed_.clear();
   recovered_event_count_ = 0;
   absl::Status status = log.ForEachEvent(1, [this](const v1::EventEnvelope& event) {
     domain::Fold(event, &state_, &changed_);
+    // The entries this event wrote were committed with it: they are on disk
+    // already, and keeping them would hold the whole log's in memory.
+    state_.pending_rule_entries.clear();
     ++recovered_event_count_;
     return absl::OkStatus();
   });
@@ -32,6 +39,13 @@ absl::Status LedgerStateMachine::Recover(storage::EventLog& log) {
   // dirty after a recovery.
   changed_.clear();
   return status;
+}
+
+absl::StatusOr<std::optional<std::string>> LedgerStateMachine::Get(absl::string_view key) const {
+  // Recover sets both the log and state_.committed, so a state that reads
+  // through this has a log.
+  assert(log_ != nullptr);
+  return log_->GetModel(key);
 }
 
 }  // namespace alliance

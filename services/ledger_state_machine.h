@@ -1,23 +1,38 @@
 // LedgerStateMachine connects the pure domain (services/domain/) to the
 // storage appender: it holds the LedgerState the commands are decided
 // against, folds every appended event into it, and hands the changed read
-// models to the appender's group commit. Only the appender thread calls it,
-// and only the appender thread runs the `decide` closures that read state().
+// models and the rule-index entries folded since the last commit to the
+// appender's group commit. The committed rule-index entries stay on disk:
+// the state reads them through this class (a RuleIndexReader over
+// EventLog::GetModel), so memory does not grow with the log. Only the
+// appender thread calls it, and only the appender thread runs the `decide`
+// closures that read state().
 #ifndef ALLIANCE_SERVICES_LEDGER_STATE_MACHINE_H_
 #define ALLIANCE_SERVICES_LEDGER_STATE_MACHINE_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/domain/ledger_state.h"
 #include "storage/appender.h"
+#include "storage/event_log.h"
 
 namespace alliance {
 
-class LedgerStateMachine final : public storage::StateMachine {
+class LedgerStateMachine final : public storage::StateMachine, private domain::RuleIndexReader {
  public:
   void Apply(const v1::EventEnvelope& event) override;
+  // The changed read models and every pending rule-index entry; the entries
+  // are forgotten here (the commit puts them on disk, where the rules find
+  // them next; a failed commit is followed by Recover, which refolds).
   void TakeModelWrites(std::vector<storage::ModelWrite>* writes) override;
+  // Refolds the read models from `log` and reads the rule indexes from it
+  // from then on. Keeps no rule-index entry in memory: they are on disk,
+  // committed with their events.
   absl::Status Recover(storage::EventLog& log) override;
 
   // The state as the last Apply left it. REQUIRES: on the appender thread.
@@ -27,9 +42,14 @@ class LedgerStateMachine final : public storage::StateMachine {
   uint64_t recovered_event_count() const { return recovered_event_count_; }
 
  private:
+  // domain::RuleIndexReader: the committed entry, read from the store.
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override;
+
   domain::LedgerState state_;
   domain::ChangedModels changed_;
   uint64_t recovered_event_count_ = 0;
+  // The log Recover was last given; not owned.
+  storage::EventLog* log_ = nullptr;
 };
 
 }  // namespace alliance

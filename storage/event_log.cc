@@ -49,7 +49,11 @@ enum FamilyIndex : size_t {
 // layout this code reads. Raise it when an incompatible change is made, so
 // an older server refuses the store instead of misreading it.
 constexpr char kFormatVersionKey[] = "format_version";
-constexpr uint64_t kFormatVersion = 1;
+constexpr uint64_t kFormatVersion = 2;
+// The oldest format whose read models this code serves as they are. Format 1
+// had no rule-index entries in `models` (FORMAT.md): its events are read as
+// they are, its models are rebuilt from them before serving.
+constexpr uint64_t kModelsFormatVersionMin = 2;
 
 constexpr size_t kPositionBytes = 8;
 constexpr size_t kVersionBytes = 8;
@@ -63,8 +67,10 @@ constexpr char kStreamKeySeparator = '\0';
 // Background threads for flushes and compactions: the machine is shared and
 // the log's write rate is small; more threads only add contention.
 constexpr int kBackgroundThreads = 2;
-// Bloom filter bits per key on the point-lookup families (streams, event_ids):
-// 10 bits gives about 1% false positives.
+// Bloom filter bits per key on the point-lookup families (streams, event_ids,
+// and models, whose rule-index entries are looked up one by one, mostly for
+// keys that are absent: a new payment reference). 10 bits gives about 1%
+// false positives.
 constexpr double kBloomBitsPerKey = 10.0;
 // Readahead for whole-log scans (rebuilds, subscriptions catching up): large
 // sequential reads instead of one block at a time.
@@ -310,6 +316,7 @@ class RocksEventLog final : public EventLog {
                                                           "; this allianced reads ", kFormatVersion,
                                                           " and older: run a newer allianced"));
       }
+      models_outdated_ = version < kModelsFormatVersionMin;
     }
     absl::StatusOr<uint64_t> last = LastPosition();
     if (!last.ok()) return last.status();
@@ -434,6 +441,14 @@ class RocksEventLog final : public EventLog {
     return GetBigEndian64(ToView(it->key()).substr(lower_bound.size()));
   }
 
+  absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) override {
+    std::string value;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), models_cf(), ToSlice(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    if (!status.ok()) return ToAbsl(status, "reading a read model");
+    return value;
+  }
+
   std::unique_ptr<ModelSnapshot> SnapshotModels() override {
     return std::make_unique<RocksModelSnapshot>(db_.get(), models_cf());
   }
@@ -454,10 +469,20 @@ class RocksEventLog final : public EventLog {
       rocksdb::Status status = write_batch.Put(models_cf(), key, value);
       if (!status.ok()) return ToAbsl(status, "batching a read model");
     }
+    // The models are now the current format's: so is the store, in the same
+    // write (a crash leaves either the old models and version or both new).
+    rocksdb::Status status =
+        write_batch.Put(meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
+    if (!status.ok()) return ToAbsl(status, "batching format_version");
     rocksdb::WriteOptions write;
     write.sync = true;  // a rebuild is rare and must not be lost
-    return ToAbsl(db_->Write(write, &write_batch), "replacing the read models");
+    status = db_->Write(write, &write_batch);
+    if (!status.ok()) return ToAbsl(status, "replacing the read models");
+    models_outdated_ = false;
+    return absl::OkStatus();
   }
+
+  bool ModelsOutdated() override { return models_outdated_; }
 
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() override {
     std::vector<std::pair<std::string, std::string>> entries;
@@ -578,6 +603,9 @@ class RocksEventLog final : public EventLog {
   // The last position committed. Touched by the writer only (Commit and
   // Open), so it needs no lock.
   uint64_t last_position_ = 0;
+  // The store's models predate kModelsFormatVersionMin. Set by Open, cleared
+  // by ReplaceModels: the writer's, like last_position_.
+  bool models_outdated_ = false;
 };
 
 rocksdb::ColumnFamilyOptions PointLookupFamilyOptions(const rocksdb::ColumnFamilyOptions& base) {
@@ -606,7 +634,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kFamilyNames.size(); ++i) {
-    const bool point_lookups = i == kStreamsIndex || i == kEventIdsIndex;
+    const bool point_lookups = i == kStreamsIndex || i == kEventIdsIndex || i == kModelsIndex;
     families.emplace_back(kFamilyNames[i], point_lookups
                                                ? PointLookupFamilyOptions(db_options)
                                                : rocksdb::ColumnFamilyOptions(db_options));

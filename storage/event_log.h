@@ -126,13 +126,27 @@ class EventLog {
   // Current version of a stream: 0 when it has no events.
   virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) = 0;
 
+  // The latest committed value of read-model entry `key`, nullopt when
+  // absent: a plain point read, no snapshot. What the writer reads its rule
+  // indexes with between commits (it knows nothing newer is in flight).
+  // Any thread.
+  virtual absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) = 0;
+
   // A snapshot of the read models for one query.
   virtual std::unique_ptr<ModelSnapshot> SnapshotModels() = 0;
 
   // Replaces every read model with `models` (sorted or not) in one synced
-  // write: what a rebuild from the log does. The events are untouched.
+  // write: what a rebuild from the log does. The events are untouched; the
+  // store's format version becomes the current one in the same write.
   virtual absl::Status ReplaceModels(
       const std::vector<std::pair<std::string, std::string>>& models) = 0;
+
+  // True when the store was written in an older format whose read models
+  // lack entries the current one has (format 1: the rule indexes), so they
+  // must be rebuilt from the log (ReplaceModels, which also raises the
+  // store's format version) before the ledger decides anything against
+  // them. Its events and indexes are read as they are.
+  virtual bool ModelsOutdated() = 0;
 
   // Every read-model entry in key order: for tests and the rebuild check.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() = 0;

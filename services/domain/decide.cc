@@ -5,11 +5,16 @@
 
 #include <cassert>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "services/domain/model_keys.h"
 #include "services/domain/validate.h"
 #include "storage/refusal.h"
 
@@ -186,16 +191,17 @@ absl::Status CheckSelectionBudget(const v1::ProgramSummary& program) {
 
 absl::Status CheckPaymentReferenceUnused(const LedgerState& state,
                                          const v1::FundsDisbursed& funds) {
-  auto it =
-      state.payment_event_ids.find(PaymentKey(funds.consortium_id(), funds.payment_reference()));
-  if (it == state.payment_event_ids.end()) return absl::OkStatus();
+  absl::StatusOr<std::optional<std::string>> original_event_id =
+      LookUpRuleEntry(state, PaymentRuleKey(funds.consortium_id(), funds.payment_reference()));
+  if (!original_event_id.ok()) return original_event_id.status();
+  if (!original_event_id->has_value()) return absl::OkStatus();
   return Refuse(absl::StatusCode::kAlreadyExists, "PAYMENT_REFERENCE_ALREADY_USED",
                 absl::StrCat("payment reference ", funds.payment_reference(),
                              " was already recorded for consortium ", funds.consortium_id(),
-                             " by event ", it->second, ": one reference, one payment"),
+                             " by event ", **original_event_id, ": one reference, one payment"),
                 {{"consortium_id", funds.consortium_id()},
                  {"payment_reference", funds.payment_reference()},
-                 {"original_event_id", it->second}});
+                 {"original_event_id", **original_event_id}});
 }
 
 const v1::YearFunding* FindYear(const v1::ConsortiumStatus& consortium, int32_t program_year) {
@@ -238,20 +244,72 @@ absl::Status LimitExceeded(absl::string_view reason, absl::string_view what,
                  {"limit_krw", absl::StrCat(limit_krw)}});
 }
 
-absl::Status CheckLimits(const v1::ConsortiumStatus& consortium, const v1::FundsDisbursed& funds) {
+// What the payments decided earlier in the same request add to the
+// consortium's totals, which the fold has not seen yet. Empty for a single
+// payment.
+struct EarlierPayments {
+  absl::flat_hash_map<int32_t, int64_t> amount_krw_by_year;
+  int64_t amount_krw = 0;
+
+  void Add(const v1::FundsDisbursed& funds) {
+    amount_krw_by_year[funds.program_year()] += funds.amount_krw();
+    amount_krw += funds.amount_krw();
+  }
+  int64_t InYear(int32_t program_year) const {
+    auto it = amount_krw_by_year.find(program_year);
+    return it == amount_krw_by_year.end() ? 0 : it->second;
+  }
+};
+
+absl::Status CheckLimits(const v1::ConsortiumStatus& consortium, const v1::FundsDisbursed& funds,
+                         const EarlierPayments& earlier) {
   const v1::YearFunding* year = FindYear(consortium, funds.program_year());
   // The fold keeps one entry for every year of the term.
   assert(year != nullptr);
-  // Each side is at most a few kAmountKrwMax: no overflow.
-  if (year->disbursed_krw() + funds.amount_krw() > year->annual_limit_krw()) {
+  // Each figure is at most a few kAmountKrwMax (kBatchDisbursementsMax of
+  // them at most): no overflow.
+  const int64_t year_disbursed_krw = year->disbursed_krw() + earlier.InYear(funds.program_year());
+  if (year_disbursed_krw + funds.amount_krw() > year->annual_limit_krw()) {
     return LimitExceeded("ANNUAL_LIMIT_EXCEEDED", absl::StrCat(funds.program_year(), " total"),
-                         funds, year->disbursed_krw(), year->annual_limit_krw());
+                         funds, year_disbursed_krw, year->annual_limit_krw());
   }
-  if (consortium.disbursed_total_krw() + funds.amount_krw() > consortium.limit_total_krw()) {
-    return LimitExceeded("CONSORTIUM_LIMIT_EXCEEDED", "running total", funds,
-                         consortium.disbursed_total_krw(), consortium.limit_total_krw());
+  const int64_t total_disbursed_krw = consortium.disbursed_total_krw() + earlier.amount_krw;
+  if (total_disbursed_krw + funds.amount_krw() > consortium.limit_total_krw()) {
+    return LimitExceeded("CONSORTIUM_LIMIT_EXCEEDED", "running total", funds, total_disbursed_krw,
+                         consortium.limit_total_krw());
   }
   return absl::OkStatus();
+}
+
+// Rule 3 for one payment to `consortium`, against its totals as the fold
+// left them plus the `earlier` payments of the same request: the one check
+// of DisburseFunds and of each payment of DisburseFundsBatch.
+absl::Status CheckDisbursement(const LedgerState& state, const v1::ConsortiumStatus& consortium,
+                               const v1::FundsDisbursed& funds, const EarlierPayments& earlier) {
+  assert(funds.amount_krw() > 0 && funds.amount_krw() <= kAmountKrwMax);
+  assert(funds.consortium_id() == consortium.consortium_id());
+  // A repeated reference is the same payment sent twice: say so before any
+  // limit, which the repeat would also break.
+  if (absl::Status s = CheckPaymentReferenceUnused(state, funds); !s.ok()) return s;
+  const v1::ProgramRules& rules = RulesOf(state, consortium);
+  if (absl::Status s = CheckProgramYear(rules, consortium, funds.program_year()); !s.ok()) {
+    return s;
+  }
+  return CheckLimits(consortium, funds, earlier);
+}
+
+// `refusal` of payment `index` of a batch, saying which: the message starts
+// with it and the metadata holds payment_index.
+absl::Status RefusalOfPayment(const absl::Status& refusal, int index) {
+  const std::string message =
+      absl::StrCat("payment ", index, " (disbursements[", index, "]): ", refusal.message());
+  std::optional<RefusalDetails> details = GetRefusalDetails(refusal);
+  // Every refusal of CheckDisbursement carries details; keep the code anyway.
+  if (!details.has_value()) return absl::Status(refusal.code(), message);
+  std::vector<std::pair<std::string, std::string>> metadata(details->metadata.begin(),
+                                                            details->metadata.end());
+  metadata.emplace_back("payment_index", absl::StrCat(index));
+  return Refuse(refusal.code(), details->reason, message, std::move(metadata));
 }
 
 // ---- Hire (rule 5) ------------------------------------------------------------------
@@ -356,28 +414,48 @@ absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
 absl::StatusOr<v1::Event> DecideDisburseFunds(const LedgerState& state,
                                               const v1::DisburseFundsRequest& request) {
   const v1::FundsDisbursed& funds = request.disbursement();
-  assert(funds.amount_krw() > 0 && funds.amount_krw() <= kAmountKrwMax);
   const v1::ConsortiumStatus* consortium = FindConsortium(state, funds.consortium_id());
   if (consortium == nullptr) return ConsortiumNotFound(funds.consortium_id());
-  // A repeated reference is the same payment sent twice: say so before any
-  // limit, which the repeat would also break.
-  if (absl::Status s = CheckPaymentReferenceUnused(state, funds); !s.ok()) return s;
-  const v1::ProgramRules& rules = RulesOf(state, *consortium);
-  if (absl::Status s = CheckProgramYear(rules, *consortium, funds.program_year()); !s.ok()) {
+  if (absl::Status s = CheckDisbursement(state, *consortium, funds, EarlierPayments{}); !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckLimits(*consortium, funds); !s.ok()) return s;
   v1::Event event;
   *event.mutable_funds_disbursed() = funds;
   return event;
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideDisburseFundsBatch(
+    const LedgerState& state, const v1::DisburseFundsBatchRequest& request) {
+  assert(request.disbursements_size() >= 1 &&
+         request.disbursements_size() <= static_cast<int>(kBatchDisbursementsMax));
+  // Validation made every payment name the same consortium.
+  const std::string& consortium_id = request.disbursements(0).consortium_id();
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, consortium_id);
+  if (consortium == nullptr) return ConsortiumNotFound(consortium_id);
+  std::vector<v1::Event> events;
+  events.reserve(request.disbursements_size());
+  EarlierPayments earlier;
+  for (int i = 0; i < request.disbursements_size(); ++i) {
+    const v1::FundsDisbursed& funds = request.disbursements(i);
+    // Validation also made the references unique within the request, so the
+    // rule index (which holds none of them yet) is enough to check them.
+    if (absl::Status s = CheckDisbursement(state, *consortium, funds, earlier); !s.ok()) {
+      return RefusalOfPayment(s, i);
+    }
+    earlier.Add(funds);
+    *events.emplace_back().mutable_funds_disbursed() = funds;
+  }
+  return events;
 }
 
 absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
                                                     const v1::ReverseDisbursementRequest& request) {
   const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
   if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
-  auto it = state.disbursements.find(request.corrects_event_id());
-  if (it == state.disbursements.end() || it->second.consortium_id != request.consortium_id()) {
+  absl::StatusOr<std::optional<internal::v1::DisbursementRecord>> found =
+      LookUpDisbursement(state, request.corrects_event_id());
+  if (!found.ok()) return found.status();
+  if (!found->has_value() || (*found)->consortium_id() != request.consortium_id()) {
     return Refuse(absl::StatusCode::kNotFound, "DISBURSEMENT_NOT_FOUND",
                   absl::StrCat("event ", request.corrects_event_id(),
                                " is not a disbursement to consortium ", request.consortium_id(),
@@ -385,23 +463,23 @@ absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
                   {{"consortium_id", request.consortium_id()},
                    {"corrects_event_id", request.corrects_event_id()}});
   }
-  const DisbursementRecord& original = it->second;
-  if (original.reversed) {
+  const internal::v1::DisbursementRecord& original = **found;
+  if (original.reversed()) {
     return Refuse(absl::StatusCode::kFailedPrecondition, "DISBURSEMENT_ALREADY_REVERSED",
                   absl::StrCat("disbursement ", request.corrects_event_id(), " of ",
-                               FormatKrw(original.amount_krw), " KRW (reference ",
-                               original.payment_reference, ") was already reversed"),
+                               FormatKrw(original.amount_krw()), " KRW (reference ",
+                               original.payment_reference(), ") was already reversed"),
                   {{"consortium_id", request.consortium_id()},
                    {"corrects_event_id", request.corrects_event_id()},
-                   {"amount_krw", absl::StrCat(original.amount_krw)}});
+                   {"amount_krw", absl::StrCat(original.amount_krw())}});
   }
   v1::Event event;
   v1::DisbursementReversed* reversed = event.mutable_disbursement_reversed();
   reversed->set_consortium_id(request.consortium_id());
   reversed->set_corrects_event_id(request.corrects_event_id());
-  reversed->set_program_year(original.program_year);
-  reversed->set_amount_krw(original.amount_krw);
-  reversed->set_payment_reference(original.payment_reference);
+  reversed->set_program_year(original.program_year());
+  reversed->set_amount_krw(original.amount_krw());
+  reversed->set_payment_reference(original.payment_reference());
   reversed->set_reason(request.reason());
   *reversed->mutable_occurred_at() = request.occurred_at();
   return event;

@@ -1,5 +1,6 @@
 // How each event changes the read models (ProgramSummary, ConsortiumStatus)
-// and the rule indexes of LedgerState. Decide has already checked the rules;
+// and the rule indexes of LedgerState (written as pending entries, never
+// read from the store). Decide has already checked the rules;
 // the fold asserts what decide guarantees, so a log that breaks them (a bug,
 // or a tampered store) stops the process instead of showing wrong totals.
 #include "services/domain/fold.h"
@@ -196,6 +197,25 @@ void AddDisbursed(const v1::EventEnvelope& envelope, const std::string& consorti
   Stamp(envelope, &program, changed);
 }
 
+// One canonical byte string per message, so rebuilds compare byte for byte.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream output(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&output);
+    coded.SetSerializationDeterministic(true);
+    const bool ok = message.SerializeToCodedStream(&coded);
+    assert(ok);  // fails only for a message missing required fields (proto2)
+    (void)ok;
+  }
+  return bytes;
+}
+
+// Writes the rule-index entry `key` -> `value` into the pending entries.
+void PutRuleEntry(std::string key, std::string value, LedgerState* state) {
+  state->pending_rule_entries.insert_or_assign(std::move(key), std::move(value));
+}
+
 void FoldFundsDisbursed(const v1::EventEnvelope& envelope, const v1::FundsDisbursed& e,
                         LedgerState* state, ChangedModels* changed) {
   assert(e.amount_krw() > 0);
@@ -204,34 +224,49 @@ void FoldFundsDisbursed(const v1::EventEnvelope& envelope, const v1::FundsDisbur
   v1::YearFunding& funding = FundingOf(&consortium, e.program_year());
   funding.set_disbursement_count(funding.disbursement_count() + 1);
 
-  const bool new_event =
-      state->disbursements
-          .emplace(envelope.event_id(), DisbursementRecord{e.consortium_id(), e.program_year(),
-                                                           e.amount_krw(), e.payment_reference()})
-          .second;
-  const bool new_reference =
-      state->payment_event_ids
-          .emplace(PaymentKey(e.consortium_id(), e.payment_reference()), envelope.event_id())
-          .second;
-  assert(new_event && new_reference);  // event ids and references are unique
-  (void)new_event;
-  (void)new_reference;
+  // Decide refused a used reference and event ids are unique, so neither key
+  // is among the pending entries (the committed ones are not read: recovery
+  // and rebuilds must fold without the store).
+  std::string record_key = DisbursementRuleKey(envelope.event_id());
+  std::string payment_key = PaymentRuleKey(e.consortium_id(), e.payment_reference());
+  assert(!state->pending_rule_entries.contains(record_key));
+  assert(!state->pending_rule_entries.contains(payment_key));
+  internal::v1::DisbursementRecord record;
+  record.set_consortium_id(e.consortium_id());
+  record.set_program_year(e.program_year());
+  record.set_amount_krw(e.amount_krw());
+  record.set_payment_reference(e.payment_reference());
+  PutRuleEntry(std::move(record_key), SerializeDeterministic(record), state);
+  PutRuleEntry(std::move(payment_key), envelope.event_id(), state);
 }
 
+// Needs nothing from the rule index: the reversal carries what it corrects
+// (decide copied it from the original), so recovery never reads the store.
 void FoldDisbursementReversed(const v1::EventEnvelope& envelope, const v1::DisbursementReversed& e,
                               LedgerState* state, ChangedModels* changed) {
-  auto it = state->disbursements.find(e.corrects_event_id());
-  assert(it != state->disbursements.end());
-  DisbursementRecord& original = it->second;
-  assert(!original.reversed && original.consortium_id == e.consortium_id());
-  // Decide copies these from the original; the original's are the truth.
-  assert(original.program_year == e.program_year() && original.amount_krw == e.amount_krw());
-  AddDisbursed(envelope, original.consortium_id, original.program_year, -original.amount_krw, state,
-               changed);
-  v1::YearFunding& funding =
-      FundingOf(&ConsortiumOf(state, original.consortium_id), original.program_year);
+  assert(e.amount_krw() > 0);
+  std::string record_key = DisbursementRuleKey(e.corrects_event_id());
+  internal::v1::DisbursementRecord record;
+  record.set_consortium_id(e.consortium_id());
+  record.set_program_year(e.program_year());
+  record.set_amount_krw(e.amount_krw());
+  record.set_payment_reference(e.payment_reference());
+  if (auto it = state->pending_rule_entries.find(record_key);
+      it != state->pending_rule_entries.end()) {
+    // The original is at hand (same batch, or a fold from scratch): check
+    // the copy against it, as the fold checked it when the original was kept
+    // in memory.
+    internal::v1::DisbursementRecord original;
+    const bool parsed = original.ParseFromString(it->second);
+    assert(parsed && !original.reversed());
+    assert(SerializeDeterministic(original) == SerializeDeterministic(record));
+    (void)parsed;
+  }
+  AddDisbursed(envelope, e.consortium_id(), e.program_year(), -e.amount_krw(), state, changed);
+  v1::YearFunding& funding = FundingOf(&ConsortiumOf(state, e.consortium_id()), e.program_year());
   funding.set_reversal_count(funding.reversal_count() + 1);
-  original.reversed = true;
+  record.set_reversed(true);
+  PutRuleEntry(std::move(record_key), SerializeDeterministic(record), state);
 }
 
 void FoldResearcherHired(const v1::EventEnvelope& envelope, const v1::ResearcherHired& e,
@@ -256,20 +291,6 @@ void FoldResearcherHired(const v1::EventEnvelope& envelope, const v1::Researcher
 }
 
 // ---- Model entries ------------------------------------------------------------------
-
-// One canonical byte string per model, so rebuilds compare byte for byte.
-std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream output(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&output);
-    coded.SetSerializationDeterministic(true);
-    const bool ok = message.SerializeToCodedStream(&coded);
-    assert(ok);  // fails only for a message missing required fields (proto2)
-    (void)ok;
-  }
-  return bytes;
-}
 
 void AddConsortiumEntries(const v1::ConsortiumStatus& consortium,
                           std::vector<ModelEntry>* entries) {
@@ -323,6 +344,8 @@ std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState&
     assert(it != state.consortia.end());
     AddConsortiumEntries(it->second, &entries);
   }
+  entries.insert(entries.end(), state.pending_rule_entries.begin(),
+                 state.pending_rule_entries.end());
   std::sort(entries.begin(), entries.end());
   // A field whose Korean and English names are the same gives one key twice.
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());

@@ -1,32 +1,48 @@
 // LedgerState is everything the program's rules are decided against, folded
 // from the event log. It is the read models themselves (ProgramSummary and
-// ConsortiumStatus, the messages the query service returns) plus the few
-// indexes that rules need and no query shows. Keeping one fold for both means
-// a rule and a status query can never disagree about, say, a year's total.
+// ConsortiumStatus, the messages the query service returns) plus the rule
+// indexes that rules need and no query shows. Keeping one fold for both
+// means a rule and a status query can never disagree about, say, a year's
+// total.
 //
-// Pure data: no locks, no I/O. Only the appender thread touches the live
-// instance; tests build their own.
+// The read models are small (one per program and consortium) and live in
+// memory. The rule indexes grow with every payment (one entry per payment
+// reference, one per disbursement), so they do not: they are entries of the
+// store's `models` column family (model_keys.h), written in the same group
+// commit as their events. The state holds only the entries folded since the
+// last commit (`pending_rule_entries`) and reads the rest through a
+// RuleIndexReader, so memory stays flat however long the log grows:
+//
+//   fold          writes pending_rule_entries (never reads the store)
+//   decide        LookUpRuleEntry: pending first, then `committed`
+//   commit        the state machine writes pending with the batch and clears it
+//
+// Pure data and an interface: no locks, no I/O of its own. Only the appender
+// thread touches the live instance; tests build their own.
 #ifndef ALLIANCE_SERVICES_DOMAIN_LEDGER_STATE_H_
 #define ALLIANCE_SERVICES_DOMAIN_LEDGER_STATE_H_
 
-#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "alliance/internal/v1/rule_index.pb.h"
 #include "alliance/v1/queries.pb.h"
 
 namespace alliance::domain {
 
-// A FundsDisbursed event, as a reversal needs to find it.
-struct DisbursementRecord {
-  std::string consortium_id;
-  int32_t program_year = 0;
-  int64_t amount_krw = 0;
-  std::string payment_reference;
-  bool reversed = false;
+// The rule-index entries already committed to the store. Implemented over
+// the event log by the service layer (services/ledger_state_machine.h), over
+// a map by tests.
+class RuleIndexReader {
+ public:
+  virtual ~RuleIndexReader() = default;
+  // The committed value under `key` (a PaymentRuleKey or DisbursementRuleKey),
+  // nullopt when there is none; an error when the store could not be read.
+  virtual absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const = 0;
 };
 
 struct LedgerState {
@@ -34,17 +50,29 @@ struct LedgerState {
   // models in the same order every time.
   absl::btree_map<std::string, v1::ProgramSummary> programs;
   absl::btree_map<std::string, v1::ConsortiumStatus> consortia;
-  // PaymentKey(consortium_id, payment_reference) -> event_id of the
-  // FundsDisbursed that used it (domain rule 3: one reference, one payment).
-  absl::flat_hash_map<std::string, std::string> payment_event_ids;
-  // event_id of every FundsDisbursed -> what it paid.
-  absl::flat_hash_map<std::string, DisbursementRecord> disbursements;
+  // Rule-index entries (key -> value, model_keys.h) folded since the last
+  // commit; ordered, so they are written in key order.
+  absl::btree_map<std::string, std::string> pending_rule_entries;
+  // Where the committed entries are read; nullptr when nothing is committed
+  // (a fold from scratch keeps every entry pending). Not owned.
+  const RuleIndexReader* committed = nullptr;
 };
 
-// "consortium_id\0payment_reference": ids cannot hold '\0'.
-std::string PaymentKey(const std::string& consortium_id, const std::string& payment_reference);
+// The value of rule-index entry `key`: the pending one if the fold wrote it
+// since the last commit, otherwise the committed one; nullopt when neither
+// holds it. Fails UNAVAILABLE (RULE_INDEX_UNAVAILABLE) when the store could
+// not be read: the command fails, not the server.
+absl::StatusOr<std::optional<std::string>> LookUpRuleEntry(const LedgerState& state,
+                                                           absl::string_view key);
 
-// Which read models a fold changed, so that only those are written.
+// The disbursement record of FundsDisbursed `event_id`, nullopt when no such
+// event was folded. Fails like LookUpRuleEntry, and DATA_LOSS when the stored
+// record does not parse.
+absl::StatusOr<std::optional<internal::v1::DisbursementRecord>> LookUpDisbursement(
+    const LedgerState& state, absl::string_view event_id);
+
+// Which read models a fold changed, so that only those are written. (The
+// rule-index entries it wrote are LedgerState::pending_rule_entries.)
 struct ChangedModels {
   absl::btree_set<std::string> program_ids;
   absl::btree_set<std::string> consortium_ids;

@@ -31,6 +31,14 @@ std::string IndexKey(absl::string_view kind, absl::string_view value,
   return absl::StrCat(IndexPrefix(kind, value), consortium_id);
 }
 
+std::string PaymentRuleKey(absl::string_view consortium_id, absl::string_view payment_reference) {
+  return absl::StrCat("payment", kSeparator, consortium_id, kSeparator, payment_reference);
+}
+
+std::string DisbursementRuleKey(absl::string_view event_id) {
+  return absl::StrCat("disbursement", kSeparator, event_id);
+}
+
 absl::string_view ConsortiumIdOfIndexKey(absl::string_view key) {
   assert(absl::StartsWith(key, absl::StrCat("index", kSeparator)));
   // No part holds '\0', so the id is everything after the last separator.

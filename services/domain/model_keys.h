@@ -7,6 +7,13 @@
 //   index\0<kind>\0<value>\0<consortium_id>           -> "" (an index entry)
 // with kind one of kIndexProgram, kIndexRegion, kIndexField,
 // kIndexParticipant. The field index holds both field_ko and field_en.
+//
+// And the rule indexes, which no query reads: the rules look them up one key
+// at a time (ledger_state.h), so they stay on disk instead of in memory.
+//   payment\0<consortium_id>\0<payment_reference>     -> event_id of the
+//                                                      FundsDisbursed
+//   disbursement\0<event_id>                         -> DisbursementRecord
+//                                                      (alliance.internal.v1)
 #ifndef ALLIANCE_SERVICES_DOMAIN_MODEL_KEYS_H_
 #define ALLIANCE_SERVICES_DOMAIN_MODEL_KEYS_H_
 
@@ -27,6 +34,10 @@ std::string ProgramModelKey(absl::string_view program_id);
 std::string IndexPrefix(absl::string_view kind, absl::string_view value);
 std::string IndexKey(absl::string_view kind, absl::string_view value,
                      absl::string_view consortium_id);
+// Rule 3: one payment reference, one payment, per consortium.
+std::string PaymentRuleKey(absl::string_view consortium_id, absl::string_view payment_reference);
+// Rule 6: what a FundsDisbursed paid, found by the event id a reversal names.
+std::string DisbursementRuleKey(absl::string_view event_id);
 // The consortium id at the end of an index key. REQUIRES: key starts with
 // IndexPrefix(...).
 absl::string_view ConsortiumIdOfIndexKey(absl::string_view key);

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -20,6 +21,8 @@ constexpr absl::string_view kUuidExample = "123e4567-e89b-12d3-a456-426614174000
 // Positions of the '-' in the 36-character 8-4-4-4-12 text form of a UUID.
 constexpr size_t kUuidLength = 36;
 constexpr size_t kUuidDashes[] = {8, 13, 18, 23};
+// Digits of the largest event index "<uuid>#<i>" may carry (999).
+constexpr size_t kEventIndexDigitsMax = 3;
 // The range google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to
 // 9999-12-31T23:59:59.999999999Z.
 constexpr int64_t kTimestampSecondsMin = -62'135'596'800;
@@ -139,6 +142,29 @@ absl::Status CheckUuid(absl::string_view path, absl::string_view value) {
   return absl::OkStatus();
 }
 
+// The id of an event: the command's UUID, or "<uuid>#<i>" for event i >= 1 of
+// a multi-event command (i decimal without leading zeros, below
+// kBatchDisbursementsMax, the most events a command of this API appends).
+absl::Status CheckEventId(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  const size_t hash = value.find('#');
+  if (hash == absl::string_view::npos) return CheckUuid(path, value);
+  const absl::string_view index = value.substr(hash + 1);
+  uint32_t i = 0;
+  const bool index_ok = !index.empty() && index.size() <= kEventIndexDigitsMax &&
+                        DigitRun(index, 0) == index.size() && index[0] != '0' &&
+                        absl::SimpleAtoi(index, &i) && i < kBatchDisbursementsMax;
+  if (!IsUuid(value.substr(0, hash)) || !index_ok) {
+    return InvalidField(
+        path, absl::StrCat("must be an event id: a UUID in lowercase 8-4-4-4-12 hex form, like ",
+                           kUuidExample,
+                           ", or for event i of a multi-event command, the UUID, '#' "
+                           "and i from 1 to ",
+                           kBatchDisbursementsMax - 1, " (like ", kUuidExample, "#5)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckId(absl::string_view path, absl::string_view value) {
   if (value.empty()) return MissingField(path);
   if (!IsId(value)) {
@@ -220,6 +246,31 @@ absl::Status CheckTimestamp(absl::string_view path, bool present,
                         "with nanos from 0 to 999999999");
   }
   return absl::OkStatus();
+}
+
+// One payment, its fields named under `path` ("disbursement",
+// "disbursements[3]").
+absl::Status ValidateFunds(absl::string_view path, const v1::FundsDisbursed& funds) {
+  if (absl::Status s = CheckId(absl::StrCat(path, ".consortium_id"), funds.consortium_id());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckYear(absl::StrCat(path, ".program_year"), funds.program_year());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAmountKrw(absl::StrCat(path, ".amount_krw"), funds.amount_krw());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckText(absl::StrCat(path, ".payment_reference"), funds.payment_reference(),
+                    /*required=*/true, kPaymentReferenceMax);
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp(absl::StrCat(path, ".occurred_at"), funds.has_occurred_at(),
+                        funds.occurred_at());
 }
 
 absl::Status CheckMeta(bool present, const v1::CommandMeta& meta) {
@@ -436,28 +487,47 @@ absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request) {
 absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request) {
   if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
   if (!request.has_disbursement()) return MissingField("disbursement");
-  const v1::FundsDisbursed& funds = request.disbursement();
-  if (absl::Status s = CheckId("disbursement.consortium_id", funds.consortium_id()); !s.ok()) {
-    return s;
+  return ValidateFunds("disbursement", request.disbursement());
+}
+
+absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (request.disbursements_size() == 0) return MissingField("disbursements");
+  if (request.disbursements_size() > static_cast<int>(kBatchDisbursementsMax)) {
+    return InvalidField(
+        "disbursements",
+        absl::StrCat("must list at most ", kBatchDisbursementsMax, " payments (got ",
+                     request.disbursements_size(), "); split the run into several requests"));
   }
-  if (absl::Status s = CheckYear("disbursement.program_year", funds.program_year()); !s.ok()) {
-    return s;
+  const std::string& consortium_id = request.disbursements(0).consortium_id();
+  absl::flat_hash_map<absl::string_view, int> index_of_reference;
+  for (int i = 0; i < request.disbursements_size(); ++i) {
+    const std::string path = absl::StrCat("disbursements[", i, "]");
+    const v1::FundsDisbursed& funds = request.disbursements(i);
+    if (absl::Status s = ValidateFunds(path, funds); !s.ok()) return s;
+    if (funds.consortium_id() != consortium_id) {
+      return InvalidField(
+          absl::StrCat(path, ".consortium_id"),
+          absl::StrCat("\"", funds.consortium_id(),
+                       "\" differs from disbursements[0].consortium_id \"", consortium_id,
+                       "\"; a payment run pays one consortium (send one request "
+                       "per consortium)"));
+    }
+    auto [it, inserted] = index_of_reference.emplace(funds.payment_reference(), i);
+    if (!inserted) {
+      return InvalidField(absl::StrCat(path, ".payment_reference"),
+                          absl::StrCat("\"", funds.payment_reference(),
+                                       "\" is already the reference of disbursements[", it->second,
+                                       "]; one reference, one payment"));
+    }
   }
-  if (absl::Status s = CheckAmountKrw("disbursement.amount_krw", funds.amount_krw()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("disbursement.payment_reference", funds.payment_reference(),
-                                 /*required=*/true, kPaymentReferenceMax);
-      !s.ok()) {
-    return s;
-  }
-  return CheckTimestamp("disbursement.occurred_at", funds.has_occurred_at(), funds.occurred_at());
+  return absl::OkStatus();
 }
 
 absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request) {
   if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
   if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckUuid("corrects_event_id", request.corrects_event_id()); !s.ok()) {
+  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
     return s;
   }
   if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;

@@ -6,6 +6,8 @@
 //
 // What is checked:
 //   meta.event_id            a UUID in 8-4-4-4-12 hex form
+//   corrects_event_id        an event id: a UUID, or "<uuid>#<i>" (event i >= 1
+//                            of a multi-event command, no leading zeros)
 //   meta.expected_version    kind known; version >= 1 when kind is EXACT
 //   meta.correlation_id      at most kCorrelationIdMax characters
 //   ids (program, consortium, participant, lab)
@@ -20,6 +22,8 @@
 //   occurred_at              present, a valid UTC timestamp
 //   enums                    not UNSPECIFIED, known values
 //   participants             at most kParticipantsMax, ids unique, lead among them
+//   disbursements (a batch)  1..kBatchDisbursementsMax, each as a single
+//                            disbursement, one consortium_id, references unique
 #ifndef ALLIANCE_SERVICES_DOMAIN_VALIDATE_H_
 #define ALLIANCE_SERVICES_DOMAIN_VALIDATE_H_
 
@@ -41,11 +45,17 @@ inline constexpr int kYearMax = 2100;
 // program, and small enough that the sum of thousands of them still fits in
 // an int64 (whose maximum is about 9.2 x 10^18).
 inline constexpr int64_t kAmountKrwMax = 1'000'000'000'000'000;
+// Payments one DisburseFundsBatch may carry: a payment run is hundreds, and
+// each becomes one event of one command, so this must not exceed the
+// appender's storage::kCommandEventsMax (services/command_service.cc
+// asserts it; the domain does not depend on storage).
+inline constexpr size_t kBatchDisbursementsMax = 1000;
 
 absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request);
 absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request);
 absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request);
 absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request);
+absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request);
 absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request);
 absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
 

@@ -3,6 +3,7 @@
 #include "services/domain/decide.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/domain/ledger_fixture.h"
@@ -447,6 +448,160 @@ TEST(ReverseDisbursement, Reversal_FreesTheAmountUnderTheAnnualLimit) {
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-1"));
   ledger.Given(Reversal(kChungnam, paid.event_id()));
   EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-2")).ok());
+}
+
+// ---- DisburseFundsBatch (rule 3, a payment run) -------------------------------------------
+
+TEST(DisburseFundsBatch, Batch_AcceptedAsOneFundsDisbursedPerPaymentInOrder) {
+  Ledger ledger;
+  ledger.Given2023();
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events =
+      ledger.RecordBatch(PaymentRun(kChungnam, 2023, {100, 200, 300}, "RUN"));
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  for (size_t i = 0; i < events->size(); ++i) {
+    const v1::FundsDisbursed& funds = (*events)[i].payload().funds_disbursed();
+    EXPECT_EQ(funds.amount_krw(), 100 * static_cast<int64_t>(i + 1));
+    EXPECT_EQ(funds.payment_reference(), "RUN-" + std::to_string(i));
+  }
+  EXPECT_EQ((*events)[1].event_id(), (*events)[0].event_id() + "#1");
+  const v1::ConsortiumStatus& chungnam = ledger.state().consortia.at(std::string(kChungnam));
+  EXPECT_EQ(chungnam.disbursed_total_krw(), 600);
+  EXPECT_EQ(chungnam.funding_by_year(0).disbursement_count(), 3);
+}
+
+TEST(DisburseFundsBatch, Batch_EachPaymentCheckedAgainstTheTotalsTheEarlierOnesLeave) {
+  Ledger ledger;
+  ledger.Given2023();
+  // Each fits the 2023 limit alone; the second does not after the first.
+  absl::Status status =
+      ledger.RecordBatch(PaymentRun(kChungnam, 2023, {1'000'000'000, 1'000'000'000}, "RUN"))
+          .status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "ANNUAL_LIMIT_EXCEEDED",
+                        {{"payment_index", "1"},
+                         {"disbursed_krw", "1000000000"},
+                         {"would_be_krw", "2000000000"},
+                         {"limit_krw", "1380000000"}}));
+  // Nothing of the run was recorded.
+  EXPECT_EQ(ledger.state().consortia.at(std::string(kChungnam)).disbursed_total_krw(), 0);
+  EXPECT_TRUE(ledger.state().pending_rule_entries.empty());
+}
+
+TEST(DisburseFundsBatch, Batch_RunningTotalAcrossYearsBreaksTheConsortiumLimit) {
+  Ledger ledger;
+  ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  v1::DisburseFundsBatchRequest run =
+      PaymentRun("daejeon-quantum", 2025, {1'200'000'000, 1'200'000'000, 650'000'000}, "RUN");
+  run.mutable_disbursements(1)->set_program_year(2026);
+  run.mutable_disbursements(2)->set_program_year(2027);
+  EXPECT_TRUE(IsRefusal(ledger.RecordBatch(run).status(), StatusCode::kFailedPrecondition,
+                        "CONSORTIUM_LIMIT_EXCEEDED",
+                        {{"payment_index", "2"}, {"disbursed_krw", "2400000000"}}));
+}
+
+TEST(DisburseFundsBatch, Batch_RefusalNamesThePaymentByIndex) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Disbursement(kChungnam, 2023, 100, "RUN-2"));
+  absl::Status status =
+      ledger.RecordBatch(PaymentRun(kChungnam, 2023, {100, 100, 100, 100}, "RUN")).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kAlreadyExists, "PAYMENT_REFERENCE_ALREADY_USED",
+                        {{"payment_index", "2"}, {"payment_reference", "RUN-2"}}));
+  EXPECT_EQ(status.message().rfind("payment 2 (disbursements[2]): payment reference RUN-2", 0), 0u)
+      << status.message();
+}
+
+TEST(DisburseFundsBatch, Batch_ConsortiumNotFound) {
+  Ledger ledger;
+  ledger.Given2023();
+  EXPECT_TRUE(IsRefusal(ledger.RecordBatch(PaymentRun("nowhere", 2023, {1, 2}, "RUN")).status(),
+                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
+}
+
+TEST(DisburseFundsBatch, Batch_ThenReversalOfItsSecondEvent) {
+  Ledger ledger;
+  ledger.Given2023();
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events =
+      ledger.RecordBatch(PaymentRun(kChungnam, 2024, {100, 200, 300}, "RUN"));
+  ASSERT_TRUE(events.ok()) << events.status();
+  const std::string second = (*events)[0].event_id() + "#1";
+  absl::StatusOr<v1::EventEnvelope> reversal = ledger.Record(Reversal(kChungnam, second));
+  ASSERT_TRUE(reversal.ok()) << reversal.status();
+  const v1::DisbursementReversed& reversed = reversal->payload().disbursement_reversed();
+  EXPECT_EQ(reversed.corrects_event_id(), second);
+  EXPECT_EQ(reversed.amount_krw(), 200);
+  EXPECT_EQ(reversed.payment_reference(), "RUN-1");
+  EXPECT_EQ(ledger.state().consortia.at(std::string(kChungnam)).disbursed_total_krw(), 400);
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, second)).status(),
+                        StatusCode::kFailedPrecondition, "DISBURSEMENT_ALREADY_REVERSED"));
+  // An index past the run's events names no disbursement.
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, (*events)[0].event_id() + "#3")).status(),
+                        StatusCode::kNotFound, "DISBURSEMENT_NOT_FOUND"));
+}
+
+// ---- The rule indexes on disk (LedgerState::committed) -------------------------------------
+
+TEST(RuleIndex, AfterCommits_NoPerPaymentEntryStaysInMemory_AndTheRulesStillHold) {
+  Ledger ledger;
+  ledger.Given2023();
+  constexpr int kPayments = 600;
+  constexpr int kPaymentsPerCommit = 50;
+  std::vector<std::string> event_ids;
+  for (int i = 0; i < kPayments; ++i) {
+    event_ids.push_back(
+        ledger.Given(Disbursement(kGyeongnam, 2023 + i % 5, 1'000, "G-" + std::to_string(i)))
+            .event_id());
+    if ((i + 1) % kPaymentsPerCommit == 0) ledger.Commit();
+  }
+  // What memory holds does not grow with the payments: the models of one
+  // program and three consortia, and no rule-index entry.
+  EXPECT_TRUE(ledger.state().pending_rule_entries.empty());
+  EXPECT_EQ(ledger.state().programs.size(), 1u);
+  EXPECT_EQ(ledger.state().consortia.size(), 3u);
+  EXPECT_EQ(ledger.committed().entries.size(), 2u * kPayments);
+  EXPECT_EQ(ledger.state().consortia.at(std::string(kGyeongnam)).disbursed_total_krw(),
+            kPayments * 1'000);
+
+  // An early reference, committed long ago, is found on "disk".
+  EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement(kGyeongnam, 2024, 1, "G-7")).status(),
+                        StatusCode::kAlreadyExists, "PAYMENT_REFERENCE_ALREADY_USED",
+                        {{"original_event_id", event_ids[7]}}));
+  // A reversal of a committed disbursement, and its repeat after a commit.
+  ASSERT_TRUE(ledger.Record(Reversal(kGyeongnam, event_ids[3])).ok());
+  ledger.Commit();
+  EXPECT_TRUE(ledger.state().pending_rule_entries.empty());
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kGyeongnam, event_ids[3])).status(),
+                        StatusCode::kFailedPrecondition, "DISBURSEMENT_ALREADY_REVERSED"));
+}
+
+TEST(RuleIndex, PendingEntriesOverrideCommittedOnes) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
+  ledger.Commit();
+  // Reversed since the commit: the committed record still says otherwise.
+  ledger.Given(Reversal(kChungnam, paid.event_id()));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, paid.event_id())).status(),
+                        StatusCode::kFailedPrecondition, "DISBURSEMENT_ALREADY_REVERSED"));
+}
+
+TEST(RuleIndex, ReadError_RefusesTheCommandUnavailable) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
+  ledger.Commit();
+  ledger.committed().fail = true;
+  EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement(kChungnam, 2023, 100, "R-2")).status(),
+                        StatusCode::kUnavailable, "RULE_INDEX_UNAVAILABLE"));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, paid.event_id())).status(),
+                        StatusCode::kUnavailable, "RULE_INDEX_UNAVAILABLE"));
+  EXPECT_TRUE(IsRefusal(ledger.RecordBatch(PaymentRun(kChungnam, 2023, {1, 2}, "RUN")).status(),
+                        StatusCode::kUnavailable, "RULE_INDEX_UNAVAILABLE",
+                        {{"payment_index", "0"}}));
+  // The store back, the same commands pass.
+  ledger.committed().fail = false;
+  EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, 100, "R-2")).ok());
 }
 
 // ---- RecordHire (rule 5) -----------------------------------------------------------------

@@ -127,16 +127,47 @@ TEST(Fold, Disbursements_AndAReversal_UpdateEveryTotal) {
 TEST(Fold, Disbursements_AreIndexedForReversalsAndReferences) {
   Ledger ledger;
   ledger.Given2023();
+  EXPECT_TRUE(ledger.state().pending_rule_entries.empty());
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
-  const DisbursementRecord& record = ledger.state().disbursements.at(paid.event_id());
-  EXPECT_EQ(record.consortium_id, kChungnam);
-  EXPECT_EQ(record.program_year, 2024);
-  EXPECT_EQ(record.amount_krw, 5);
-  EXPECT_FALSE(record.reversed);
-  EXPECT_EQ(ledger.state().payment_event_ids.at(PaymentKey(std::string(kChungnam), "C-1")),
+  // Two pending entries: the reference and the record.
+  EXPECT_EQ(ledger.state().pending_rule_entries.size(), 2u);
+  absl::StatusOr<std::optional<internal::v1::DisbursementRecord>> record =
+      LookUpDisbursement(ledger.state(), paid.event_id());
+  ASSERT_TRUE(record.ok() && record->has_value()) << record.status();
+  EXPECT_EQ((*record)->consortium_id(), kChungnam);
+  EXPECT_EQ((*record)->program_year(), 2024);
+  EXPECT_EQ((*record)->amount_krw(), 5);
+  EXPECT_EQ((*record)->payment_reference(), "C-1");
+  EXPECT_FALSE((*record)->reversed());
+  EXPECT_EQ(ledger.state().pending_rule_entries.at(PaymentRuleKey(kChungnam, "C-1")),
             paid.event_id());
   ledger.Given(Reversal(kChungnam, paid.event_id()));
-  EXPECT_TRUE(ledger.state().disbursements.at(paid.event_id()).reversed);
+  record = LookUpDisbursement(ledger.state(), paid.event_id());
+  ASSERT_TRUE(record.ok() && record->has_value()) << record.status();
+  EXPECT_TRUE((*record)->reversed());
+  EXPECT_EQ((*record)->amount_krw(), 5);
+}
+
+TEST(Fold, Reversal_WritesTheReversedRecordFromTheEventAlone_ReadingNothing) {
+  Ledger ledger;
+  ledger.Given2023();
+  v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
+  v1::EventEnvelope reversal = ledger.Given(Reversal(kChungnam, paid.event_id()));
+  // Fold the reversal into a state that has never seen the disbursement's
+  // entries (as recovery does, the entries being on disk): the record it
+  // writes is the one the full fold wrote, and nothing is read.
+  Ledger other;
+  other.Given2023();
+  other.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
+  other.Commit();
+  const int reads_before = other.committed().reads;
+  LedgerState state = other.state();  // reads through the same committed index
+  ChangedModels changed;
+  Fold(reversal, &state, &changed);
+  EXPECT_EQ(other.committed().reads, reads_before);
+  const std::string key = DisbursementRuleKey(paid.event_id());
+  EXPECT_EQ(state.pending_rule_entries.size(), 1u);
+  EXPECT_EQ(state.pending_rule_entries.at(key), ledger.state().pending_rule_entries.at(key));
 }
 
 TEST(Fold, ByYear_IsSortedWhenYearsArriveOutOfOrder) {
@@ -285,7 +316,11 @@ TEST(Streams, StreamIds_NameTheProgramOrConsortium) {
   EXPECT_EQ(ProgramStreamId("alliance-2023"), "program-alliance-2023");
   EXPECT_EQ(ConsortiumStreamId("ulsan-secondary-batteries"),
             "consortium-ulsan-secondary-batteries");
-  EXPECT_EQ(PaymentKey("ulsan", "U-1"), "ulsan" + kNul + "U-1");
+}
+
+TEST(ModelKeys, RuleKeys_NameTheIndexAndJoinPartsWithNul) {
+  EXPECT_EQ(PaymentRuleKey("ulsan", "U-1"), "payment" + kNul + "ulsan" + kNul + "U-1");
+  EXPECT_EQ(DisbursementRuleKey("9b2f#3"), "disbursement" + kNul + "9b2f#3");
 }
 
 }  // namespace

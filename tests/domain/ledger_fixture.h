@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -185,6 +186,21 @@ inline v1::DisburseFundsRequest Disbursement(absl::string_view consortium_id, in
   return request;
 }
 
+// A payment run to one consortium: payment i is `amounts_krw[i]` for
+// `program_year` with reference "<reference_prefix>-<i>".
+inline v1::DisburseFundsBatchRequest PaymentRun(absl::string_view consortium_id,
+                                                int32_t program_year,
+                                                const std::vector<int64_t>& amounts_krw,
+                                                absl::string_view reference_prefix) {
+  v1::DisburseFundsBatchRequest request;
+  for (size_t i = 0; i < amounts_krw.size(); ++i) {
+    *request.add_disbursements() = Disbursement(consortium_id, program_year, amounts_krw[i],
+                                                absl::StrFormat("%s-%d", reference_prefix, i))
+                                       .disbursement();
+  }
+  return request;
+}
+
 inline v1::ReverseDisbursementRequest Reversal(absl::string_view consortium_id,
                                                absl::string_view corrects_event_id) {
   v1::ReverseDisbursementRequest request;
@@ -227,6 +243,9 @@ inline absl::Status Validate(const v1::SelectConsortiumRequest& r) {
 }
 inline absl::Status Validate(const v1::DesignateLabRequest& r) { return ValidateDesignateLab(r); }
 inline absl::Status Validate(const v1::DisburseFundsRequest& r) { return ValidateDisburseFunds(r); }
+inline absl::Status Validate(const v1::DisburseFundsBatchRequest& r) {
+  return ValidateDisburseFundsBatch(r);
+}
 inline absl::Status Validate(const v1::ReverseDisbursementRequest& r) {
   return ValidateReverseDisbursement(r);
 }
@@ -245,6 +264,10 @@ inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::Designat
 }
 inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::DisburseFundsRequest& r) {
   return DecideDisburseFunds(s, r);
+}
+inline absl::StatusOr<std::vector<v1::Event>> Decide(const LedgerState& s,
+                                                     const v1::DisburseFundsBatchRequest& r) {
+  return DecideDisburseFundsBatch(s, r);
 }
 inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
                                         const v1::ReverseDisbursementRequest& r) {
@@ -275,8 +298,27 @@ inline std::string StreamOf(const v1::Event& event) {
   return "";
 }
 
+// The committed rule index, as the store would hold it: a map. `fail` makes
+// every read fail, as a store that cannot be read does.
+class MapRuleIndex final : public RuleIndexReader {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override {
+    ++reads;
+    if (fail) return absl::UnavailableError("injected: the disk is gone");
+    auto it = entries.find(std::string(key));
+    if (it == entries.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::map<std::string, std::string> entries;
+  bool fail = false;
+  mutable int reads = 0;
+};
+
 class Ledger {
  public:
+  Ledger() : committed_(std::make_unique<MapRuleIndex>()) {}
+
   // Validates, decides and, when accepted, folds the command. A request
   // without meta.event_id gets the next fresh one.
   template <typename Request>
@@ -289,6 +331,37 @@ class Ledger {
     if (!event.ok()) return event.status();
     return Append(*event, request.meta().event_id());
   }
+
+  // A payment run: its events, event i > 0 with id "<event_id>#<i>" as the
+  // appender names them.
+  absl::StatusOr<std::vector<v1::EventEnvelope>> RecordBatch(
+      v1::DisburseFundsBatchRequest request) {
+    if (request.meta().event_id().empty()) {
+      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
+    }
+    if (absl::Status s = Validate(request); !s.ok()) return s;
+    absl::StatusOr<std::vector<v1::Event>> events = Decide(state_, request);
+    if (!events.ok()) return events.status();
+    std::vector<v1::EventEnvelope> envelopes;
+    for (size_t i = 0; i < events->size(); ++i) {
+      const std::string& id = request.meta().event_id();
+      envelopes.push_back(Append((*events)[i], i == 0 ? id : absl::StrFormat("%s#%d", id, i)));
+    }
+    return envelopes;
+  }
+
+  // What the state machine does at a group commit: writes the pending
+  // rule-index entries (as ModelEntries hands them over) to the committed
+  // index and forgets them; from then on the rules read them from there.
+  void Commit() {
+    for (auto& [key, value] : ModelEntries(state_, ChangedModels())) {
+      committed_->entries[key] = value;
+    }
+    state_.pending_rule_entries.clear();
+    state_.committed = committed_.get();
+  }
+
+  MapRuleIndex& committed() { return *committed_; }
 
   // An earlier event the test starts from: the command must be accepted.
   template <typename Request>
@@ -331,6 +404,9 @@ class Ledger {
     return envelope;
   }
 
+  // Behind a pointer so that state_.committed stays valid when the Ledger
+  // is moved.
+  std::unique_ptr<MapRuleIndex> committed_;
   LedgerState state_;
   ChangedModels last_changed_;
   std::map<std::string, uint64_t> stream_versions_;

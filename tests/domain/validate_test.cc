@@ -3,6 +3,7 @@
 #include "services/domain/validate.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/domain/ledger_fixture.h"
@@ -235,6 +236,76 @@ TEST(Validate, Reversal_NamesTheCorrectedEventAndWhy) {
   request = WithMeta(Reversal(kChungnam, EventIdFor(1)));
   request.clear_reason();
   EXPECT_TRUE(IsFieldRefusal(ValidateReverseDisbursement(request), kMissing, "reason"));
+}
+
+TEST(Validate, Reversal_CorrectsEventIdMayNameEventIOfAMultiEventCommand) {
+  const std::string uuid = EventIdFor(1);
+  for (const std::string& good : {uuid, uuid + "#1", uuid + "#5", uuid + "#42", uuid + "#999"}) {
+    absl::Status status = ValidateReverseDisbursement(WithMeta(Reversal(kChungnam, good)));
+    EXPECT_TRUE(status.ok()) << good << ": " << status;
+  }
+  // #0 is the command's own id; no leading zeros, signs or spaces; an index
+  // a command cannot reach; not a UUID before the '#'.
+  for (const std::string& bad :
+       {uuid + "#", uuid + "#0", uuid + "#05", uuid + "#+5", uuid + "# 5", uuid + "#5a",
+        uuid + "#1000", uuid + "#99999999999999999999", uuid + "#1#2", std::string("KIAT-1#1"),
+        std::string("#1"), EventIdFor(1).substr(1) + "#1"}) {
+    EXPECT_TRUE(IsFieldRefusal(ValidateReverseDisbursement(WithMeta(Reversal(kChungnam, bad))),
+                               kInvalid, "corrects_event_id"))
+        << bad;
+  }
+}
+
+// ---- payment runs
+// ---------------------------------------------------------------------------------
+
+TEST(Validate, Batch_OneToTheMaximumOfPaymentsIsValid) {
+  EXPECT_TRUE(ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, {1}, "R"))).ok());
+  std::vector<int64_t> amounts(kBatchDisbursementsMax, 1);
+  EXPECT_TRUE(ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, amounts, "R"))).ok());
+  amounts.push_back(1);
+  EXPECT_TRUE(IsFieldRefusal(
+      ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, amounts, "R"))), kInvalid,
+      "disbursements"));
+  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(WithMeta(v1::DisburseFundsBatchRequest())),
+                             kMissing, "disbursements"));
+  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(PaymentRun(kChungnam, 2023, {1}, "R")),
+                             kMissing, "meta.event_id"));
+}
+
+TEST(Validate, Batch_EachPaymentValidatedAsOneWithItsIndexInThePath) {
+  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(1)->set_amount_krw(-5);
+  EXPECT_TRUE(
+      IsFieldRefusal(ValidateDisburseFundsBatch(request), kInvalid, "disbursements[1].amount_krw"));
+  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(2)->set_program_year(1999);
+  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kInvalid,
+                             "disbursements[2].program_year"));
+  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(0)->clear_occurred_at();
+  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kMissing,
+                             "disbursements[0].occurred_at"));
+  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(1)->clear_payment_reference();
+  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kMissing,
+                             "disbursements[1].payment_reference"));
+}
+
+TEST(Validate, Batch_PaysOneConsortium) {
+  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(2)->set_consortium_id(std::string(kUlsan));
+  absl::Status status = ValidateDisburseFundsBatch(request);
+  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "disbursements[2].consortium_id"));
+  EXPECT_NE(status.message().find(kChungnam), absl::string_view::npos) << status;
+}
+
+TEST(Validate, Batch_PaymentReferencesAreUniqueWithinTheRequest) {
+  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
+  request.mutable_disbursements(2)->set_payment_reference("R-0");
+  absl::Status status = ValidateDisburseFundsBatch(request);
+  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "disbursements[2].payment_reference"));
+  EXPECT_NE(status.message().find("disbursements[0]"), absl::string_view::npos) << status;
 }
 
 // ---- program rules ------------------------------------------------------------------------------

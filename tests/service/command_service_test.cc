@@ -441,6 +441,122 @@ TEST_F(CommandServiceTest, DisburseFunds_SamePaymentReferenceUnderNewEventId_Alr
   MustSend(DisburseRequest(kUlsan, 2023, 100'000'000, "KIAT-2023-0042"));
 }
 
+// ---- DisburseFundsBatch (a payment run)
+// ----------------------------------------------------------
+
+TEST_F(CommandServiceTest, DisburseFundsBatch_HundredPayments_OneCommandOfHundredEvents) {
+  Seed2023();
+  const uint64_t base = Snapshot().last_position;  // Chungnam's stream is at version 2
+  constexpr int kPayments = 100;
+  const std::vector<int64_t> amounts(kPayments, 1'000'000);
+  v1::DisburseFundsBatchRequest request = DisburseBatchRequest(kChungnam, 2023, amounts, "RUN");
+  v1::AppendResult result;
+  grpc::Status status = Send(request, &result);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  const std::string& id = request.meta().event_id();
+  EXPECT_EQ(result.event_id(), id);
+  EXPECT_EQ(result.stream_id(), "consortium-chungnam-future-vehicles");
+  EXPECT_EQ(result.first_global_position(), base + 1);
+  EXPECT_EQ(result.global_position(), base + kPayments);
+  EXPECT_EQ(result.first_stream_version(), 3u);
+  EXPECT_EQ(result.stream_version(), 2u + kPayments);
+  EXPECT_EQ(result.event_count(), static_cast<uint32_t>(kPayments));
+  EXPECT_FALSE(result.replayed());
+
+  std::vector<v1::EventEnvelope> events = ReadAllEvents("consortium-chungnam-future-vehicles");
+  ASSERT_EQ(events.size(), 2u + kPayments);
+  for (int i = 0; i < kPayments; ++i) {
+    const v1::EventEnvelope& event = events[2 + i];
+    EXPECT_EQ(event.event_id(), i == 0 ? id : id + "#" + std::to_string(i));
+    EXPECT_EQ(event.global_position(), base + 1 + i);
+    EXPECT_EQ(event.event_type(), "FundsDisbursed");
+    EXPECT_EQ(event.payload().funds_disbursed().payment_reference(), "RUN-" + std::to_string(i));
+    EXPECT_EQ(SerializeDeterministic(event.recorded_at()),
+              SerializeDeterministic(result.recorded_at()));
+  }
+  v1::ConsortiumStatus consortium;
+  ASSERT_TRUE(GetConsortium(kChungnam, &consortium).ok());
+  EXPECT_EQ(consortium.disbursed_total_krw(), kPayments * 1'000'000);
+  EXPECT_EQ(consortium.funding_by_year(0).disbursement_count(), kPayments);
+}
+
+TEST_F(CommandServiceTest, DisburseFundsBatch_ThirdPaymentOverAnnualLimit_WholeRunRefused) {
+  Seed2023();
+  v1::DisburseFundsBatchRequest request =
+      DisburseBatchRequest(kChungnam, 2023, {500'000'000, 500'000'000, 500'000'000}, "RUN");
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      request, grpc::StatusCode::FAILED_PRECONDITION, "ANNUAL_LIMIT_EXCEEDED");
+  EXPECT_EQ(MetadataOf(status)["payment_index"], "2");
+  EXPECT_EQ(MetadataOf(status)["disbursed_krw"], "1000000000");
+  EXPECT_EQ(MetadataOf(status)["would_be_krw"], "1500000000");
+  EXPECT_THAT(status.error_message(), HasSubstr("disbursements[2]"));
+  // Refused, it left nothing: the same run sent again is decided again.
+  ExpectRefusedAndNothingChanges(request, grpc::StatusCode::FAILED_PRECONDITION,
+                                 "ANNUAL_LIMIT_EXCEEDED");
+  // Malformed runs never reach the rules.
+  v1::DisburseFundsBatchRequest mixed = DisburseBatchRequest(kChungnam, 2023, {1, 2}, "MIX");
+  mixed.mutable_disbursements(1)->set_consortium_id(kUlsan);
+  status =
+      ExpectRefusedAndNothingChanges(mixed, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD");
+  EXPECT_EQ(FieldOf(status), "disbursements[1].consortium_id");
+}
+
+TEST_F(CommandServiceTest, DisburseFundsBatch_RetriedWithTheSameId_ReplayedWrittenOnce) {
+  Seed2023();
+  v1::DisburseFundsBatchRequest request =
+      DisburseBatchRequest(kUlsan, 2024, {100, 200, 300, 400}, "RUN");
+  const v1::AppendResult original = MustSend(request);
+  const StoreSnapshot after_first = Snapshot();
+  v1::AppendResult replay;
+  grpc::Status status = Send(request, &replay);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_TRUE(replay.replayed());
+  EXPECT_EQ(replay.first_global_position(), original.first_global_position());
+  EXPECT_EQ(replay.global_position(), original.global_position());
+  EXPECT_EQ(replay.first_stream_version(), original.first_stream_version());
+  EXPECT_EQ(replay.stream_version(), original.stream_version());
+  EXPECT_EQ(replay.event_count(), 4u);
+  EXPECT_EQ(Snapshot(), after_first) << "a replayed run wrote something";
+  // The same id with other payments is another command.
+  v1::DisburseFundsBatchRequest changed = request;
+  changed.mutable_disbursements(3)->set_amount_krw(401);
+  ExpectRefusedAndNothingChanges(changed, grpc::StatusCode::ALREADY_EXISTS, "EVENT_ID_REUSED");
+}
+
+TEST_F(CommandServiceTest, DisburseFundsBatch_ReversalOfEventFiveOfTheRun) {
+  Seed2023();
+  std::vector<int64_t> amounts;
+  for (int i = 0; i < 10; ++i) amounts.push_back(1'000 * (i + 1));
+  v1::DisburseFundsBatchRequest run = DisburseBatchRequest(kGyeongnam, 2025, amounts, "RUN");
+  const v1::AppendResult paid = MustSend(run);
+  const std::string fifth = run.meta().event_id() + "#5";
+  v1::AppendResult reversal = MustSend(ReverseRequest(kGyeongnam, fifth));
+  ASSERT_FALSE(reversal.replayed());
+  const v1::DisbursementReversed reversed =
+      EventAt(reversal.global_position()).payload().disbursement_reversed();
+  EXPECT_EQ(reversed.corrects_event_id(), fifth);
+  EXPECT_EQ(reversed.amount_krw(), 6'000);
+  EXPECT_EQ(reversed.payment_reference(), "RUN-5");
+  EXPECT_EQ(EventAt(paid.first_global_position() + 5).event_id(), fifth);
+  v1::ConsortiumStatus consortium;
+  ASSERT_TRUE(GetConsortium(kGyeongnam, &consortium).ok());
+  EXPECT_EQ(consortium.disbursed_total_krw(), 55'000 - 6'000);
+  // The run's records were committed in an earlier group commit: the rules
+  // find them on disk.
+  ExpectRefusedAndNothingChanges(ReverseRequest(kGyeongnam, fifth),
+                                 grpc::StatusCode::FAILED_PRECONDITION,
+                                 "DISBURSEMENT_ALREADY_REVERSED");
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      DisburseRequest(kGyeongnam, 2026, 1, "RUN-7"), grpc::StatusCode::ALREADY_EXISTS,
+      "PAYMENT_REFERENCE_ALREADY_USED");
+  EXPECT_EQ(MetadataOf(status)["original_event_id"], run.meta().event_id() + "#7");
+  // A later run reusing a reference of the first is refused at that payment.
+  status = ExpectRefusedAndNothingChanges(DisburseBatchRequest(kGyeongnam, 2026, {1, 2, 3}, "RUN"),
+                                          grpc::StatusCode::ALREADY_EXISTS,
+                                          "PAYMENT_REFERENCE_ALREADY_USED");
+  EXPECT_EQ(MetadataOf(status)["payment_index"], "0");
+}
+
 // ---- ReverseDisbursement refusals ---------------------------------------------------------------
 
 TEST_F(CommandServiceTest, ReverseDisbursement_RefusedForUnknownConsortium_NothingChanges) {

@@ -140,6 +140,54 @@ TEST_F(RestartTest, AppendsContinueAtTheRightPositionAfterRestart) {
   EXPECT_EQ(Snapshot().last_position, last + 2);
 }
 
+TEST_F(RestartTest, PaymentRulesHoldAcrossRestart_FromTheRuleIndexOnDisk) {
+  Seed2023();
+  v1::DisburseFundsRequest single = DisburseRequest(kChungnam, 2023, 1'000, "CN-SINGLE");
+  MustSend(single);
+  v1::DisburseFundsBatchRequest run =
+      DisburseBatchRequest(kChungnam, 2024, {1'000, 2'000, 3'000, 4'000}, "CN-RUN");
+  MustSend(run);
+  const std::string third = run.meta().event_id() + "#2";
+  MustSend(ReverseRequest(kChungnam, single.meta().event_id()));
+  // The rule-index entries are stored with the read models, and equal a fold
+  // of the log (what a rebuild would write).
+  const StoreSnapshot before = Snapshot();
+  size_t rule_entries = 0;
+  for (const auto& [key, value] : before.models) {
+    if (key.rfind(std::string("payment\0", 8), 0) == 0 ||
+        key.rfind(std::string("disbursement\0", 13), 0) == 0) {
+      ++rule_entries;
+    }
+  }
+  EXPECT_EQ(rule_entries, 2u * 5);  // a reference and a record per payment
+  ExpectModelsEqualFoldOfLog();
+
+  Restart();
+  EXPECT_EQ(Snapshot(), before) << "recovery wrote to the store";
+  grpc::Status status = Send(DisburseRequest(kChungnam, 2025, 1, "CN-RUN-3"));
+  EXPECT_EQ(ReasonOf(status), "PAYMENT_REFERENCE_ALREADY_USED") << Describe(status);
+  EXPECT_EQ(MetadataOf(status)["original_event_id"], run.meta().event_id() + "#3");
+  status = Send(DisburseRequest(kChungnam, 2025, 1, "CN-SINGLE"));
+  EXPECT_EQ(ReasonOf(status), "PAYMENT_REFERENCE_ALREADY_USED") << Describe(status);
+  status = Send(ReverseRequest(kChungnam, single.meta().event_id()));
+  EXPECT_EQ(ReasonOf(status), "DISBURSEMENT_ALREADY_REVERSED") << Describe(status);
+  EXPECT_EQ(Snapshot(), before) << "a refused command changed the store";
+
+  // A reversal of a pre-restart run's event, then its repeat after another
+  // restart and a rebuild of the models from the log.
+  MustSend(ReverseRequest(kChungnam, third));
+  LedgerOptions rebuild;
+  rebuild.rebuild_read_models = true;
+  Restart(rebuild);
+  ExpectModelsEqualFoldOfLog();
+  status = Send(ReverseRequest(kChungnam, third));
+  EXPECT_EQ(ReasonOf(status), "DISBURSEMENT_ALREADY_REVERSED") << Describe(status);
+  EXPECT_EQ(MetadataOf(status)["amount_krw"], "3000");
+  v1::ConsortiumStatus chungnam;
+  ASSERT_TRUE(GetConsortium(kChungnam, &chungnam).ok());
+  EXPECT_EQ(chungnam.disbursed_total_krw(), 1'000 + 2'000 + 4'000);
+}
+
 TEST_F(RestartTest, RetryOfPreRestartEventId_ReplayedNotRewritten) {
   Seed2023();
   v1::DisburseFundsRequest request = DisburseRequest(kGyeongnam, 2024, 640'000'000, "GN-RETRY");

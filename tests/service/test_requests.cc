@@ -258,6 +258,20 @@ v1::DisburseFundsRequest DisburseRequest(const std::string& consortium_id, int32
   return request;
 }
 
+v1::DisburseFundsBatchRequest DisburseBatchRequest(const std::string& consortium_id,
+                                                   int32_t program_year,
+                                                   const std::vector<int64_t>& amounts_krw,
+                                                   const std::string& reference_prefix) {
+  v1::DisburseFundsBatchRequest request;
+  *request.mutable_meta() = NewMeta();
+  for (size_t i = 0; i < amounts_krw.size(); ++i) {
+    *request.add_disbursements() = DisburseRequest(consortium_id, program_year, amounts_krw[i],
+                                                   reference_prefix + "-" + std::to_string(i))
+                                       .disbursement();
+  }
+  return request;
+}
+
 v1::ReverseDisbursementRequest ReverseRequest(const std::string& consortium_id,
                                               const std::string& corrects_event_id,
                                               const std::string& reason) {

@@ -101,6 +101,13 @@ v1::DisburseFundsRequest DisburseRequest(const std::string& consortium_id, int32
 v1::DisburseFundsRequest DisburseRequest(const std::string& consortium_id, int32_t program_year,
                                          int64_t amount_krw);
 
+// A payment run to one consortium: payment i pays amounts_krw[i] for
+// `program_year` under reference "<reference_prefix>-<i>".
+v1::DisburseFundsBatchRequest DisburseBatchRequest(const std::string& consortium_id,
+                                                   int32_t program_year,
+                                                   const std::vector<int64_t>& amounts_krw,
+                                                   const std::string& reference_prefix);
+
 v1::ReverseDisbursementRequest ReverseRequest(const std::string& consortium_id,
                                               const std::string& corrects_event_id,
                                               const std::string& reason = "paid twice by mistake");

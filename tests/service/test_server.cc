@@ -107,6 +107,12 @@ grpc::Status ServerTest::Send(const v1::DisburseFundsRequest& request, v1::Appen
   return commands().DisburseFunds(NewContext().get(), request, result ? result : &ignored);
 }
 
+grpc::Status ServerTest::Send(const v1::DisburseFundsBatchRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().DisburseFundsBatch(NewContext().get(), request, result ? result : &ignored);
+}
+
 grpc::Status ServerTest::Send(const v1::ReverseDisbursementRequest& request,
                               v1::AppendResult* result) {
   v1::AppendResult ignored;

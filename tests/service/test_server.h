@@ -81,6 +81,8 @@ class ServerTest : public ::testing::Test {
   grpc::Status Send(const v1::SelectConsortiumRequest& request, v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::DesignateLabRequest& request, v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::DisburseFundsRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::DisburseFundsBatchRequest& request,
+                    v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::ReverseDisbursementRequest& request,
                     v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::RecordHireRequest& request, v1::AppendResult* result = nullptr);

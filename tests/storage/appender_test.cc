@@ -99,11 +99,15 @@ class FaultyEventLog : public EventLog {
   absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) override {
     return log_->StreamVersion(stream_id);
   }
+  absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) override {
+    return log_->GetModel(key);
+  }
   std::unique_ptr<ModelSnapshot> SnapshotModels() override { return log_->SnapshotModels(); }
   absl::Status ReplaceModels(
       const std::vector<std::pair<std::string, std::string>>& models) override {
     return log_->ReplaceModels(models);
   }
+  bool ModelsOutdated() override { return log_->ModelsOutdated(); }
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() override {
     return log_->DumpModels();
   }

@@ -256,13 +256,42 @@ void PutRaw(const std::string& path, const std::string& family, const std::strin
 TEST_F(EventLogTest, NewerFormatVersionIsRefused) {
   log_.reset();
   const std::string path = dir_.Sub("store");
-  PutRaw(path, "meta", "format_version", "2");
+  PutRaw(path, "meta", "format_version", "3");
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition) << log.status();
   EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
-  EXPECT_NE(log.status().message().find("format version 2"), absl::string_view::npos)
+  EXPECT_NE(log.status().message().find("format version 3"), absl::string_view::npos)
       << log.status();
+}
+
+TEST_F(EventLogTest, FormatOneStore_IsReadButItsModelsAreOutdatedUntilReplaced) {
+  EXPECT_FALSE(log_->ModelsOutdated());  // a new store is written in the current format
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  log_.reset();
+  const std::string path = dir_.Sub("store");
+  PutRaw(path, "meta", "format_version", "1");  // as the server before the rule indexes
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_TRUE(log_->ModelsOutdated());
+  EXPECT_EQ(*log_->LastPosition(), 3u);
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  EXPECT_FALSE(log_->ModelsOutdated());
+  log_.reset();
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_FALSE(log_->ModelsOutdated()) << "ReplaceModels did not raise the format version";
+}
+
+TEST_F(EventLogTest, GetModel_ReadsTheLatestCommittedValue) {
+  EXPECT_EQ(*log_->GetModel("consortium\0a"s), std::nullopt);
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  EXPECT_EQ(*log_->GetModel("consortium\0a"s), "status-a");
+  CommitBatch second;
+  second.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, "consortium-b", 1, "cmd-c")}});
+  second.model_writes.push_back({"consortium\0a"s, std::nullopt});
+  ASSERT_TRUE(log_->Commit(second).ok());
+  EXPECT_EQ(*log_->GetModel("consortium\0a"s), std::nullopt);
 }
 
 TEST_F(EventLogTest, EventStoredUnderTheWrongPositionIsDataLoss) {
