@@ -1,0 +1,782 @@
+// crash_check: the ledger's durability promise, tested the hard way. Each
+// cycle starts the real allianced on one data folder (kept across cycles),
+// runs concurrent DisburseFunds writers, kills the server with SIGKILL at a
+// random moment, and then opens the store in this process (the dead server
+// no longer holds its lock) to check that:
+//
+//   - every acknowledged command is in the log exactly once, at the position,
+//     stream and version it was acknowledged with;
+//   - no event id appears twice in the log, and every event in it was sent;
+//   - global positions run 1..N without gaps, each stream's versions too;
+//   - the stored read models equal, byte for byte, a fold of the log.
+//
+// After the restart, the calls whose outcome is unknown (in flight at the
+// kill) are retried with the same event id and content: each must succeed
+// once, replayed at its logged position if the crash kept it, else appended
+// anew, never twice.
+//
+//   crash_check --cycles=20 [--seed=N] [--writers=8]
+//
+// Prints one line a cycle and a summary; exits 1 at the first violation with
+// the seed and cycle, so the kill moments can be replayed.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "alliance/v1/commands.grpc.pb.h"
+#include "services/ledger.h"
+#include "storage/event_log.h"
+#include "tests/service/test_requests.h"
+
+#ifndef ALLIANCED_PATH
+#error "ALLIANCED_PATH must name the allianced binary"
+#endif
+
+ABSL_FLAG(int, cycles, 3, "start / write / SIGKILL / check cycles to run");
+ABSL_FLAG(uint64_t, seed, 0,
+          "seed of the random kill moments and payment choices; 0 picks one (printed)");
+ABSL_FLAG(int, writers, 8, "concurrent writer threads, each sending DisburseFunds");
+
+namespace alliance::crash {
+namespace {
+
+using std::chrono::steady_clock;
+using testing::Describe;
+using testing::DisburseRequest;
+using testing::NewContext;
+
+// Limits on the run itself, so that it always stops by itself.
+constexpr int kCyclesMax = 10'000;
+constexpr int kWritersMax = 64;
+// How long the writers run before the kill: long enough for thousands of
+// group commits, short enough for many cycles a minute.
+constexpr int kKillDelayMsMin = 50;
+constexpr int kKillDelayMsMax = 1500;
+// Calls one writer may make in one cycle; far more than fit in the delay.
+constexpr int kCallsPerWriterMax = 1'000'000;
+// Unknown-outcome calls retried after a restart, at most, a cycle: one per
+// writer is in flight at the kill, the rest never left the client.
+constexpr size_t kRetriesPerCycleMax = 64;
+// Give-up bounds only: nothing here asserts how fast the server is.
+constexpr auto kServingBound = std::chrono::seconds(30);
+constexpr auto kExitBound = std::chrono::seconds(30);
+constexpr auto kHealthCallDeadline = std::chrono::milliseconds(250);
+constexpr auto kHealthPollInterval = std::chrono::milliseconds(50);
+// How much of the server's log a failure message shows, from its end.
+constexpr size_t kStderrTailBytes = 4000;
+
+// The program the writers pay into: rules wide enough that no payment of
+// any cycle is ever refused (validate.h's kAmountKrwMax is the budget;
+// budget / consortium limit = 10 consortia may be selected, we select 3).
+constexpr char kProgramId[] = "crash-check";
+constexpr int32_t kFirstYear = 2000;  // validate.h kYearMin
+constexpr int32_t kLastYear = 2100;   // validate.h kYearMax
+constexpr int32_t kTermYears = kLastYear - kFirstYear + 1;
+constexpr int64_t kTotalBudgetKrw = 1'000'000'000'000'000;    // 10^15
+constexpr int64_t kConsortiumLimitKrw = 100'000'000'000'000;  // 10^14
+constexpr int64_t kAnnualLimitKrw = kConsortiumLimitKrw;
+// A payment is 1..2 million KRW: a consortium reaches its 10^14 limit only
+// after 5 x 10^7 payments, more than kCyclesMax cycles of a few thousand
+// payments make.
+constexpr int64_t kPaymentKrwMin = 1'000'000;
+constexpr int64_t kPaymentKrwSpread = 1'000'000;
+struct CrashConsortium {
+  const char* consortium_id;
+  const char* region_code;  // none of the excluded KR-11, KR-28, KR-41
+};
+constexpr CrashConsortium kConsortia[] = {
+    {"crash-busan-robotics", "KR-26"},
+    {"crash-chungbuk-robotics", "KR-43"},
+    {"crash-jeonnam-robotics", "KR-46"},
+};
+
+// grpc.health.v1.Health/Check, spoken as bytes: this binary links
+// alliance_services (for FoldReadModels) and with it libgrpc++_reflection,
+// which registers reflection.proto; the generated health stubs come in
+// grpc_client_protos, which registers it again (an abort at start-up; see
+// tests/service/CMakeLists.txt). An empty request asks about the whole
+// server; the reply SERVING is field 1 (varint) = 1.
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+constexpr char kHealthServingReply[] = {0x08, 0x01};
+
+// ---- Failures ---------------------------------------------------------------------------
+
+// A broken durability promise (as opposed to a run that could not proceed).
+absl::Status Violation(absl::string_view message) { return absl::DataLossError(message); }
+
+// ---- The allianced process --------------------------------------------------------------
+
+// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  int port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return absl::StrCat("exited with ", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", WTERMSIG(status));
+  return absl::StrCat("wait status ", status);
+}
+
+// One allianced process, its output appended to one log file; SIGKILLed and
+// reaped if still running when destroyed (an early return never leaves it).
+class Allianced {
+ public:
+  Allianced(const std::string& data_dir, const std::string& log_path)
+      : address_(absl::StrCat("127.0.0.1:", FreePort())), log_path_(log_path) {
+    std::vector<std::string> args = {ALLIANCED_PATH, "--data_dir=" + data_dir,
+                                     "--listen=" + address_};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const char* out_path = log_path_.c_str();
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {
+      // The child: async-signal-safe calls only until exec. It dies with
+      // crash_check's main thread (the one forking) even when an abort skips
+      // ~Allianced, so no server outlives the run.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
+      int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) _exit(126);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+
+  ~Allianced() {
+    if (running()) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+
+  bool started() const { return pid_ > 0; }
+  bool running() const { return pid_ > 0 && !exit_status_.has_value(); }
+  pid_t pid() const { return pid_; }
+  const std::string& address() const { return address_; }
+
+  // The wait status once the process exited within `bound`, else nullopt.
+  std::optional<int> WaitExit(std::chrono::milliseconds bound) {
+    const auto give_up = steady_clock::now() + bound;
+    while (running()) {
+      int status = 0;
+      pid_t done = waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exit_status_ = status;
+        break;
+      }
+      if (done < 0 || steady_clock::now() >= give_up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return exit_status_;
+  }
+
+  // Polls the health service until SERVING; false when the process exits or
+  // `bound` passes first. A fresh channel each attempt: a refused first
+  // connection would leave a shared one in reconnect backoff.
+  bool WaitServing(std::chrono::milliseconds bound) {
+    const auto give_up = steady_clock::now() + bound;
+    while (steady_clock::now() < give_up) {
+      if (WaitExit(std::chrono::milliseconds(0)).has_value()) return false;
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+      if (HealthServing(channel)) return true;
+      std::this_thread::sleep_for(kHealthPollInterval);
+    }
+    return false;
+  }
+
+  // The last few KiB the server wrote, for a failure message.
+  std::string LogTail() const {
+    std::ifstream in(log_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string all = text.str();
+    if (all.size() > kStderrTailBytes) all = "..." + all.substr(all.size() - kStderrTailBytes);
+    return absl::StrCat("allianced log ", log_path_, ":\n", all);
+  }
+
+ private:
+  static bool HealthServing(const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::GenericStub stub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kHealthCallDeadline);
+    // An empty HealthCheckRequest (the whole server) is zero bytes, but must
+    // still be a real buffer: a default ByteBuffer is "no message" to gRPC.
+    grpc::Slice empty_request(std::string{});
+    grpc::ByteBuffer request(&empty_request, 1);
+    grpc::ByteBuffer reply;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, kHealthCheckMethod, grpc::StubOptions(), &request, &reply,
+                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    if (!done.get_future().get().ok()) return false;
+    std::vector<grpc::Slice> slices;
+    if (!reply.Dump(&slices).ok()) return false;
+    std::string bytes;
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    return bytes == std::string(kHealthServingReply, sizeof(kHealthServingReply));
+  }
+
+  std::string address_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_status_;
+};
+
+// ---- What the client saw ------------------------------------------------------------------
+
+// An acknowledged command: what the server promised is durable.
+struct Ack {
+  std::string stream_id;
+  uint64_t global_position = 0;
+  uint64_t stream_version = 0;
+  int cycle = 0;
+};
+
+// A call that failed with UNAVAILABLE or DEADLINE_EXCEEDED after the kill:
+// it may or may not be in the log.
+struct UnknownOutcome {
+  v1::DisburseFundsRequest request;
+  // Filled in by the check: where the log has it, nullopt when absent.
+  std::optional<uint64_t> logged_position;
+};
+
+// Everything the run has sent and been told, across cycles.
+struct ClientView {
+  std::map<std::string, Ack> acked;  // by event id
+  // Event ids of every command sent, answered or not: the log may hold no
+  // other.
+  std::set<std::string> sent;
+  std::vector<UnknownOutcome> pending_retries;  // from the last cycle
+  uint64_t unknown_total = 0;
+  uint64_t unknown_found_total = 0;
+  uint64_t retried_total = 0;
+};
+
+bool IsUnknownOutcome(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+Ack AckOf(const v1::AppendResult& result, int cycle) {
+  return Ack{result.stream_id(), result.global_position(), result.stream_version(), cycle};
+}
+
+// ---- Setup: the program and three consortia ------------------------------------------------
+
+v1::ProgramRules CrashRules() {
+  v1::ProgramRules rules = testing::Rules2023();  // excluded regions, hiring target
+  rules.set_first_year(kFirstYear);
+  rules.set_last_year(kLastYear);
+  rules.set_consortium_term_years(kTermYears);
+  rules.set_total_budget_krw(kTotalBudgetKrw);
+  rules.set_consortium_limit_krw(kConsortiumLimitKrw);
+  rules.set_consortium_annual_limit_krw(kAnnualLimitKrw);
+  return rules;
+}
+
+absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& book) {
+  v1::EstablishProgramRequest program = testing::ProgramRequest(kProgramId, CrashRules());
+  v1::AppendResult result;
+  book.sent.insert(program.meta().event_id());
+  grpc::Status status = stub.EstablishProgram(NewContext().get(), program, &result);
+  if (!status.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("EstablishProgram ", kProgramId, " failed: ", Describe(status)));
+  }
+  book.acked[program.meta().event_id()] = AckOf(result, cycle);
+  for (const CrashConsortium& consortium : kConsortia) {
+    v1::SelectConsortiumRequest selection = testing::OtherSelectionRequest(
+        consortium.consortium_id, kProgramId, kFirstYear, consortium.region_code);
+    book.sent.insert(selection.meta().event_id());
+    status = stub.SelectConsortium(NewContext().get(), selection, &result);
+    if (!status.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "SelectConsortium ", consortium.consortium_id, " failed: ", Describe(status)));
+    }
+    book.acked[selection.meta().event_id()] = AckOf(result, cycle);
+  }
+  return absl::OkStatus();
+}
+
+// ---- Retries of unknown outcomes -------------------------------------------------------
+
+// Sends each pending call again, unchanged. The server must answer OK: a
+// replay at the logged position when the crash kept the command, else a
+// fresh append after everything the check saw.
+absl::Status RetryUnknown(v1::CommandService::Stub& stub, uint64_t log_size_at_check, int cycle,
+                          ClientView& book) {
+  std::vector<UnknownOutcome> pending = std::move(book.pending_retries);
+  book.pending_retries.clear();
+  if (pending.size() > kRetriesPerCycleMax) pending.resize(kRetriesPerCycleMax);
+  for (const UnknownOutcome& unknown : pending) {
+    const std::string& event_id = unknown.request.meta().event_id();
+    v1::AppendResult result;
+    grpc::Status status = stub.DisburseFunds(NewContext().get(), unknown.request, &result);
+    if (!status.ok()) {
+      return Violation(absl::StrCat("retry of unknown-outcome command ", event_id,
+                                    " after restart failed: ", Describe(status)));
+    }
+    if (unknown.logged_position.has_value()) {
+      if (!result.replayed() || result.global_position() != *unknown.logged_position) {
+        return Violation(absl::StrCat(
+            "retry of ", event_id, ", which the log holds at position ", *unknown.logged_position,
+            ", answered replayed=", result.replayed(), " at position ", result.global_position(),
+            ": expected replayed=true at the logged position"));
+      }
+    } else if (result.replayed() || result.global_position() <= log_size_at_check) {
+      return Violation(
+          absl::StrCat("retry of ", event_id, ", which the log did not hold (it had ",
+                       log_size_at_check, " events), answered replayed=", result.replayed(),
+                       " at position ", result.global_position(),
+                       ": expected a fresh append after position ", log_size_at_check));
+    }
+    book.acked[event_id] = AckOf(result, cycle);
+    ++book.retried_total;
+  }
+  return absl::OkStatus();
+}
+
+// ---- Writers ------------------------------------------------------------------------------
+
+struct WriterReport {
+  std::vector<std::pair<std::string, v1::AppendResult>> acked;
+  std::vector<UnknownOutcome> unknown;
+  std::vector<std::string> sent;
+  std::string failure;  // empty unless the server answered what it must not
+};
+
+// Pays into the three consortia until the server is killed (`killed` is
+// set before the SIGKILL, so every failure the kill causes sees it).
+void RunWriter(const std::shared_ptr<grpc::Channel>& channel, uint64_t seed,
+               const std::atomic<bool>& killed, WriterReport& report) {
+  std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
+  std::mt19937_64 random(seed);
+  for (int i = 0; i < kCallsPerWriterMax && !killed.load(); ++i) {
+    const CrashConsortium& consortium = kConsortia[random() % std::size(kConsortia)];
+    const int32_t year = kFirstYear + static_cast<int32_t>(random() % kTermYears);
+    const int64_t amount_krw = kPaymentKrwMin + static_cast<int64_t>(random() % kPaymentKrwSpread);
+    // A fresh UUID and payment reference "PAY-<uuid>" (test_requests.h).
+    v1::DisburseFundsRequest request = DisburseRequest(consortium.consortium_id, year, amount_krw);
+    report.sent.push_back(request.meta().event_id());
+    v1::AppendResult result;
+    grpc::Status status = stub->DisburseFunds(NewContext().get(), request, &result);
+    if (status.ok()) {
+      report.acked.emplace_back(request.meta().event_id(), result);
+      continue;
+    }
+    if (killed.load() && IsUnknownOutcome(status)) {
+      report.unknown.push_back(UnknownOutcome{std::move(request), std::nullopt});
+      return;
+    }
+    report.failure =
+        absl::StrCat("DisburseFunds ", request.meta().event_id(), " answered ", Describe(status),
+                     killed.load() ? " after" : " before",
+                     " the kill (only UNAVAILABLE or DEADLINE_EXCEEDED may follow it)");
+    return;
+  }
+}
+
+// ---- The check: the store opened in this process ---------------------------------------------
+
+struct LoggedEvent {
+  uint64_t global_position = 0;
+  std::string stream_id;
+  uint64_t stream_version = 0;
+};
+
+struct CheckFigures {
+  uint64_t log_size = 0;
+  size_t model_entries = 0;
+};
+
+// Scans the whole log: positions 1..N, stream versions contiguous, each
+// event id once, every event one the run sent. Fills `by_event_id`.
+absl::Status ScanLog(storage::EventLog& log, const ClientView& book,
+                     absl::flat_hash_map<std::string, LoggedEvent>& by_event_id) {
+  uint64_t next_position = 1;
+  absl::flat_hash_map<std::string, uint64_t> stream_versions;
+  absl::Status scan = log.ForEachEvent(1, [&](const v1::EventEnvelope& event) -> absl::Status {
+    if (event.global_position() != next_position) {
+      return Violation(absl::StrCat("log position gap: expected ", next_position, ", found ",
+                                    event.global_position(), " (event ", event.event_id(), ")"));
+    }
+    ++next_position;
+    uint64_t& version = stream_versions[event.stream_id()];
+    if (event.stream_version() != version + 1) {
+      return Violation(absl::StrCat("stream ", event.stream_id(), " jumps from version ", version,
+                                    " to ", event.stream_version(), " at position ",
+                                    event.global_position()));
+    }
+    version = event.stream_version();
+    auto [it, inserted] = by_event_id.try_emplace(
+        event.event_id(),
+        LoggedEvent{event.global_position(), event.stream_id(), event.stream_version()});
+    if (!inserted) {
+      return Violation(absl::StrCat("event id ", event.event_id(), " is in the log twice: at ",
+                                    it->second.global_position, " and ", event.global_position()));
+    }
+    if (!book.sent.contains(event.event_id())) {
+      return Violation(absl::StrCat("event ", event.event_id(), " at position ",
+                                    event.global_position(), " was never sent by this run"));
+    }
+    return absl::OkStatus();
+  });
+  if (!scan.ok()) return scan;
+  absl::StatusOr<uint64_t> last = log.LastPosition();
+  if (!last.ok()) return last.status();
+  if (*last != next_position - 1) {
+    return Violation(absl::StrCat("LastPosition() is ", *last, " but a scan found ",
+                                  next_position - 1, " events"));
+  }
+  return absl::OkStatus();
+}
+
+// Every command acknowledged in any cycle is where it was acknowledged; the
+// event-id index agrees for this cycle's (older ones were looked up before).
+absl::Status CheckAcked(storage::EventLog& log, const ClientView& book, int cycle,
+                        const absl::flat_hash_map<std::string, LoggedEvent>& by_event_id) {
+  for (const auto& [event_id, ack] : book.acked) {
+    auto it = by_event_id.find(event_id);
+    if (it == by_event_id.end()) {
+      return Violation(absl::StrCat("acknowledged command ", event_id, " (cycle ", ack.cycle,
+                                    ", position ", ack.global_position, ", stream ", ack.stream_id,
+                                    " v", ack.stream_version, ") is missing from the log"));
+    }
+    const LoggedEvent& logged = it->second;
+    if (logged.global_position != ack.global_position || logged.stream_id != ack.stream_id ||
+        logged.stream_version != ack.stream_version) {
+      return Violation(absl::StrCat("acknowledged command ", event_id, " (cycle ", ack.cycle,
+                                    ") was acknowledged at position ", ack.global_position, ", ",
+                                    ack.stream_id, " v", ack.stream_version, "; the log has it at ",
+                                    logged.global_position, ", ", logged.stream_id, " v",
+                                    logged.stream_version));
+    }
+    if (ack.cycle != cycle) continue;
+    absl::StatusOr<std::optional<storage::EventIdRecord>> record = log.FindEventId(event_id);
+    if (!record.ok()) return record.status();
+    if (!record->has_value() || (*record)->first_global_position != ack.global_position) {
+      return Violation(absl::StrCat(
+          "event-id index for acknowledged command ", event_id, " gives ",
+          record->has_value() ? absl::StrCat("position ", (*record)->first_global_position)
+                              : std::string("nothing"),
+          ", expected position ", ack.global_position));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Looks up where (whether) each unknown outcome landed; the index and the
+// scan must agree.
+absl::Status LocateUnknown(storage::EventLog& log,
+                           const absl::flat_hash_map<std::string, LoggedEvent>& by_event_id,
+                           std::vector<UnknownOutcome>& unknown) {
+  for (UnknownOutcome& outcome : unknown) {
+    const std::string& event_id = outcome.request.meta().event_id();
+    absl::StatusOr<std::optional<storage::EventIdRecord>> record = log.FindEventId(event_id);
+    if (!record.ok()) return record.status();
+    auto it = by_event_id.find(event_id);
+    const bool indexed = record->has_value();
+    const bool scanned = it != by_event_id.end();
+    if (indexed != scanned ||
+        (indexed && (*record)->first_global_position != it->second.global_position)) {
+      return Violation(absl::StrCat(
+          "event ", event_id, ": the event-id index says ",
+          indexed ? absl::StrCat((*record)->first_global_position) : std::string("absent"),
+          ", the log scan says ",
+          scanned ? absl::StrCat(it->second.global_position) : std::string("absent")));
+    }
+    if (indexed) outcome.logged_position = (*record)->first_global_position;
+  }
+  return absl::OkStatus();
+}
+
+// Model keys join their parts with 0x00 (storage/FORMAT.md): messages show
+// them escaped.
+absl::Status CheckModels(storage::EventLog& log, CheckFigures& figures) {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = log.DumpModels();
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> folded = FoldReadModels(log);
+  if (!folded.ok()) return folded.status();
+  figures.model_entries = stored->size();
+  if (*stored == *folded) return absl::OkStatus();
+  const size_t common = std::min(stored->size(), folded->size());
+  for (size_t i = 0; i < common; ++i) {
+    if ((*stored)[i].first != (*folded)[i].first) {
+      return Violation(absl::StrCat("read models differ from a rebuild: entry ", i, " is key '",
+                                    absl::CHexEscape((*stored)[i].first), "' stored but '",
+                                    absl::CHexEscape((*folded)[i].first), "' rebuilt"));
+    }
+    if ((*stored)[i].second != (*folded)[i].second) {
+      return Violation(absl::StrCat("read model '", absl::CHexEscape((*stored)[i].first),
+                                    "' differs from a rebuild (", (*stored)[i].second.size(),
+                                    " bytes stored, ", (*folded)[i].second.size(), " rebuilt)"));
+    }
+  }
+  return Violation(absl::StrCat("read models differ from a rebuild: ", stored->size(),
+                                " entries stored, ", folded->size(), " rebuilt"));
+}
+
+absl::StatusOr<CheckFigures> CheckStore(const std::string& data_dir, int cycle, ClientView& book,
+                                        std::vector<UnknownOutcome>& unknown) {
+  storage::EventLogOptions options;
+  options.create_if_missing = false;  // the server made it; absent would be a loss
+  absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
+      storage::EventLog::Open(data_dir, options);
+  if (!log.ok()) {
+    return Violation(
+        absl::StrCat("cannot open the store after the crash: ", log.status().ToString()));
+  }
+  absl::flat_hash_map<std::string, LoggedEvent> by_event_id;
+  if (absl::Status s = ScanLog(**log, book, by_event_id); !s.ok()) return s;
+  if (absl::Status s = CheckAcked(**log, book, cycle, by_event_id); !s.ok()) return s;
+  if (absl::Status s = LocateUnknown(**log, by_event_id, unknown); !s.ok()) return s;
+  CheckFigures figures;
+  figures.log_size = by_event_id.size();
+  if (absl::Status s = CheckModels(**log, figures); !s.ok()) return s;
+  return figures;  // the store closes here, before the server reopens it
+}
+
+// ---- One cycle ---------------------------------------------------------------------------------
+
+struct Run {
+  std::string dir;  // temporary; the store is dir/store
+  uint64_t seed = 0;
+  int writers = 0;
+  std::mt19937_64 random;
+  ClientView book;
+  uint64_t log_size = 0;  // at the last check
+  bool established = false;
+
+  std::string store() const { return dir + "/store"; }
+};
+
+absl::StatusOr<std::unique_ptr<Allianced>> StartServer(Run& run, int cycle) {
+  auto server = std::make_unique<Allianced>(run.store(), absl::StrCat(run.dir, "/allianced.log"));
+  if (!server->started()) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (!server->WaitServing(kServingBound)) {
+    return absl::UnavailableError(absl::StrCat("cycle ", cycle, ": allianced did not become ",
+                                               "SERVING on ", server->address(), "\n",
+                                               server->LogTail()));
+  }
+  return server;
+}
+
+absl::Status RunCycle(Run& run, int cycle) {
+  const auto cycle_start = steady_clock::now();
+  absl::StatusOr<std::unique_ptr<Allianced>> server = StartServer(run, cycle);
+  if (!server.ok()) return server.status();
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
+  if (!run.established) {
+    if (absl::Status s = Establish(*stub, cycle, run.book); !s.ok()) return s;
+    run.established = true;
+  }
+  const size_t retried = run.book.pending_retries.size();
+  if (absl::Status s = RetryUnknown(*stub, run.log_size, cycle, run.book); !s.ok()) return s;
+
+  std::atomic<bool> killed{false};
+  std::vector<WriterReport> reports(run.writers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < run.writers; ++w) {
+    threads.emplace_back(RunWriter, channel, run.random(), std::cref(killed), std::ref(reports[w]));
+  }
+  const int kill_after_ms =
+      kKillDelayMsMin + static_cast<int>(run.random() % (kKillDelayMsMax - kKillDelayMsMin + 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
+  killed.store(true);
+  kill((*server)->pid(), SIGKILL);
+  std::optional<int> exit_status = (*server)->WaitExit(kExitBound);
+  for (std::thread& thread : threads) thread.join();
+  if (!exit_status.has_value() || !WIFSIGNALED(*exit_status) || WTERMSIG(*exit_status) != SIGKILL) {
+    return absl::InternalError(
+        absl::StrCat("cycle ", cycle, ": allianced was expected to die of SIGKILL but ",
+                     exit_status ? DescribeWaitStatus(*exit_status) : std::string("did not exit"),
+                     "\n", (*server)->LogTail()));
+  }
+
+  size_t acked = 0;
+  std::vector<UnknownOutcome> unknown;
+  for (WriterReport& report : reports) {
+    if (!report.failure.empty()) return Violation(report.failure);
+    run.book.sent.insert(report.sent.begin(), report.sent.end());
+    for (const auto& [event_id, result] : report.acked) {
+      run.book.acked[event_id] = AckOf(result, cycle);
+    }
+    acked += report.acked.size();
+    for (UnknownOutcome& outcome : report.unknown) unknown.push_back(std::move(outcome));
+  }
+  absl::StatusOr<CheckFigures> figures = CheckStore(run.store(), cycle, run.book, unknown);
+  if (!figures.ok()) return figures.status();
+  run.log_size = figures->log_size;
+
+  size_t found = 0;
+  for (const UnknownOutcome& outcome : unknown) found += outcome.logged_position.has_value();
+  run.book.unknown_total += unknown.size();
+  run.book.unknown_found_total += found;
+  run.book.pending_retries = std::move(unknown);
+  const double seconds = std::chrono::duration<double>(steady_clock::now() - cycle_start).count();
+  std::printf(
+      "cycle %d: killed after %d ms; acked %zu, unknown %zu (%zu in the log), retried %zu; "
+      "log %llu events, %zu model entries; %.1f s\n",
+      cycle, kill_after_ms, acked, run.book.pending_retries.size(), found, retried,
+      static_cast<unsigned long long>(run.log_size), figures->model_entries, seconds);
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+// After the last cycle: one more start, so the last cycle's unknown outcomes
+// are retried too, then a clean stop (SIGTERM) and a last check.
+absl::Status Finish(Run& run, int cycle) {
+  absl::StatusOr<std::unique_ptr<Allianced>> server = StartServer(run, cycle);
+  if (!server.ok()) return server.status();
+  {
+    auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+    std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
+    if (absl::Status s = RetryUnknown(*stub, run.log_size, cycle, run.book); !s.ok()) return s;
+  }
+  kill((*server)->pid(), SIGTERM);
+  std::optional<int> exit_status = (*server)->WaitExit(kExitBound);
+  if (!exit_status.has_value() || !WIFEXITED(*exit_status) || WEXITSTATUS(*exit_status) != 0) {
+    return absl::InternalError(
+        absl::StrCat("allianced did not stop cleanly on SIGTERM: ",
+                     exit_status ? DescribeWaitStatus(*exit_status) : std::string("did not exit"),
+                     "\n", (*server)->LogTail()));
+  }
+  std::vector<UnknownOutcome> none;
+  absl::StatusOr<CheckFigures> figures = CheckStore(run.store(), cycle, run.book, none);
+  if (!figures.ok()) return figures.status();
+  run.log_size = figures->log_size;
+  return absl::OkStatus();
+}
+
+int Main(int cycles, uint64_t seed, int writers) {
+  Run run;
+  run.seed = seed;
+  run.writers = writers;
+  run.random.seed(seed);
+  char pattern[] = "/tmp/alliance-crash-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) {
+    std::fprintf(stderr, "crash_check: mkdtemp: %s\n", strerror(errno));
+    return 1;
+  }
+  run.dir = pattern;
+  std::printf("crash_check --seed=%llu --cycles=%d --writers=%d; store %s\n",
+              static_cast<unsigned long long>(seed), cycles, writers, run.store().c_str());
+  std::fflush(stdout);
+  const auto start = steady_clock::now();
+  absl::Status status = absl::OkStatus();
+  int cycle = 1;
+  while (cycle <= cycles) {
+    status = RunCycle(run, cycle);
+    if (!status.ok()) break;
+    ++cycle;
+  }
+  // cycle == cycles + 1 here names the final restart, retry and clean stop.
+  if (status.ok()) status = Finish(run, cycle);
+  if (!status.ok()) {
+    const std::string where = cycle <= cycles ? absl::StrCat("cycle ", cycle)
+                                              : std::string("the final restart and check");
+    std::fprintf(stderr, "crash_check: %s in %s (replay: --seed=%llu --cycles=%d): %s\n",
+                 absl::IsDataLoss(status) ? "DURABILITY VIOLATION" : "FAILED", where.c_str(),
+                 static_cast<unsigned long long>(seed), cycles,
+                 std::string(status.message()).c_str());
+    std::fprintf(stderr, "crash_check: store and server log kept in %s\n", run.dir.c_str());
+    return 1;
+  }
+  const double seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
+  std::printf(
+      "crash_check: OK: %d SIGKILL cycles, %zu acknowledged commands all in the log exactly "
+      "once; %llu unknown outcomes (%llu had been written), %llu retried without a duplicate; "
+      "log %llu events, read models equal a rebuild; seed %llu; %.1f s\n",
+      cycles, run.book.acked.size(), static_cast<unsigned long long>(run.book.unknown_total),
+      static_cast<unsigned long long>(run.book.unknown_found_total),
+      static_cast<unsigned long long>(run.book.retried_total),
+      static_cast<unsigned long long>(run.log_size), static_cast<unsigned long long>(seed),
+      seconds);
+  std::error_code error;
+  std::filesystem::remove_all(run.dir, error);
+  return 0;
+}
+
+}  // namespace
+}  // namespace alliance::crash
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "SIGKILLs allianced under concurrent writers and checks the store.\n"
+      "  crash_check --cycles=N [--seed=S] [--writers=W]");
+  absl::ParseCommandLine(argc, argv);
+  const int cycles = absl::GetFlag(FLAGS_cycles);
+  const int writers = absl::GetFlag(FLAGS_writers);
+  uint64_t seed = absl::GetFlag(FLAGS_seed);
+  if (cycles < 1 || cycles > alliance::crash::kCyclesMax || writers < 1 ||
+      writers > alliance::crash::kWritersMax) {
+    std::fprintf(stderr, "crash_check: --cycles must be 1..%d and --writers 1..%d\n",
+                 alliance::crash::kCyclesMax, alliance::crash::kWritersMax);
+    return 2;
+  }
+  if (seed == 0)
+    seed = (static_cast<uint64_t>(std::random_device()()) << 32) | std::random_device()();
+  if (seed == 0) seed = 1;  // 0 means "pick one"
+  return alliance::crash::Main(cycles, seed, writers);
+}
