@@ -4,12 +4,13 @@
 # Debian 12 packages the project builds and tests with. libssl-dev: SHA-256 of
 # command fingerprints; golang-github-gogo-googleapis-dev: google/rpc/*.proto
 # for error details; grpc-proto: the reflection .proto the reflection test
-# uses as a client.
+# uses as a client; libpq-dev: the benchmark's PostgreSQL peer
+# (tests/bench/run.sh installs the server itself).
 ALLIANCE_PACKAGES=(
   cmake g++ ninja-build pkg-config clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
-  golang-github-gogo-googleapis-dev grpc-proto
+  golang-github-gogo-googleapis-dev grpc-proto libpq-dev
 )
 
 ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

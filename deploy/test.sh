@@ -17,6 +17,12 @@ echo "== build (build/)"
 build build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
+echo "== benchmark smoke (the full run is tests/bench/run.sh)"
+build/tests/bench/ledger_bench --smoke
+# A script step, not a CTest test, so the sanitizer runs below do not repeat
+# it; tests/crash/run.sh is the long run.
+echo "== crash check: SIGKILL under concurrent writers, 3 cycles"
+build/tests/crash/crash_check --cycles=3
 
 echo "== build with ASan+UBSan (build-asan/)"
 build build-asan -DALLIANCE_SANITIZE=address,undefined

@@ -1,0 +1,1803 @@
+// ledger_bench: the Alliance case ledger's performance benchmark. One run
+// measures, on stores it creates:
+//
+//   ceilings    raw RocksDB synced writes (one ~300-byte value a write at 1,
+//               16 and 64 threads; 100 such values a WriteBatch), and an
+//               empty gRPC call at 1, 16 and 64 in flight
+//   the ledger  the real allianced, spawned on a temporary folder, through
+//               its API and its rules: DisburseFunds at 1, 16 and 64 in
+//               flight, DisburseFundsBatch of 100 payments, GetConsortium
+//               while appends run, the server's memory at 100k and at 1M
+//               events, and the read-model rebuild of the 1M-event store
+//   the peer    PostgreSQL doing the same appends and status queries
+//               (--pg; the script tests/bench/run.sh starts one)
+//
+// and prints every figure beside its ceiling, the targets met or missed and,
+// with --report, writes the Markdown report. It exits 1 when a call fails
+// unexpectedly (so the smoke run catches rot), never because of a figure.
+//
+//   ledger_bench --smoke          # a few seconds, no PostgreSQL: deploy/test.sh
+//   tests/bench/run.sh            # the full run, with PostgreSQL, writes REPORT.md
+#include <fcntl.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "alliance/v1/commands.grpc.pb.h"
+#include "alliance/v1/queries.grpc.pb.h"
+#include "bench.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+#include "services/ledger.h"
+#include "storage/event_log.h"
+
+#ifndef ALLIANCED_PATH
+#error "ALLIANCED_PATH must name the allianced binary"
+#endif
+
+ABSL_FLAG(bool, smoke, false,
+          "a tiny run (about 0.3 s a point, a 2,000-event rebuild, no PostgreSQL, no report unless "
+          "--report is given) that proves the benchmark still works");
+ABSL_FLAG(double, seconds, 5.0, "measured seconds per point (after a short warm-up)");
+ABSL_FLAG(std::string, allianced, ALLIANCED_PATH, "the allianced binary to benchmark");
+ABSL_FLAG(std::string, pg, "",
+          "libpq connection string of the PostgreSQL peer (e.g. \"host=127.0.0.1 port=5433 "
+          "user=postgres dbname=postgres\"); empty: skip the peer");
+ABSL_FLAG(std::string, report, "", "write the Markdown report to this path");
+ABSL_FLAG(int64_t, rebuild_events, 1'000'000,
+          "events in the log whose read models are rebuilt; the server's memory is read at a "
+          "tenth of it and at it");
+
+namespace alliance::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- The workload's shape -------------------------------------------------------
+
+// Concurrent callers of every single-event point: one caller, a busy agency
+// system, many systems at once.
+constexpr int kConcurrencies[] = {1, 16, 64};
+// Bytes of a value in the raw RocksDB ceiling and of a PostgreSQL event's
+// payload: about what one FundsDisbursed envelope and its indexes weigh.
+constexpr size_t kValueBytes = 300;
+// Payments per DisburseFundsBatch call, and values per raw WriteBatch.
+constexpr int kBatchEvents = 100;
+// Batch calls (and raw batch writers) in flight: enough to keep the group
+// commit full without queueing thousands of events.
+constexpr int kBatchInFlight = 16;
+// The query point: this many GetConsortium in flight while this many
+// appenders keep the writer busy.
+constexpr int kQueryInFlight = 16;
+constexpr int kQueryAppenders = 16;
+// Consortia selected into the benchmark's program; payments go round-robin.
+constexpr int kConsortiumCount = 64;
+// In flight while filling the log (no figure is taken from the fill).
+constexpr int kFillInFlight = 64;
+
+// --smoke: long enough to exercise every path, short enough for every test run.
+constexpr double kSmokeSeconds = 0.3;
+constexpr int64_t kSmokeRebuildEvents = 2'000;
+// Each point first runs unmeasured for this fraction of its time (at most
+// kWarmupSecondsMax): connections open, caches fill, threads start.
+constexpr double kWarmupFraction = 0.2;
+constexpr double kWarmupSecondsMax = 1.0;
+// The server's memory is read when the log holds 1/kRssCheckpointDivisor of
+// --rebuild_events (100k of 1M), and again at --rebuild_events.
+constexpr int64_t kRssCheckpointDivisor = 10;
+
+// Give-up bounds, never measured: a stuck call or server ends the run.
+constexpr auto kCallDeadline = std::chrono::seconds(10);
+constexpr auto kServingBound = std::chrono::seconds(60);
+constexpr auto kServingPollInterval = std::chrono::milliseconds(200);
+// Stopping allianced after a million events: in-flight calls, then RocksDB
+// closes (flushing memtables).
+constexpr auto kStopBound = std::chrono::seconds(120);
+// After a point's time is up, its outstanding calls must finish within this.
+constexpr double kDrainBoundSeconds = 30;
+// A fill of the log (to 1M events) must end within this.
+constexpr double kFillSecondsMax = 1'200;
+// Operations one point may issue, whatever the clock says.
+constexpr uint64_t kOpsPerPointMax = 100'000'000;
+
+// The benchmark's program: rules wide enough for millions of payments, within
+// the validation limits (amounts at most kAmountKrwMax = 10^15 KRW).
+constexpr char kProgramId[] = "bench-program";
+constexpr int32_t kFirstYear = 2024;
+constexpr int32_t kLastYear = 2033;
+constexpr int64_t kTotalBudgetKrw = 1'000'000'000'000'000;  // 10^15
+// 64 consortia x 10^13 stays under the total budget (the selection rule).
+constexpr int64_t kConsortiumLimitKrw = 10'000'000'000'000;
+constexpr int64_t kAnnualLimitKrw = 10'000'000'000'000;
+// The real program's five-year term: it sets how many years each consortium's
+// status carries, so its read model is as large as a real one.
+constexpr int32_t kTermYears = 5;
+constexpr int32_t kMinMidsized = 2;
+constexpr int32_t kHiringTarget = 30;
+// 1M payments of 1M KRW over 64 consortia: 1.6 x 10^10 KRW each, far below
+// the limits.
+constexpr int64_t kPaymentAmountKrw = 1'000'000;
+// 2024-01-01, 2024-03-01, 2024-06-01 (UTC).
+constexpr int64_t kEstablishedAtSeconds = 1'704'067'200;
+constexpr int64_t kSelectedAtSeconds = 1'709'251'200;
+constexpr int64_t kPaidAtSeconds = 1'717'200'000;
+// Regions outside the capital region (the program excludes KR-11, -28, -41).
+constexpr const char* kRegionCodes[] = {"KR-26", "KR-27", "KR-29", "KR-30", "KR-31",
+                                        "KR-36", "KR-43", "KR-44", "KR-45", "KR-46",
+                                        "KR-47", "KR-48", "KR-49", "KR-50", "KR-51"};
+constexpr char kAgency[] = "KIAT";
+constexpr char kPrincipal[] = "ledger-bench";
+
+// The issue's targets: ratios from one run.
+constexpr double kSingleVsEmptyTarget = 0.6;
+constexpr double kBatchVsRocksTarget = 0.7;
+constexpr double kQueryVsEmptyTarget = 0.7;
+constexpr double kQueryP99TargetMs = 2.0;
+constexpr double kRebuildTargetEventsPerSecond = 1'000'000;
+constexpr double kVsPgStatusTarget = 3;
+constexpr double kVsPgSummaryTarget = 10;
+// "Server memory stays flat as the log grows": RSS at --rebuild_events over
+// RSS at a tenth of it. 1.2 is our reading of "flat": it leaves room for
+// memtables and caches filling, not for memory per event.
+constexpr double kRssGrowthMax = 1.2;
+
+struct Settings {
+  double seconds = 5;
+  double warmup_seconds = 1;
+};
+Settings g_settings;
+
+// The allianced being measured and the run's temporary folder: Die() kills
+// the one and removes the other, so a failed run leaves nothing behind.
+std::atomic<pid_t> g_server_pid{0};
+std::string g_temp_dir;
+// SIGINT / SIGTERM arrive here (see Main).
+int g_stop_pipe[2] = {-1, -1};
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "ledger_bench: FAILED: %s\n", message.c_str());
+  std::fflush(stderr);
+  if (pid_t pid = g_server_pid.load(); pid > 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  std::error_code error;
+  if (!g_temp_dir.empty()) std::filesystem::remove_all(g_temp_dir, error);
+  // Outstanding calls may still point into this frame's objects: leave now.
+  std::_Exit(1);
+}
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+// ---- Small helpers ----------------------------------------------------------------
+
+// 1234567 -> "1,234,567".
+std::string Grouped(double value) {
+  const auto whole = static_cast<int64_t>(value + 0.5);
+  std::string digits = absl::StrCat(whole < 0 ? -whole : whole);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return whole < 0 ? "-" + out : out;
+}
+
+std::string Ratio(double value) { return absl::StrFormat("%.2fx", value); }
+std::string Ms(double value) { return absl::StrFormat("%.2f ms", value); }
+std::string Mib(int64_t kib) { return absl::StrFormat("%.1f MiB", kib / 1024.0); }
+
+// A fresh random version-4 UUID in lowercase 8-4-4-4-12 form (what
+// meta.event_id requires). Per thread, so no lock on the hot path.
+std::string NewUuid() {
+  thread_local std::mt19937_64 engine = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  uint64_t high = engine();
+  uint64_t low = engine();
+  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32, (high >> 16) & 0xffff,
+                         high & 0xffff, low >> 48, low & 0xffffffffffffULL);
+}
+
+// kValueBytes of pseudo-random (so incompressible) bytes.
+std::string RandomValue(uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::string value(kValueBytes, '\0');
+  for (char& c : value) c = static_cast<char>(engine());
+  return value;
+}
+
+google::protobuf::Timestamp Timestamp(int64_t unix_seconds) {
+  google::protobuf::Timestamp timestamp;
+  timestamp.set_seconds(unix_seconds);
+  return timestamp;
+}
+
+std::string ConsortiumId(int index) { return absl::StrFormat("bench-c%02d", index); }
+
+// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The value of "<key>:" in a /proc file of "key: value" lines ("key\t: value"
+// in /proc/cpuinfo), "" if absent.
+std::string ProcField(const std::string& path, absl::string_view key) {
+  std::istringstream lines(ReadFile(path));
+  for (std::string line; std::getline(lines, line);) {
+    if (!absl::StartsWith(line, key)) continue;
+    const size_t colon = line.find_first_not_of(" \t", key.size());
+    if (colon == std::string::npos || line[colon] != ':') continue;
+    const size_t start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? "" : line.substr(start);
+  }
+  return "";
+}
+
+// VmRSS / VmHWM of a process, in KiB.
+absl::StatusOr<int64_t> ProcessMemoryKib(pid_t pid, absl::string_view field) {
+  const std::string value = ProcField(absl::StrCat("/proc/", pid, "/status"), field);
+  int64_t kib = 0;
+  if (value.empty() || std::sscanf(value.c_str(), "%ld", &kib) != 1) {
+    return absl::InternalError(absl::StrCat("no ", field, " in /proc/", pid, "/status"));
+  }
+  return kib;
+}
+
+int64_t FolderBytes(const std::string& path) {
+  int64_t bytes = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
+    if (entry.is_regular_file(error)) bytes += static_cast<int64_t>(entry.file_size(error));
+  }
+  return bytes;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(base != nullptr && *base ? base : "/tmp", "/ledger-bench-XXXXXX");
+    if (char* made = mkdtemp(pattern.data())) path_ = made;
+  }
+  ~TempDir() {
+    std::error_code error;
+    if (!path_.empty()) std::filesystem::remove_all(path_, error);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// ---- Load generators ----------------------------------------------------------------
+
+// What one point measured. `latencies_us` is sorted.
+struct LoadResult {
+  uint64_t ops = 0;
+  uint64_t events = 0;
+  double seconds = 0;
+  std::vector<int64_t> latencies_us;
+
+  double OpsPerSecond() const { return seconds > 0 ? ops / seconds : 0; }
+  double EventsPerSecond() const { return seconds > 0 ? events / seconds : 0; }
+  double PercentileMs(double quantile) const {
+    if (latencies_us.empty()) return 0;
+    size_t index = static_cast<size_t>(quantile * latencies_us.size());
+    index = std::min(index, latencies_us.size() - 1);
+    return latencies_us[index] / 1000.0;
+  }
+};
+
+LoadResult Summarize(std::vector<std::vector<int64_t>>& latencies, Clock::duration elapsed,
+                     uint64_t events_per_op) {
+  LoadResult result;
+  for (std::vector<int64_t>& part : latencies) {
+    result.latencies_us.insert(result.latencies_us.end(), part.begin(), part.end());
+  }
+  std::sort(result.latencies_us.begin(), result.latencies_us.end());
+  result.ops = result.latencies_us.size();
+  result.events = result.ops * events_per_op;
+  result.seconds = std::chrono::duration<double>(elapsed).count();
+  return result;
+}
+
+Clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// `threads` threads each run `op` back to back (closed loop) for `seconds`.
+// The first failure stops every thread and is returned.
+using ThreadOp = std::function<absl::Status(int thread, uint64_t seq)>;
+
+absl::StatusOr<LoadResult> RunThreads(int threads, double seconds, uint64_t events_per_op,
+                                      const ThreadOp& op) {
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end = start + Seconds(seconds);
+  std::vector<std::vector<int64_t>> latencies(threads);
+  std::vector<absl::Status> errors(threads);
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (uint64_t seq = 0; seq < kOpsPerPointMax && !failed.load(std::memory_order_relaxed);
+           ++seq) {
+        const Clock::time_point started = Clock::now();
+        if (started >= end) return;
+        absl::Status status = op(t, seq);
+        if (!status.ok()) {
+          errors[t] = std::move(status);
+          failed = true;
+          return;
+        }
+        latencies[t].push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  const Clock::duration elapsed = Clock::now() - start;
+  for (absl::Status& error : errors) {
+    if (!error.ok()) return error;
+  }
+  return Summarize(latencies, elapsed, events_per_op);
+}
+
+// Starts one asynchronous operation for `slot`; calls `done` exactly once,
+// from any thread, with its outcome.
+using Done = std::function<void(absl::Status)>;
+using StartOp = std::function<void(int slot, Done done)>;
+
+// Keeps `in_flight` asynchronous operations outstanding (each slot starts its
+// next one when its last completes) for `seconds` or `ops_max` operations,
+// whichever ends first. The first failure stops the loop and is returned.
+class ClosedLoop {
+ public:
+  ClosedLoop(int in_flight, double seconds, uint64_t ops_max, uint64_t events_per_op, StartOp start)
+      : in_flight_(in_flight),
+        seconds_(seconds),
+        ops_max_(ops_max),
+        events_per_op_(events_per_op),
+        start_(std::move(start)),
+        latencies_(in_flight) {}
+
+  absl::StatusOr<LoadResult> Run() {
+    start_time_ = Clock::now();
+    end_time_ = start_time_ + Seconds(seconds_);
+    active_ = in_flight_;
+    for (int slot = 0; slot < in_flight_; ++slot) Launch(slot);
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!drained_.wait_for(lock, Seconds(seconds_ + kDrainBoundSeconds),
+                           [this] { return active_ == 0; })) {
+      Die(absl::StrCat("calls still outstanding ", kDrainBoundSeconds,
+                       " s after the point ended: the server is stuck"));
+    }
+    if (!first_error_.ok()) return first_error_;
+    return Summarize(latencies_, last_done_ - start_time_, events_per_op_);
+  }
+
+ private:
+  void Launch(int slot) {
+    const Clock::time_point now = Clock::now();
+    if (stopping_.load(std::memory_order_relaxed) || now >= end_time_ ||
+        issued_.fetch_add(1, std::memory_order_relaxed) >= ops_max_) {
+      SlotEnded(absl::OkStatus());
+      return;
+    }
+    start_(slot,
+           [this, slot, now](absl::Status status) { Finished(slot, now, std::move(status)); });
+  }
+
+  void Finished(int slot, Clock::time_point started, absl::Status status) {
+    if (!status.ok()) {
+      stopping_ = true;
+      SlotEnded(std::move(status));
+      return;
+    }
+    // Only this slot's chain touches its vector: no lock.
+    latencies_[slot].push_back(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+    Launch(slot);
+  }
+
+  void SlotEnded(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!status.ok() && first_error_.ok()) first_error_ = std::move(status);
+    last_done_ = Clock::now();
+    if (--active_ == 0) drained_.notify_all();
+  }
+
+  const int in_flight_;
+  const double seconds_;
+  const uint64_t ops_max_;
+  const uint64_t events_per_op_;
+  const StartOp start_;
+  Clock::time_point start_time_;
+  Clock::time_point end_time_;
+  std::vector<std::vector<int64_t>> latencies_;  // per slot
+  std::atomic<uint64_t> issued_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  int active_ = 0;               // guarded by mutex_
+  absl::Status first_error_;     // guarded by mutex_
+  Clock::time_point last_done_;  // guarded by mutex_
+};
+
+absl::StatusOr<LoadResult> RunLoop(int in_flight, double seconds, uint64_t events_per_op,
+                                   StartOp start) {
+  return ClosedLoop(in_flight, seconds, kOpsPerPointMax, events_per_op, std::move(start)).Run();
+}
+
+// Runs `run` unmeasured for the warm-up, then measured.
+absl::StatusOr<LoadResult> WarmThenMeasure(
+    const std::function<absl::StatusOr<LoadResult>(double seconds)>& run) {
+  if (absl::StatusOr<LoadResult> warm = run(g_settings.warmup_seconds); !warm.ok()) {
+    return warm.status();
+  }
+  return run(g_settings.seconds);
+}
+
+// A unary call made with the callback API: Method(context, request, response,
+// on_done).
+template <typename Request, typename Response>
+using AsyncCall = std::function<void(grpc::ClientContext*, const Request*, Response*,
+                                     std::function<void(grpc::Status)>)>;
+
+// A StartOp that makes one `call` with the request `make_request(slot)`,
+// a deadline, and (for commands) the recorder headers.
+template <typename Request, typename Response>
+StartOp UnaryStart(AsyncCall<Request, Response> call, std::function<Request(int slot)> make_request,
+                   std::function<void(const Response&)> on_response, bool with_recorder) {
+  return [call, make_request, on_response, with_recorder](int slot, Done done) {
+    struct Pending {
+      grpc::ClientContext context;
+      Request request;
+      Response response;
+    };
+    auto* pending = new Pending;
+    pending->request = make_request(slot);
+    pending->context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    if (with_recorder) {
+      pending->context.AddMetadata("alliance-agency", kAgency);
+      pending->context.AddMetadata("alliance-principal", kPrincipal);
+    }
+    call(&pending->context, &pending->request, &pending->response,
+         [pending, done, on_response](grpc::Status status) {
+           if (status.ok() && on_response) on_response(pending->response);
+           absl::Status outcome = ToAbsl(status);
+           delete pending;
+           done(std::move(outcome));
+         });
+  };
+}
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+// One line of progress; `unit` names what EventsPerSecond() counts.
+void PrintPoint(absl::string_view what, const LoadResult& result, absl::string_view unit) {
+  std::printf("  %-48s %12s %s/s   p50 %8s   p99 %8s\n", std::string(what).c_str(),
+              Grouped(result.EventsPerSecond()).c_str(), std::string(unit).c_str(),
+              Ms(result.PercentileMs(0.5)).c_str(), Ms(result.PercentileMs(0.99)).c_str());
+  std::fflush(stdout);
+}
+
+// ---- Ceilings --------------------------------------------------------------------------
+
+// Raw RocksDB in its own folder: what the disk and the engine allow, with
+// nothing of the ledger in the way.
+class RawRocksDb {
+ public:
+  static absl::StatusOr<std::unique_ptr<RawRocksDb>> Open(const std::string& path) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(options, path, &db);
+    if (!status.ok()) return absl::InternalError("raw RocksDB: " + status.ToString());
+    return std::unique_ptr<RawRocksDb>(new RawRocksDb(db));
+  }
+
+  // One synced Put of a kValueBytes value.
+  absl::Status Put(int thread, uint64_t seq) {
+    std::string value = value_;
+    std::memcpy(value.data(), &seq, sizeof(seq));
+    rocksdb::Status status = db_->Put(Synced(), Key(thread, seq), value);
+    return status.ok() ? absl::OkStatus() : absl::InternalError(status.ToString());
+  }
+
+  // One synced WriteBatch of kBatchEvents such values.
+  absl::Status PutBatch(int thread, uint64_t seq) {
+    rocksdb::WriteBatch batch;
+    for (int i = 0; i < kBatchEvents; ++i) {
+      const uint64_t n = seq * kBatchEvents + i;
+      std::string value = value_;
+      std::memcpy(value.data(), &n, sizeof(n));
+      batch.Put(Key(thread + 1000, n), value);
+    }
+    rocksdb::Status status = db_->Write(Synced(), &batch);
+    return status.ok() ? absl::OkStatus() : absl::InternalError(status.ToString());
+  }
+
+ private:
+  explicit RawRocksDb(rocksdb::DB* db) : db_(db), value_(RandomValue(1)) {}
+
+  static rocksdb::WriteOptions Synced() {
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    return options;
+  }
+  static std::string Key(int thread, uint64_t seq) {
+    return absl::StrFormat("%04d-%012d", thread, seq);
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  const std::string value_;
+};
+
+// The empty call's server: answers at once, on gRPC's callback threads, as
+// the ledger's services do.
+class EmptyService final : public Empty::CallbackService {
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context, const EmptyRequest* request,
+                                 EmptyResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// ---- The ledger, through its API ---------------------------------------------------------
+
+// allianced as operators run it, on a temporary folder and a free port;
+// killed if still running when destroyed.
+class ServerProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& binary,
+                                                              const std::string& data_dir,
+                                                              const std::string& log_path) {
+    const int port = FreePort();
+    if (port == 0) return absl::UnavailableError("no free port on 127.0.0.1");
+    std::unique_ptr<ServerProcess> server(new ServerProcess());
+    server->address_ = absl::StrCat("127.0.0.1:", port);
+    std::vector<std::string> args = {binary, "--data_dir=" + data_dir,
+                                     "--listen=" + server->address_};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+    if (pid == 0) {
+      // The child: async-signal-safe calls only until exec. It must not
+      // inherit the benchmark's blocked stop signals.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (log < 0 || dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0) _exit(126);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    server->pid_ = pid;
+    g_server_pid = pid;
+    // Wait for it to serve, in slices, so that one that exits at start-up is
+    // reported at once.
+    std::shared_ptr<grpc::Channel> channel = Connect(server->address_);
+    const Clock::time_point give_up = Clock::now() + kServingBound;
+    while (!channel->WaitForConnected(std::chrono::system_clock::now() + kServingPollInterval)) {
+      if (std::string state = server->Describe(); state != kStillRunning) {
+        return absl::UnavailableError(absl::StrCat(state, " before serving"));
+      }
+      if (Clock::now() >= give_up) {
+        return absl::UnavailableError(absl::StrCat("allianced did not serve on ", server->address_,
+                                                   " within ", kServingBound.count(), " s"));
+      }
+    }
+    return server;
+  }
+
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      g_server_pid = 0;
+    }
+  }
+
+  const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+
+  // Whether allianced still runs and, if not, how it ended: what a failed
+  // call's report needs (a crash shows as "Socket closed" to the client).
+  std::string Describe() {
+    if (pid_ <= 0) return "allianced was stopped";
+    int wait_status = 0;
+    if (waitpid(pid_, &wait_status, WNOHANG) != pid_) return kStillRunning;
+    pid_ = 0;
+    g_server_pid = 0;
+    if (WIFSIGNALED(wait_status)) {
+      return absl::StrCat("allianced was killed by signal ", WTERMSIG(wait_status), " (",
+                          strsignal(WTERMSIG(wait_status)), ")");
+    }
+    return absl::StrCat("allianced exited with code ", WEXITSTATUS(wait_status));
+  }
+
+  // SIGTERM, then waits (bounded) for a clean exit.
+  absl::Status Stop() {
+    if (kill(pid_, SIGTERM) != 0) return absl::InternalError("allianced is already gone");
+    const Clock::time_point give_up = Clock::now() + kStopBound;
+    while (Clock::now() < give_up) {
+      int wait_status = 0;
+      const pid_t reaped = waitpid(pid_, &wait_status, WNOHANG);
+      if (reaped == pid_) {
+        pid_ = 0;
+        g_server_pid = 0;
+        if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) return absl::OkStatus();
+        return absl::InternalError(
+            absl::StrCat("allianced stopped with wait status ", wait_status));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return absl::DeadlineExceededError("allianced did not stop after SIGTERM");
+  }
+
+ private:
+  static constexpr char kStillRunning[] = "allianced is still running";
+
+  ServerProcess() = default;
+  std::string address_;
+  pid_t pid_ = 0;
+};
+
+// The benchmark's traffic through the ledger's real commands and rules: a
+// program with wide rules, kConsortiumCount consortia, and payments into them.
+class LedgerWorkload {
+ public:
+  explicit LedgerWorkload(std::shared_ptr<grpc::Channel> channel)
+      : commands_(v1::CommandService::NewStub(channel)),
+        queries_(v1::QueryService::NewStub(channel)) {}
+
+  // Establishes the program and selects the consortia.
+  absl::Status Setup() {
+    v1::EstablishProgramRequest program;
+    program.mutable_meta()->set_event_id(NewUuid());
+    v1::ProgramEstablished* p = program.mutable_program();
+    p->set_program_id(kProgramId);
+    p->set_name_ko("성능 측정 사업");
+    p->set_name_en("benchmark program");
+    p->set_ministry("산업통상자원부");
+    p->set_managing_agency("한국산업기술진흥원 (KIAT)");
+    v1::ProgramRules* rules = p->mutable_rules();
+    rules->set_first_year(kFirstYear);
+    rules->set_last_year(kLastYear);
+    rules->set_total_budget_krw(kTotalBudgetKrw);
+    rules->set_consortium_limit_krw(kConsortiumLimitKrw);
+    rules->set_consortium_annual_limit_krw(kAnnualLimitKrw);
+    rules->set_consortium_term_years(kTermYears);
+    rules->set_min_midsized_enterprises(kMinMidsized);
+    for (const char* excluded : {"KR-11", "KR-28", "KR-41"})
+      rules->add_excluded_region_codes(excluded);
+    rules->set_hiring_target(kHiringTarget);
+    *p->mutable_occurred_at() = Timestamp(kEstablishedAtSeconds);
+    if (absl::Status s = Command(&v1::CommandService::Stub::EstablishProgram, program); !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < kConsortiumCount; ++i) {
+      if (absl::Status s = Command(&v1::CommandService::Stub::SelectConsortium, Selection(i));
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // One payment a call: DisburseFunds.
+  StartOp Singles() {
+    return UnaryStart<v1::DisburseFundsRequest, v1::AppendResult>(
+        [this](auto* context, auto* request, auto* response, auto on_done) {
+          commands_->async()->DisburseFunds(context, request, response, std::move(on_done));
+        },
+        [this](int) {
+          v1::DisburseFundsRequest request;
+          request.mutable_meta()->set_event_id(NewUuid());
+          const uint64_t n = next_payment_.fetch_add(1, std::memory_order_relaxed);
+          *request.mutable_disbursement() = Payment(n % kConsortiumCount, n);
+          return request;
+        },
+        [this](const v1::AppendResult& result) { Observe(result); }, /*with_recorder=*/true);
+  }
+
+  // kBatchEvents payments to one consortium a call: DisburseFundsBatch.
+  StartOp Batches() {
+    return UnaryStart<v1::DisburseFundsBatchRequest, v1::AppendResult>(
+        [this](auto* context, auto* request, auto* response, auto on_done) {
+          commands_->async()->DisburseFundsBatch(context, request, response, std::move(on_done));
+        },
+        [this](int) { return BatchRequest(); },
+        [this](const v1::AppendResult& result) { Observe(result); }, /*with_recorder=*/true);
+  }
+
+  // GetConsortium, round-robin over the consortia.
+  StartOp Queries() {
+    return UnaryStart<v1::GetConsortiumRequest, v1::ConsortiumStatus>(
+        [this](auto* context, auto* request, auto* response, auto on_done) {
+          queries_->async()->GetConsortium(context, request, response, std::move(on_done));
+        },
+        [this](int) {
+          v1::GetConsortiumRequest request;
+          request.set_consortium_id(
+              ConsortiumId(next_query_.fetch_add(1, std::memory_order_relaxed) % kConsortiumCount));
+          return request;
+        },
+        nullptr, /*with_recorder=*/false);
+  }
+
+  // One DisburseFundsBatch: true when the server implements it, false when
+  // it answers UNIMPLEMENTED (the RPC is being built), an error otherwise.
+  absl::StatusOr<bool> ProbeBatch() {
+    absl::Status status = Command(&v1::CommandService::Stub::DisburseFundsBatch, BatchRequest());
+    if (status.code() == absl::StatusCode::kUnimplemented) return false;
+    if (!status.ok()) return status;
+    return true;
+  }
+
+  // Global position of the last event the server acknowledged: the log's size.
+  uint64_t log_events() const { return log_events_.load(); }
+
+ private:
+  template <typename Request>
+  absl::Status Command(grpc::Status (v1::CommandService::Stub::*method)(grpc::ClientContext*,
+                                                                        const Request&,
+                                                                        v1::AppendResult*),
+                       const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    context.AddMetadata("alliance-agency", kAgency);
+    context.AddMetadata("alliance-principal", kPrincipal);
+    v1::AppendResult result;
+    grpc::Status status = (commands_.get()->*method)(&context, request, &result);
+    if (status.ok()) Observe(result);
+    return ToAbsl(status);
+  }
+
+  void Observe(const v1::AppendResult& result) {
+    uint64_t seen = log_events_.load(std::memory_order_relaxed);
+    while (result.global_position() > seen &&
+           !log_events_.compare_exchange_weak(seen, result.global_position())) {
+    }
+  }
+
+  static v1::SelectConsortiumRequest Selection(int index) {
+    const std::string id = ConsortiumId(index);
+    const char* region = kRegionCodes[index % std::size(kRegionCodes)];
+    v1::SelectConsortiumRequest request;
+    request.mutable_meta()->set_event_id(NewUuid());
+    v1::ConsortiumSelected* s = request.mutable_selection();
+    s->set_consortium_id(id);
+    s->set_program_id(kProgramId);
+    s->set_round_year(kFirstYear);
+    s->set_region_code(region);
+    s->set_region_name_ko(absl::StrCat("지역 ", region));
+    s->set_field_ko("로봇");
+    s->set_field_en("robotics");
+    s->set_lead_participant_id(id + "-univ");
+    auto add = [s](const std::string& participant_id, const std::string& name_ko,
+                   v1::ParticipantRole role) {
+      v1::Participant* participant = s->add_participants();
+      participant->set_participant_id(participant_id);
+      participant->set_name_ko(name_ko);
+      participant->set_role(role);
+    };
+    add(id + "-univ", "벤치마크대학교", v1::PARTICIPANT_ROLE_UNIVERSITY);
+    add(id + "-ent-1", "(주)벤치마크일", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(id + "-ent-2", "(주)벤치마크이", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(id + "-province", "벤치마크도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
+    *s->mutable_occurred_at() = Timestamp(kSelectedAtSeconds);
+    return request;
+  }
+
+  // Payment number `n` (unique in the run, hence a unique reference) to
+  // consortium `index`, in one of the term's years.
+  static v1::FundsDisbursed Payment(uint64_t index, uint64_t n) {
+    v1::FundsDisbursed funds;
+    funds.set_consortium_id(ConsortiumId(static_cast<int>(index)));
+    funds.set_program_year(kFirstYear + static_cast<int32_t>(n % kTermYears));
+    funds.set_amount_krw(kPaymentAmountKrw);
+    funds.set_payment_reference(absl::StrFormat("BENCH-PAY-%012d", n));
+    *funds.mutable_occurred_at() = Timestamp(kPaidAtSeconds);
+    return funds;
+  }
+
+  v1::DisburseFundsBatchRequest BatchRequest() {
+    v1::DisburseFundsBatchRequest request;
+    request.mutable_meta()->set_event_id(NewUuid());
+    const uint64_t consortium =
+        next_batch_.fetch_add(1, std::memory_order_relaxed) % kConsortiumCount;
+    const uint64_t first = next_payment_.fetch_add(kBatchEvents, std::memory_order_relaxed);
+    for (int i = 0; i < kBatchEvents; ++i) {
+      *request.add_disbursements() = Payment(consortium, first + i);
+    }
+    return request;
+  }
+
+  std::unique_ptr<v1::CommandService::Stub> commands_;
+  std::unique_ptr<v1::QueryService::Stub> queries_;
+  std::atomic<uint64_t> next_payment_{0};
+  std::atomic<uint64_t> next_batch_{0};
+  std::atomic<uint64_t> next_query_{0};
+  std::atomic<uint64_t> log_events_{0};
+};
+
+// ---- PostgreSQL, the peer -------------------------------------------------------------------
+
+// One libpq connection; the statements of the peer's workload prepared on it.
+class PgConnection {
+ public:
+  static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo) {
+    PGconn* conn = PQconnectdb(conninfo.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string message = PQerrorMessage(conn);
+      PQfinish(conn);
+      return absl::UnavailableError("PostgreSQL: " + message);
+    }
+    return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  }
+  ~PgConnection() { PQfinish(conn_); }
+
+  // Runs one or more statements without parameters.
+  absl::Status Exec(const std::string& sql) {
+    PGresult* result = PQexec(conn_, sql.c_str());
+    absl::Status status = Check(result, sql);
+    PQclear(result);
+    return status;
+  }
+
+  // The first column of the first row of `sql`, "" when no row.
+  absl::StatusOr<std::string> Value(const std::string& sql) {
+    PGresult* result = PQexec(conn_, sql.c_str());
+    absl::Status status = Check(result, sql);
+    std::string value;
+    if (status.ok() && PQntuples(result) > 0) value = PQgetvalue(result, 0, 0);
+    PQclear(result);
+    if (!status.ok()) return status;
+    return value;
+  }
+
+  absl::Status Prepare(const std::string& name, const std::string& sql, int params) {
+    PGresult* result = PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
+    absl::Status status = Check(result, sql);
+    PQclear(result);
+    return status;
+  }
+
+  // Runs a prepared statement; params are text unless `binary` marks them.
+  // Returns the first column of the first row, "" when none.
+  absl::StatusOr<std::string> Run(const std::string& name, const std::vector<std::string>& params,
+                                  const std::vector<int>& binary = {}) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    for (const std::string& param : params) {
+      values.push_back(param.data());
+      lengths.push_back(static_cast<int>(param.size()));
+    }
+    std::vector<int> formats = binary;
+    formats.resize(params.size(), 0);
+    PGresult* result =
+        PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                       lengths.data(), formats.data(), /*resultFormat=*/0);
+    absl::Status status = Check(result, name);
+    std::string value;
+    if (status.ok() && PQntuples(result) > 0) value = PQgetvalue(result, 0, 0);
+    PQclear(result);
+    if (!status.ok()) return status;
+    return value;
+  }
+
+ private:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+
+  absl::Status Check(PGresult* result, absl::string_view what) {
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return absl::OkStatus();
+    return absl::InternalError(
+        absl::StrCat("PostgreSQL (", what, "): ", PQresultErrorMessage(result)));
+  }
+
+  PGconn* conn_;
+};
+
+// The design an agency would otherwise pick: an append-only events table and
+// a status row per consortium updated in the same transaction (and, in the
+// second variant, the program's summary row too, as our read models are).
+constexpr char kPgSchema[] = R"sql(
+DROP TABLE IF EXISTS events, consortium_status, program_summary;
+CREATE TABLE events (
+  position bigserial PRIMARY KEY,
+  stream_id text NOT NULL,
+  version bigint NOT NULL,
+  event_id uuid NOT NULL UNIQUE,
+  type text NOT NULL,
+  payload bytea NOT NULL,
+  recorded_at timestamptz NOT NULL,
+  UNIQUE (stream_id, version));
+CREATE TABLE consortium_status (
+  consortium_id text PRIMARY KEY,
+  program_id text NOT NULL,
+  disbursed_krw bigint NOT NULL,
+  disbursement_count bigint NOT NULL,
+  version bigint NOT NULL);
+CREATE TABLE program_summary (
+  program_id text PRIMARY KEY,
+  disbursed_krw bigint NOT NULL,
+  disbursement_count bigint NOT NULL);
+)sql";
+
+// The consortium's status row, created on its first payment; returns the
+// stream's new version, which the event row records.
+constexpr char kPgUpsertStatus[] = R"sql(
+INSERT INTO consortium_status VALUES ($1, $2, $3, 1, 1)
+ON CONFLICT (consortium_id) DO UPDATE SET
+  disbursed_krw = consortium_status.disbursed_krw + EXCLUDED.disbursed_krw,
+  disbursement_count = consortium_status.disbursement_count + 1,
+  version = consortium_status.version + 1
+RETURNING version)sql";
+constexpr char kPgInsertEvent[] =
+    "INSERT INTO events (stream_id, version, event_id, type, payload, recorded_at) "
+    "VALUES ($1, $2, $3::uuid, 'FundsDisbursed', $4, now())";
+constexpr char kPgUpdateSummary[] =
+    "UPDATE program_summary SET disbursed_krw = disbursed_krw + $2, "
+    "disbursement_count = disbursement_count + 1 WHERE program_id = $1";
+constexpr char kPgSelectStatus[] =
+    "SELECT disbursed_krw, disbursement_count, version FROM consortium_status "
+    "WHERE consortium_id = $1";
+
+class PgPeer {
+ public:
+  explicit PgPeer(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+  // Creates the tables (dropping old ones) and reads the server's settings.
+  absl::Status Setup() {
+    absl::StatusOr<std::unique_ptr<PgConnection>> admin = PgConnection::Connect(conninfo_);
+    if (!admin.ok()) return admin.status();
+    if (absl::Status s = (*admin)->Exec(kPgSchema); !s.ok()) return s;
+    if (absl::Status s = (*admin)->Exec(
+            absl::StrCat("INSERT INTO program_summary VALUES ('", kProgramId, "', 0, 0)"));
+        !s.ok()) {
+      return s;
+    }
+    for (const char* setting : {"server_version", "synchronous_commit", "fsync"}) {
+      absl::StatusOr<std::string> value = (*admin)->Value(absl::StrCat("SHOW ", setting));
+      if (!value.ok()) return value.status();
+      settings_[setting] = *value;
+    }
+    return absl::OkStatus();
+  }
+
+  // `count` connections, each with the statements prepared.
+  absl::StatusOr<std::vector<std::unique_ptr<PgConnection>>> Connections(int count) {
+    std::vector<std::unique_ptr<PgConnection>> connections;
+    for (int i = 0; i < count; ++i) {
+      absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(conninfo_);
+      if (!conn.ok()) return conn.status();
+      for (auto [name, sql, params] : {std::tuple{"upsert_status", kPgUpsertStatus, 3},
+                                       std::tuple{"insert_event", kPgInsertEvent, 4},
+                                       std::tuple{"update_summary", kPgUpdateSummary, 2},
+                                       std::tuple{"select_status", kPgSelectStatus, 1}}) {
+        if (absl::Status s = (*conn)->Prepare(name, sql, params); !s.ok()) return s;
+      }
+      connections.push_back(std::move(*conn));
+    }
+    return connections;
+  }
+
+  // One payment in one transaction: the status row, the event, and (when
+  // `with_summary`) the program's summary row, committed with
+  // synchronous_commit=on.
+  absl::Status Append(PgConnection& conn, bool with_summary, uint64_t seq) {
+    const uint64_t n = next_payment_.fetch_add(1, std::memory_order_relaxed);
+    const std::string consortium = ConsortiumId(static_cast<int>(n % kConsortiumCount));
+    const std::string amount = absl::StrCat(kPaymentAmountKrw);
+    std::string payload = payload_;
+    std::memcpy(payload.data(), &n, sizeof(n));
+    absl::Status status = conn.Exec("BEGIN");
+    absl::StatusOr<std::string> version;
+    if (status.ok()) {
+      version = conn.Run("upsert_status", {consortium, kProgramId, amount});
+      status = version.status();
+    }
+    if (status.ok()) {
+      status = conn.Run("insert_event",
+                        {absl::StrCat("consortium-", consortium), *version, NewUuid(), payload},
+                        {0, 0, 0, 1})
+                   .status();
+    }
+    if (status.ok() && with_summary) {
+      status = conn.Run("update_summary", {kProgramId, amount}).status();
+    }
+    if (status.ok()) return conn.Exec("COMMIT");
+    conn.Exec("ROLLBACK").IgnoreError();
+    return status;
+  }
+
+  absl::Status Query(PgConnection& conn) {
+    const std::string consortium = ConsortiumId(
+        static_cast<int>(next_query_.fetch_add(1, std::memory_order_relaxed) % kConsortiumCount));
+    return conn.Run("select_status", {consortium}).status();
+  }
+
+  const std::map<std::string, std::string>& settings() const { return settings_; }
+
+ private:
+  const std::string conninfo_;
+  const std::string payload_ = RandomValue(2);
+  std::atomic<uint64_t> next_payment_{0};
+  std::atomic<uint64_t> next_query_{0};
+  std::map<std::string, std::string> settings_;
+};
+
+// ---- Results and the report -------------------------------------------------------------
+
+struct MemoryReading {
+  uint64_t events = 0;
+  int64_t rss_kib = 0;
+};
+
+struct RebuildResult {
+  uint64_t events = 0;
+  size_t models = 0;
+  double fold_seconds = 0;
+  double total_seconds = 0;  // fold + ReplaceModels (one synced write)
+  double EventsPerSecond() const { return total_seconds > 0 ? events / total_seconds : 0; }
+  double FoldEventsPerSecond() const { return fold_seconds > 0 ? events / fold_seconds : 0; }
+};
+
+struct Results {
+  std::map<int, LoadResult> rocks_single;  // by threads
+  std::optional<LoadResult> rocks_batch;
+  std::map<int, LoadResult> empty_call;  // by calls in flight
+  std::map<int, LoadResult> ours_single;
+  bool batch_implemented = false;
+  std::optional<LoadResult> ours_batch;
+  std::optional<LoadResult> ours_queries;
+  std::optional<LoadResult> ours_query_appends;
+  std::vector<MemoryReading> memory;
+  int64_t peak_kib = 0;
+  int64_t store_bytes = 0;
+  RebuildResult rebuild;
+  bool pg_ran = false;
+  std::map<std::string, std::string> pg_settings;
+  std::map<int, LoadResult> pg_status;   // by connections
+  std::map<int, LoadResult> pg_summary;  // by connections
+  std::optional<LoadResult> pg_queries;
+  std::optional<LoadResult> pg_query_appends;
+};
+
+// A Markdown table: the first `left_columns` columns are text (left-aligned),
+// the rest figures (right-aligned).
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header, size_t left_columns = 1)
+      : header_(std::move(header)), left_columns_(left_columns) {}
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string Render() const {
+    std::string out = "| " + absl::StrJoin(header_, " | ") + " |\n|";
+    for (size_t i = 0; i < header_.size(); ++i) out += i < left_columns_ ? " --- |" : " ---: |";
+    out += "\n";
+    for (const std::vector<std::string>& row : rows_)
+      out += "| " + absl::StrJoin(row, " | ") + " |\n";
+    return out;
+  }
+
+ private:
+  std::vector<std::string> header_;
+  size_t left_columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string RatioOf(double value, double ceiling) {
+  return ceiling > 0 ? Ratio(value / ceiling) : "n/a";
+}
+
+std::string LatencyCell(const LoadResult& result) {
+  return absl::StrCat(Ms(result.PercentileMs(0.5)), " / ", Ms(result.PercentileMs(0.99)));
+}
+
+struct Machine {
+  std::string cpu;
+  long cpus = 0;
+  std::string memory;
+  std::string kernel;
+  std::string filesystem;
+  std::string load_before;
+};
+
+Machine DescribeMachine(const std::string& temp_dir) {
+  Machine machine;
+  machine.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  machine.cpu = ProcField("/proc/cpuinfo", "model name");
+  if (machine.cpu.empty()) machine.cpu = "unknown";
+  std::string mem = ProcField("/proc/meminfo", "MemTotal");
+  int64_t mem_kib = 0;
+  if (std::sscanf(mem.c_str(), "%ld", &mem_kib) == 1) {
+    machine.memory = absl::StrFormat("%.1f GiB", mem_kib / (1024.0 * 1024.0));
+  }
+  utsname names{};
+  if (uname(&names) == 0) machine.kernel = absl::StrCat(names.sysname, " ", names.release);
+  // The mount holding the temp dir: the longest mount point that prefixes it.
+  std::istringstream mounts(ReadFile("/proc/mounts"));
+  size_t best = 0;
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string device, mount_point, type;
+    fields >> device >> mount_point >> type;
+    const bool covers = absl::StartsWith(temp_dir, mount_point) &&
+                        (mount_point == "/" || temp_dir.size() == mount_point.size() ||
+                         temp_dir[mount_point.size()] == '/');
+    if (covers && mount_point.size() >= best) {
+      best = mount_point.size();
+      machine.filesystem = absl::StrCat(type, " (", device, " on ", mount_point, ")");
+    }
+  }
+  machine.load_before = ReadFile("/proc/loadavg");
+  while (!machine.load_before.empty() && machine.load_before.back() == '\n') {
+    machine.load_before.pop_back();
+  }
+  return machine;
+}
+
+struct Target {
+  std::string what;
+  std::string measured;
+  std::string goal;
+  std::optional<bool> pass;  // nullopt: not measured in this run
+};
+
+std::vector<Target> EvaluateTargets(const Results& r) {
+  std::vector<Target> targets;
+  auto at = [](const std::map<int, LoadResult>& points, int n) -> const LoadResult* {
+    auto it = points.find(n);
+    return it == points.end() ? nullptr : &it->second;
+  };
+  const LoadResult* single64 = at(r.ours_single, 64);
+  const LoadResult* empty64 = at(r.empty_call, 64);
+  const LoadResult* empty16 = at(r.empty_call, 16);
+  if (single64 && empty64) {
+    const double ratio = single64->EventsPerSecond() / empty64->OpsPerSecond();
+    targets.push_back({"single-event synced appends, 64 callers, vs the empty call at 64",
+                       Ratio(ratio), absl::StrCat(">= ", Ratio(kSingleVsEmptyTarget)),
+                       ratio >= kSingleVsEmptyTarget});
+  }
+  if (r.rocks_batch) {
+    if (r.ours_batch) {
+      const double ratio = r.ours_batch->EventsPerSecond() / r.rocks_batch->EventsPerSecond();
+      targets.push_back({"100-event batches vs raw RocksDB 100-value synced batches", Ratio(ratio),
+                         absl::StrCat(">= ", Ratio(kBatchVsRocksTarget)),
+                         ratio >= kBatchVsRocksTarget});
+    } else {
+      targets.push_back({"100-event batches vs raw RocksDB 100-value synced batches",
+                         "n/a (DisburseFundsBatch unimplemented)",
+                         absl::StrCat(">= ", Ratio(kBatchVsRocksTarget)), std::nullopt});
+    }
+  }
+  if (r.ours_queries && empty16) {
+    const double ratio = r.ours_queries->OpsPerSecond() / empty16->OpsPerSecond();
+    targets.push_back({"status queries at 16 while 16 append, vs the empty call at 16",
+                       Ratio(ratio), absl::StrCat(">= ", Ratio(kQueryVsEmptyTarget)),
+                       ratio >= kQueryVsEmptyTarget});
+    const double p99 = r.ours_queries->PercentileMs(0.99);
+    targets.push_back({"status query p99 at 16 while appends run", Ms(p99),
+                       absl::StrCat("< ", Ms(kQueryP99TargetMs)), p99 < kQueryP99TargetMs});
+  }
+  targets.push_back({absl::StrCat("read-model rebuild of ", Grouped(r.rebuild.events), " events"),
+                     absl::StrCat(Grouped(r.rebuild.EventsPerSecond()), " events/s"),
+                     absl::StrCat(">= ", Grouped(kRebuildTargetEventsPerSecond), " events/s"),
+                     r.rebuild.EventsPerSecond() >= kRebuildTargetEventsPerSecond});
+  if (r.memory.size() == 2 && r.memory[0].rss_kib > 0) {
+    const double growth = static_cast<double>(r.memory[1].rss_kib) / r.memory[0].rss_kib;
+    targets.push_back(
+        {absl::StrCat("server memory flat as the log grows (VmRSS at ", Grouped(r.memory[1].events),
+                      " / at ", Grouped(r.memory[0].events), " events)"),
+         absl::StrCat(Mib(r.memory[0].rss_kib), " -> ", Mib(r.memory[1].rss_kib), ": ",
+                      Ratio(growth)),
+         absl::StrCat("<= ", Ratio(kRssGrowthMax)), growth <= kRssGrowthMax});
+  }
+  const LoadResult* pg_status64 = at(r.pg_status, 64);
+  const LoadResult* pg_summary64 = at(r.pg_summary, 64);
+  if (single64 && pg_status64) {
+    const double ratio = single64->EventsPerSecond() / pg_status64->OpsPerSecond();
+    targets.push_back({"appends at 64 vs PostgreSQL (event + status row) at 64", Ratio(ratio),
+                       absl::StrCat(">= ", Ratio(kVsPgStatusTarget)), ratio >= kVsPgStatusTarget});
+  }
+  if (single64 && pg_summary64) {
+    const double ratio = single64->EventsPerSecond() / pg_summary64->OpsPerSecond();
+    targets.push_back({"appends at 64 vs PostgreSQL (event + status + summary rows) at 64",
+                       Ratio(ratio), absl::StrCat(">= ", Ratio(kVsPgSummaryTarget)),
+                       ratio >= kVsPgSummaryTarget});
+  }
+  return targets;
+}
+
+std::string RenderReport(const Results& r, const Machine& machine, const std::string& command,
+                         const std::string& load_after) {
+  std::string out = "# Alliance case ledger: performance report\n\n";
+  absl::StrAppend(
+      &out, "Produced by `tests/bench/run.sh` (`build/tests/bench/ledger_bench`, ",
+      "tests/bench/ledger_bench.cc) on ",
+      absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()),
+      ". Every figure comes from this one run; each ratio is to the ceiling measured in the same "
+      "run on the same machine. ",
+      absl::StrFormat("Each point ran %.1f s measured after %.1f s of warm-up. ",
+                      g_settings.seconds, g_settings.warmup_seconds),
+      "Latencies are per call, as the caller sees them (p50 / p99).\n\n");
+
+  absl::StrAppend(&out, "## Machine\n\n");
+  Table m({"", ""}, /*left_columns=*/2);
+  m.Add({"CPU", absl::StrCat(machine.cpu, ", ", machine.cpus, " online")});
+  m.Add({"memory", machine.memory});
+  m.Add({"kernel", machine.kernel});
+  m.Add({"stores' file system", machine.filesystem});
+  m.Add({"load average before / after",
+         absl::StrCat("`", machine.load_before, "` / `", load_after, "`")});
+  if (r.pg_ran) {
+    m.Add({"PostgreSQL", absl::StrCat(r.pg_settings.at("server_version"), ", synchronous_commit=",
+                                      r.pg_settings.at("synchronous_commit"),
+                                      ", fsync=", r.pg_settings.at("fsync"))});
+  }
+  absl::StrAppend(&out, m.Render(), "\n## Command\n\n");
+  // tests/bench/run.sh names itself in BENCH_COMMAND; the benchmark's own
+  // command line follows (its PostgreSQL port changes every run).
+  if (const char* wrapper = std::getenv("BENCH_COMMAND"); wrapper != nullptr && *wrapper) {
+    absl::StrAppend(&out, "`", wrapper, "`, which ran:\n\n");
+  }
+  absl::StrAppend(&out, "```sh\n", command, "\n```\n\n");
+  if (const char* revision = std::getenv("BENCH_REVISION"); revision != nullptr && *revision) {
+    absl::StrAppend(&out, "The source measured: `", revision, "`.\n\n");
+  }
+
+  absl::StrAppend(&out, "## Targets\n\n");
+  Table t({"target", "measured", "goal", "result"}, /*left_columns=*/4);
+  for (const Target& target : EvaluateTargets(r)) {
+    t.Add({target.what, target.measured, target.goal,
+           !target.pass ? "n/a" : (*target.pass ? "pass" : "**miss**")});
+  }
+  absl::StrAppend(&out, t.Render(), "\n");
+
+  absl::StrAppend(&out, "## Ceilings\n\n");
+  Table c({"ceiling", "concurrency", "rate", "p50 / p99"});
+  for (const auto& [n, result] : r.rocks_single) {
+    c.Add({"raw RocksDB synced Put, 300-byte value", absl::StrCat(n, " threads"),
+           absl::StrCat(Grouped(result.OpsPerSecond()), " writes/s"), LatencyCell(result)});
+  }
+  if (r.rocks_batch) {
+    c.Add({"raw RocksDB synced WriteBatch of 100 x 300-byte values",
+           absl::StrCat(kBatchInFlight, " threads"),
+           absl::StrCat(Grouped(r.rocks_batch->EventsPerSecond()), " values/s (",
+                        Grouped(r.rocks_batch->OpsPerSecond()), " batches/s)"),
+           LatencyCell(*r.rocks_batch)});
+  }
+  for (const auto& [n, result] : r.empty_call) {
+    c.Add({"empty gRPC unary call (callback server, callback client)",
+           absl::StrCat(n, " in flight"), absl::StrCat(Grouped(result.OpsPerSecond()), " calls/s"),
+           LatencyCell(result)});
+  }
+  absl::StrAppend(&out, c.Render(), "\n");
+
+  absl::StrAppend(&out, "## The ledger over gRPC (allianced, real commands and rules)\n\n");
+  Table l({"workload", "concurrency", "rate", "p50 / p99", "vs empty call", "vs raw RocksDB"});
+  for (const auto& [n, result] : r.ours_single) {
+    const double empty = r.empty_call.count(n) ? r.empty_call.at(n).OpsPerSecond() : 0;
+    const double rocks = r.rocks_single.count(n) ? r.rocks_single.at(n).OpsPerSecond() : 0;
+    l.Add({"DisburseFunds, one event a call", absl::StrCat(n, " in flight"),
+           absl::StrCat(Grouped(result.EventsPerSecond()), " events/s"), LatencyCell(result),
+           RatioOf(result.EventsPerSecond(), empty), RatioOf(result.EventsPerSecond(), rocks)});
+  }
+  if (r.ours_batch) {
+    l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
+           absl::StrCat(Grouped(r.ours_batch->EventsPerSecond()), " events/s (",
+                        Grouped(r.ours_batch->OpsPerSecond()), " calls/s)"),
+           LatencyCell(*r.ours_batch), "",
+           r.rocks_batch
+               ? RatioOf(r.ours_batch->EventsPerSecond(), r.rocks_batch->EventsPerSecond())
+               : "n/a"});
+  } else {
+    l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
+           "n/a (DisburseFundsBatch unimplemented)", "", "", ""});
+  }
+  if (r.ours_queries && r.ours_query_appends) {
+    const double empty16 = r.empty_call.count(16) ? r.empty_call.at(16).OpsPerSecond() : 0;
+    l.Add({absl::StrCat("GetConsortium while ", kQueryAppenders, " DisburseFunds callers append"),
+           absl::StrCat(kQueryInFlight, " in flight"),
+           absl::StrCat(Grouped(r.ours_queries->OpsPerSecond()), " queries/s"),
+           LatencyCell(*r.ours_queries), RatioOf(r.ours_queries->OpsPerSecond(), empty16), ""});
+    l.Add({"... the appends meanwhile", absl::StrCat(kQueryAppenders, " in flight"),
+           absl::StrCat(Grouped(r.ours_query_appends->EventsPerSecond()), " events/s"),
+           LatencyCell(*r.ours_query_appends), "", ""});
+  }
+  absl::StrAppend(&out, l.Render(), "\n");
+
+  absl::StrAppend(&out, "## Server memory as the log grows\n\n");
+  Table mem({"events in the log", "allianced VmRSS"});
+  for (const MemoryReading& reading : r.memory)
+    mem.Add({Grouped(reading.events), Mib(reading.rss_kib)});
+  mem.Add({"peak (VmHWM) over the whole run", Mib(r.peak_kib)});
+  absl::StrAppend(
+      &out, mem.Render(),
+      absl::StrFormat(
+          "\nThe store on disk after the run: %.1f MiB (%s bytes an event).\n\n",
+          r.store_bytes / (1024.0 * 1024.0),
+          Grouped(r.rebuild.events ? r.store_bytes / static_cast<double>(r.rebuild.events) : 0)));
+
+  absl::StrAppend(&out, "## Read-model rebuild\n\n");
+  Table rb({"what", "events", "seconds", "events/s", "vs target 1,000,000/s"});
+  rb.Add({"fold the log (FoldReadModels)", Grouped(r.rebuild.events),
+          absl::StrFormat("%.2f", r.rebuild.fold_seconds), Grouped(r.rebuild.FoldEventsPerSecond()),
+          Ratio(r.rebuild.FoldEventsPerSecond() / kRebuildTargetEventsPerSecond)});
+  rb.Add({absl::StrCat("fold + write the ", r.rebuild.models, " models (ReplaceModels)"),
+          Grouped(r.rebuild.events), absl::StrFormat("%.2f", r.rebuild.total_seconds),
+          Grouped(r.rebuild.EventsPerSecond()),
+          Ratio(r.rebuild.EventsPerSecond() / kRebuildTargetEventsPerSecond)});
+  absl::StrAppend(&out, rb.Render(), "\n");
+
+  absl::StrAppend(&out, "## Side by side with PostgreSQL\n\n");
+  if (!r.pg_ran) {
+    absl::StrAppend(&out, "Not run (no `--pg`).\n\n");
+  } else {
+    Table s({"callers", "ours: DisburseFunds", "ours p50 / p99", "PG: event + status row",
+             "PG p50 / p99", "PG: + program summary row", "PG p50 / p99", "ours / PG",
+             "ours / PG + summary"});
+    for (int n : kConcurrencies) {
+      if (!r.ours_single.count(n) || !r.pg_status.count(n) || !r.pg_summary.count(n)) continue;
+      const LoadResult& ours = r.ours_single.at(n);
+      const LoadResult& pg = r.pg_status.at(n);
+      const LoadResult& pgs = r.pg_summary.at(n);
+      s.Add({absl::StrCat(n), absl::StrCat(Grouped(ours.EventsPerSecond()), " events/s"),
+             LatencyCell(ours), absl::StrCat(Grouped(pg.OpsPerSecond()), " tx/s"), LatencyCell(pg),
+             absl::StrCat(Grouped(pgs.OpsPerSecond()), " tx/s"), LatencyCell(pgs),
+             RatioOf(ours.EventsPerSecond(), pg.OpsPerSecond()),
+             RatioOf(ours.EventsPerSecond(), pgs.OpsPerSecond())});
+    }
+    absl::StrAppend(&out, s.Render(), "\n");
+    if (r.ours_queries && r.pg_queries && r.ours_query_appends && r.pg_query_appends) {
+      Table q(
+          {"status queries at 16 while 16 append", "queries/s", "p50 / p99", "appends meanwhile"});
+      q.Add({"ours: GetConsortium (gRPC)", Grouped(r.ours_queries->OpsPerSecond()),
+             LatencyCell(*r.ours_queries),
+             absl::StrCat(Grouped(r.ours_query_appends->EventsPerSecond()), " events/s")});
+      q.Add({"PG: SELECT status row by primary key", Grouped(r.pg_queries->OpsPerSecond()),
+             LatencyCell(*r.pg_queries),
+             absl::StrCat(Grouped(r.pg_query_appends->OpsPerSecond()),
+                          " tx/s (event + status row)")});
+      absl::StrAppend(&out, q.Render(), "\n");
+    }
+  }
+
+  absl::StrAppend(
+      &out, "## The workload\n\n",
+      "- **Ledger**: `allianced` spawned on a fresh store in a temporary folder, reached over "
+      "127.0.0.1 with one channel and gRPC's callback client API keeping N calls in flight. One "
+      "program (rules as data: 2024..2033, total budget 10^15 KRW, 10^13 KRW per consortium and "
+      "per year, 5-year term, 2 mid-sized enterprises at least) and 64 consortia (a university "
+      "lead, two mid-sized enterprises, the local government), selected through the API. Each "
+      "payment: 1,000,000 KRW to the next consortium in turn, a unique payment reference, a "
+      "fresh UUID event id, the alliance-agency / alliance-principal headers; every one passes "
+      "validation, the rules (reference unused, year in term, annual and term limits) and is "
+      "acknowledged after its group commit is fsynced. The log is filled (DisburseFundsBatch, "
+      "else single calls at 64) to 100k events before the measured points and to the rebuild "
+      "size after them.\n",
+      "- **Ceilings**: raw RocksDB 7.8 with default options in its own folder on the same file "
+      "system, `WriteOptions::sync = true`; an in-process callback-API `Empty` service "
+      "(tests/bench/bench.proto) called like the ledger.\n",
+      "- **One caller**: on a virtual machine a lone thread asleep in fdatasync may be woken "
+      "only at the next timer tick, so raw RocksDB at 1 thread can read below the ledger at 1 in "
+      "flight, whose gRPC threads keep the CPU awake. The 1-caller ratios are the least "
+      "meaningful; the targets use 16 and 64.\n",
+      "- **Rebuild**: after allianced stopped, in-process: `alliance::FoldReadModels(log)` then "
+      "`log.ReplaceModels(models)` on the store it left.\n",
+      "- **PostgreSQL**: a private server started by tests/bench/run.sh (initdb in a temporary "
+      "folder, 127.0.0.1, fsync=on, synchronous_commit=on, otherwise defaults), one connection a "
+      "thread, prepared statements. A transaction: `BEGIN`; upsert the consortium's status row "
+      "(amount added, version + 1, RETURNING version); insert the event (stream, version, UUID, "
+      "300-byte bytea payload; unique on event id and on stream + version); in the second "
+      "variant also update the program's summary row; `COMMIT`. Status query: the status row by "
+      "primary key, at 16 while 16 connections append (first variant).\n");
+  return out;
+}
+
+// ---- The run -------------------------------------------------------------------------------
+
+absl::Status RunCeilings(const std::string& temp_dir, Results& r) {
+  std::printf("== ceilings\n");
+  absl::StatusOr<std::unique_ptr<RawRocksDb>> rocks = RawRocksDb::Open(temp_dir + "/raw-rocksdb");
+  if (!rocks.ok()) return rocks.status();
+  for (int n : kConcurrencies) {
+    absl::StatusOr<LoadResult> result = WarmThenMeasure([&](double seconds) {
+      return RunThreads(n, seconds, 1, [&](int t, uint64_t seq) { return (*rocks)->Put(t, seq); });
+    });
+    if (!result.ok()) return result.status();
+    PrintPoint(absl::StrCat("raw RocksDB synced Put, ", n, " threads"), *result, "writes");
+    r.rocks_single[n] = std::move(*result);
+  }
+  absl::StatusOr<LoadResult> batch = WarmThenMeasure([&](double seconds) {
+    return RunThreads(kBatchInFlight, seconds, kBatchEvents,
+                      [&](int t, uint64_t seq) { return (*rocks)->PutBatch(t, seq); });
+  });
+  if (!batch.ok()) return batch.status();
+  PrintPoint(absl::StrCat("raw RocksDB synced 100-value batch, ", kBatchInFlight, " thr"), *batch,
+             "values");
+  r.rocks_batch = std::move(*batch);
+  rocks->reset();
+
+  EmptyService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0)
+    return absl::UnavailableError("cannot start the Empty server");
+  std::unique_ptr<Empty::Stub> stub = Empty::NewStub(Connect(absl::StrCat("127.0.0.1:", port)));
+  const StartOp empty_call = UnaryStart<EmptyRequest, EmptyResponse>(
+      [&stub](auto* context, auto* request, auto* response, auto on_done) {
+        stub->async()->Call(context, request, response, std::move(on_done));
+      },
+      [](int) { return EmptyRequest(); }, nullptr, /*with_recorder=*/false);
+  for (int n : kConcurrencies) {
+    absl::StatusOr<LoadResult> result =
+        WarmThenMeasure([&](double seconds) { return RunLoop(n, seconds, 1, empty_call); });
+    if (!result.ok()) return result.status();
+    PrintPoint(absl::StrCat("empty gRPC call, ", n, " in flight"), *result, "calls");
+    r.empty_call[n] = std::move(*result);
+  }
+  server->Shutdown();
+  return absl::OkStatus();
+}
+
+// Appends until the log holds `target` events (bounded in time and calls).
+absl::Status FillTo(LedgerWorkload& workload, uint64_t target, bool batches) {
+  const uint64_t have = workload.log_events();
+  if (have >= target) return absl::OkStatus();
+  const uint64_t per_call = batches ? kBatchEvents : 1;
+  const uint64_t calls = (target - have + per_call - 1) / per_call;
+  absl::StatusOr<LoadResult> fill =
+      ClosedLoop(batches ? kBatchInFlight : kFillInFlight, kFillSecondsMax, calls, per_call,
+                 batches ? workload.Batches() : workload.Singles())
+          .Run();
+  if (!fill.ok()) return fill.status();
+  std::printf("  filled the log to %s events (%s events/s)\n",
+              Grouped(workload.log_events()).c_str(), Grouped(fill->EventsPerSecond()).c_str());
+  std::fflush(stdout);
+  if (workload.log_events() < target) {
+    return absl::DeadlineExceededError(absl::StrCat("the fill reached only ", workload.log_events(),
+                                                    " of ", target, " events in ", kFillSecondsMax,
+                                                    " s"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadMemory(const ServerProcess& server, const LedgerWorkload& workload, Results& r) {
+  absl::StatusOr<int64_t> rss = ProcessMemoryKib(server.pid(), "VmRSS");
+  if (!rss.ok()) return rss.status();
+  r.memory.push_back({workload.log_events(), *rss});
+  std::printf("  allianced VmRSS at %s events: %s\n", Grouped(workload.log_events()).c_str(),
+              Mib(*rss).c_str());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RebuildResult> Rebuild(const std::string& data_dir) {
+  storage::EventLogOptions options;
+  options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
+      storage::EventLog::Open(data_dir, options);
+  if (!log.ok()) return log.status();
+  absl::StatusOr<uint64_t> last = (*log)->LastPosition();
+  if (!last.ok()) return last.status();
+  RebuildResult result;
+  result.events = *last;
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> models = FoldReadModels(**log);
+  if (!models.ok()) return models.status();
+  const Clock::time_point folded = Clock::now();
+  if (absl::Status s = (*log)->ReplaceModels(*models); !s.ok()) return s;
+  const Clock::time_point written = Clock::now();
+  result.models = models->size();
+  result.fold_seconds = std::chrono::duration<double>(folded - start).count();
+  result.total_seconds = std::chrono::duration<double>(written - start).count();
+  return result;
+}
+
+absl::Status RunLedgerPoints(ServerProcess& server, const std::string& data_dir,
+                             int64_t rebuild_events, Results& r);
+
+absl::Status RunLedger(const std::string& temp_dir, int64_t rebuild_events, Results& r) {
+  std::printf("== the ledger (allianced)\n");
+  const std::string data_dir = temp_dir + "/store";
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(absl::GetFlag(FLAGS_allianced), data_dir, temp_dir + "/allianced.log");
+  if (!server.ok()) return server.status();
+  absl::Status status = RunLedgerPoints(**server, data_dir, rebuild_events, r);
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(), "; ", (*server)->Describe()));
+}
+
+// Every ledger point, on the running `server`; stops it before the rebuild.
+absl::Status RunLedgerPoints(ServerProcess& server, const std::string& data_dir,
+                             int64_t rebuild_events, Results& r) {
+  LedgerWorkload workload(Connect(server.address()));
+  if (absl::Status s = workload.Setup(); !s.ok()) return s;
+  absl::StatusOr<bool> batch = workload.ProbeBatch();
+  if (!batch.ok()) return batch.status();
+  r.batch_implemented = *batch;
+  if (!r.batch_implemented) std::printf("  DisburseFundsBatch answers UNIMPLEMENTED: n/a\n");
+
+  const uint64_t checkpoint = static_cast<uint64_t>(rebuild_events / kRssCheckpointDivisor);
+  if (absl::Status s = FillTo(workload, checkpoint, r.batch_implemented); !s.ok()) return s;
+  if (absl::Status s = ReadMemory(server, workload, r); !s.ok()) return s;
+
+  for (int n : kConcurrencies) {
+    absl::StatusOr<LoadResult> result =
+        WarmThenMeasure([&](double seconds) { return RunLoop(n, seconds, 1, workload.Singles()); });
+    if (!result.ok()) return result.status();
+    PrintPoint(absl::StrCat("DisburseFunds, ", n, " in flight"), *result, "events");
+    r.ours_single[n] = std::move(*result);
+  }
+  if (r.batch_implemented) {
+    absl::StatusOr<LoadResult> result = WarmThenMeasure([&](double seconds) {
+      return RunLoop(kBatchInFlight, seconds, kBatchEvents, workload.Batches());
+    });
+    if (!result.ok()) return result.status();
+    PrintPoint(absl::StrCat("DisburseFundsBatch x100, ", kBatchInFlight, " in flight"), *result,
+               "events");
+    r.ours_batch = std::move(*result);
+  } else {
+    std::printf("  %-48s n/a (DisburseFundsBatch unimplemented)\n", "DisburseFundsBatch x100");
+  }
+
+  // Queries while appends run: the appenders start first and outlast the
+  // queries' warm-up and measurement.
+  absl::StatusOr<LoadResult> appends;
+  std::thread appenders([&] {
+    appends = RunLoop(kQueryAppenders, g_settings.warmup_seconds + g_settings.seconds * 1.1, 1,
+                      workload.Singles());
+  });
+  absl::StatusOr<LoadResult> queries = WarmThenMeasure(
+      [&](double seconds) { return RunLoop(kQueryInFlight, seconds, 1, workload.Queries()); });
+  appenders.join();
+  if (!queries.ok()) return queries.status();
+  if (!appends.ok()) return appends.status();
+  PrintPoint(absl::StrCat("GetConsortium, ", kQueryInFlight, " in flight, while appending"),
+             *queries, "queries");
+  PrintPoint(absl::StrCat("  ... DisburseFunds meanwhile, ", kQueryAppenders, " in flight"),
+             *appends, "events");
+  r.ours_queries = std::move(*queries);
+  r.ours_query_appends = std::move(*appends);
+
+  if (absl::Status s = FillTo(workload, rebuild_events, r.batch_implemented); !s.ok()) return s;
+  if (absl::Status s = ReadMemory(server, workload, r); !s.ok()) return s;
+  absl::StatusOr<int64_t> peak = ProcessMemoryKib(server.pid(), "VmHWM");
+  if (!peak.ok()) return peak.status();
+  r.peak_kib = *peak;
+  std::printf("  allianced VmHWM (peak): %s\n", Mib(r.peak_kib).c_str());
+
+  if (absl::Status s = server.Stop(); !s.ok()) return s;
+  r.store_bytes = FolderBytes(data_dir);
+  absl::StatusOr<RebuildResult> rebuild = Rebuild(data_dir);
+  if (!rebuild.ok()) return rebuild.status();
+  r.rebuild = *rebuild;
+  std::printf("  rebuild of %s events: fold %.2f s, fold + write %.2f s: %s events/s\n",
+              Grouped(r.rebuild.events).c_str(), r.rebuild.fold_seconds, r.rebuild.total_seconds,
+              Grouped(r.rebuild.EventsPerSecond()).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status RunPostgres(const std::string& conninfo, Results& r) {
+  std::printf("== PostgreSQL\n");
+  PgPeer peer(conninfo);
+  if (absl::Status s = peer.Setup(); !s.ok()) return s;
+  r.pg_settings = peer.settings();
+  const int most = *std::max_element(std::begin(kConcurrencies), std::end(kConcurrencies));
+  absl::StatusOr<std::vector<std::unique_ptr<PgConnection>>> conns =
+      peer.Connections(std::max(most, kQueryAppenders + kQueryInFlight));
+  if (!conns.ok()) return conns.status();
+  for (bool with_summary : {false, true}) {
+    for (int n : kConcurrencies) {
+      absl::StatusOr<LoadResult> result = WarmThenMeasure([&](double seconds) {
+        return RunThreads(n, seconds, 1, [&](int t, uint64_t seq) {
+          return peer.Append(*(*conns)[t], with_summary, seq);
+        });
+      });
+      if (!result.ok()) return result.status();
+      PrintPoint(
+          absl::StrCat(with_summary ? "PG event + status + summary, " : "PG event + status, ", n,
+                       " conns"),
+          *result, "tx");
+      (with_summary ? r.pg_summary : r.pg_status)[n] = std::move(*result);
+    }
+  }
+  absl::StatusOr<LoadResult> appends;
+  std::thread appenders([&] {
+    appends =
+        RunThreads(kQueryAppenders, g_settings.warmup_seconds + g_settings.seconds * 1.1, 1,
+                   [&](int t, uint64_t seq) { return peer.Append(*(*conns)[t], false, seq); });
+  });
+  absl::StatusOr<LoadResult> queries = WarmThenMeasure([&](double seconds) {
+    return RunThreads(kQueryInFlight, seconds, 1, [&](int t, uint64_t seq) {
+      return peer.Query(*(*conns)[kQueryAppenders + t]);
+    });
+  });
+  appenders.join();
+  if (!queries.ok()) return queries.status();
+  if (!appends.ok()) return appends.status();
+  PrintPoint(absl::StrCat("PG status SELECT, ", kQueryInFlight, " conns, while appending"),
+             *queries, "queries");
+  PrintPoint(absl::StrCat("  ... PG appends meanwhile, ", kQueryAppenders, " conns"), *appends,
+             "tx");
+  r.pg_queries = std::move(*queries);
+  r.pg_query_appends = std::move(*appends);
+  r.pg_ran = true;
+  return absl::OkStatus();
+}
+
+std::string CommandLine(int argc, char** argv) {
+  std::vector<std::string> words;
+  for (int i = 0; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.find_first_of(" \t\"'") != std::string::npos) word = "'" + word + "'";
+    words.push_back(word);
+  }
+  return absl::StrJoin(words, " ");
+}
+
+int Main(int argc, char** argv) {
+  const std::string command = CommandLine(argc, argv);
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  g_settings.seconds = smoke ? kSmokeSeconds : absl::GetFlag(FLAGS_seconds);
+  g_settings.warmup_seconds = std::min(kWarmupSecondsMax, g_settings.seconds * kWarmupFraction);
+  const int64_t rebuild_events = smoke ? kSmokeRebuildEvents : absl::GetFlag(FLAGS_rebuild_events);
+  const std::string pg = smoke ? "" : absl::GetFlag(FLAGS_pg);
+  if (g_settings.seconds <= 0 || rebuild_events < kRssCheckpointDivisor) {
+    std::fprintf(stderr, "ledger_bench: --seconds must be positive and --rebuild_events >= %ld\n",
+                 kRssCheckpointDivisor);
+    return 2;
+  }
+  // A dead server must show up as a failed call, not kill the benchmark.
+  signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C or SIGTERM: stop allianced and remove the stores, as a failure
+  // does. gRPC's threads exist before main(), so no signal mask reaches them
+  // all: the handler only writes to a pipe, and a thread acts on it.
+  if (pipe(g_stop_pipe) != 0) Die("cannot create a pipe");
+  struct sigaction action {};
+  action.sa_handler = [](int signal_number) {
+    const char byte = static_cast<char>(signal_number);
+    [[maybe_unused]] ssize_t written = write(g_stop_pipe[1], &byte, 1);
+  };
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::thread([] {
+    char byte = 0;
+    if (read(g_stop_pipe[0], &byte, 1) == 1) Die(absl::StrCat("interrupted by ", strsignal(byte)));
+  }).detach();
+
+  TempDir temp;
+  if (temp.path().empty()) Die("cannot create a temporary folder");
+  g_temp_dir = temp.path();
+  const Machine machine = DescribeMachine(temp.path());
+  std::printf("ledger_bench%s: %.1f s a point, stores in %s (%s)\n", smoke ? " --smoke" : "",
+              g_settings.seconds, temp.path().c_str(), machine.filesystem.c_str());
+
+  Results results;
+  if (absl::Status s = RunCeilings(temp.path(), results); !s.ok()) Die(s.ToString());
+  if (absl::Status s = RunLedger(temp.path(), rebuild_events, results); !s.ok()) {
+    Die(absl::StrCat(s.ToString(), "\nallianced's log:\n",
+                     ReadFile(temp.path() + "/allianced.log")));
+  }
+  if (!pg.empty()) {
+    if (absl::Status s = RunPostgres(pg, results); !s.ok()) Die(s.ToString());
+  }
+
+  std::string load_after = ReadFile("/proc/loadavg");
+  while (!load_after.empty() && load_after.back() == '\n') load_after.pop_back();
+  const std::string report = RenderReport(results, machine, command, load_after);
+  const std::string report_path = absl::GetFlag(FLAGS_report);
+  if (smoke && report_path.empty()) {
+    // The smoke run proves the benchmark works; its figures mean little.
+    std::printf("\nsmoke run done; targets (not meaningful at this size):\n");
+    for (const Target& target : EvaluateTargets(results)) {
+      std::printf("  %-70s %s\n", target.what.c_str(), target.measured.c_str());
+    }
+  } else {
+    std::printf("\n%s", report.c_str());
+  }
+  if (!report_path.empty()) {
+    std::ofstream out(report_path);
+    out << report;
+    if (!out.good()) Die("cannot write the report to " + report_path);
+    std::printf("report written to %s\n", report_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace alliance::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "the Alliance case ledger's benchmark.\n"
+      "  ledger_bench [--smoke] [--seconds=5] [--pg=CONNINFO] [--report=PATH]");
+  absl::ParseCommandLine(argc, argv);
+  return alliance::bench::Main(argc, argv);
+}
