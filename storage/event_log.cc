@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -15,12 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace alliance::storage {
 namespace {
@@ -72,6 +75,13 @@ constexpr int kBackgroundThreads = 2;
 // keys that are absent: a new payment reference). 10 bits gives about 1%
 // false positives.
 constexpr double kBloomBitsPerKey = 10.0;
+// RocksDB's memory, bounded so the server's footprint stays flat as the log
+// grows: all memtables together (RocksDB's default is 64 MiB a memtable, up
+// to two a column family, five families: 640 MiB), and one block cache for
+// every family's reads.
+constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
+constexpr size_t kMemtableBytes = size_t{16} << 20;
+constexpr size_t kBlockCacheBytes = size_t{32} << 20;
 // Readahead for whole-log scans (rebuilds, subscriptions catching up): large
 // sequential reads instead of one block at a time.
 constexpr size_t kScanReadaheadBytes = 4 << 20;
@@ -608,10 +618,14 @@ class RocksEventLog final : public EventLog {
   bool models_outdated_ = false;
 };
 
-rocksdb::ColumnFamilyOptions PointLookupFamilyOptions(const rocksdb::ColumnFamilyOptions& base) {
+rocksdb::ColumnFamilyOptions FamilyOptions(const rocksdb::ColumnFamilyOptions& base,
+                                           const std::shared_ptr<rocksdb::Cache>& block_cache,
+                                           bool point_lookups) {
   rocksdb::ColumnFamilyOptions options = base;
+  options.write_buffer_size = kMemtableBytes;
   rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.block_cache = block_cache;
+  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
@@ -631,13 +645,14 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   db_options.IncreaseParallelism(kBackgroundThreads);
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
+  std::shared_ptr<rocksdb::Cache> block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudgetBytes, block_cache);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kFamilyNames.size(); ++i) {
     const bool point_lookups = i == kStreamsIndex || i == kEventIdsIndex || i == kModelsIndex;
-    families.emplace_back(kFamilyNames[i], point_lookups
-                                               ? PointLookupFamilyOptions(db_options)
-                                               : rocksdb::ColumnFamilyOptions(db_options));
+    families.emplace_back(kFamilyNames[i], FamilyOptions(db_options, block_cache, point_lookups));
   }
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -146,6 +146,7 @@ void FoldConsortiumSelected(const v1::EventEnvelope& envelope, const v1::Consort
   consortium.set_limit_total_krw(rules.consortium_limit_krw());
   consortium.set_remaining_total_krw(rules.consortium_limit_krw());
   Stamp(envelope, &consortium, changed);
+  changed->indexed_consortium_ids.insert(e.consortium_id());
 
   program.set_consortium_count(program.consortium_count() + 1);
   program.set_committed_krw(program.committed_krw() + rules.consortium_limit_krw());
@@ -292,10 +293,8 @@ void FoldResearcherHired(const v1::EventEnvelope& envelope, const v1::Researcher
 
 // ---- Model entries ------------------------------------------------------------------
 
-void AddConsortiumEntries(const v1::ConsortiumStatus& consortium,
-                          std::vector<ModelEntry>* entries) {
+void AddIndexEntries(const v1::ConsortiumStatus& consortium, std::vector<ModelEntry>* entries) {
   const std::string& id = consortium.consortium_id();
-  entries->emplace_back(ConsortiumModelKey(id), SerializeDeterministic(consortium));
   entries->emplace_back(IndexKey(kIndexProgram, consortium.program_id(), id), "");
   entries->emplace_back(IndexKey(kIndexRegion, consortium.region_code(), id), "");
   for (const std::string* field : {&consortium.field_ko(), &consortium.field_en()}) {
@@ -342,7 +341,12 @@ std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState&
   for (const std::string& consortium_id : changed.consortium_ids) {
     auto it = state.consortia.find(consortium_id);
     assert(it != state.consortia.end());
-    AddConsortiumEntries(it->second, &entries);
+    entries.emplace_back(ConsortiumModelKey(consortium_id), SerializeDeterministic(it->second));
+  }
+  for (const std::string& consortium_id : changed.indexed_consortium_ids) {
+    auto it = state.consortia.find(consortium_id);
+    assert(it != state.consortia.end());
+    AddIndexEntries(it->second, &entries);
   }
   entries.insert(entries.end(), state.pending_rule_entries.begin(),
                  state.pending_rule_entries.end());
@@ -357,6 +361,7 @@ std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& st
   for (const auto& [program_id, program] : state.programs) all.program_ids.insert(program_id);
   for (const auto& [consortium_id, consortium] : state.consortia) {
     all.consortium_ids.insert(consortium_id);
+    all.indexed_consortium_ids.insert(consortium_id);
   }
   return ModelEntries(state, all);
 }

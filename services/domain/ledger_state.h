@@ -76,10 +76,15 @@ absl::StatusOr<std::optional<internal::v1::DisbursementRecord>> LookUpDisburseme
 struct ChangedModels {
   absl::btree_set<std::string> program_ids;
   absl::btree_set<std::string> consortium_ids;
+  // Consortia whose index entries (program, region, field, participant) must
+  // be written: only a selection sets the indexed attributes, so a payment
+  // need not rewrite them (they were most of a batch's write volume).
+  absl::btree_set<std::string> indexed_consortium_ids;
   bool empty() const { return program_ids.empty() && consortium_ids.empty(); }
   void clear() {
     program_ids.clear();
     consortium_ids.clear();
+    indexed_consortium_ids.clear();
   }
 };
 

@@ -243,8 +243,21 @@ TEST(Models, AllModels_EqualsModelEntriesOfEverythingAndIsSorted) {
   everything.program_ids.insert(std::string(kProgram2023));
   for (absl::string_view id : {kChungnam, kGyeongnam, kUlsan}) {
     everything.consortium_ids.insert(std::string(id));
+    everything.indexed_consortium_ids.insert(std::string(id));
   }
   EXPECT_EQ(ModelEntries(ledger.state(), everything), all);
+}
+
+// Only a selection sets the indexed attributes; a payment rewrites the
+// consortium's status, never its index entries.
+TEST(Models, Entries_OfAPaymentHoldNoIndexEntries) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Disbursement(kChungnam, 2023, 100'000'000, "C-1"));
+  EXPECT_TRUE(ledger.last_changed().indexed_consortium_ids.empty());
+  for (const auto& [key, value] : ModelEntries(ledger.state(), ledger.last_changed())) {
+    EXPECT_FALSE(absl::StartsWith(key, absl::string_view("index\0", 6))) << key;
+  }
 }
 
 TEST(Models, Entries_HoldTheModelsAndAnIndexEntryForEachProgramRegionFieldAndParticipant) {
