@@ -78,6 +78,7 @@
 #include "rocksdb/write_batch.h"
 #include "services/ledger.h"
 #include "storage/event_log.h"
+#include "tests/support/free_port.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -270,22 +271,7 @@ google::protobuf::Timestamp Timestamp(int64_t unix_seconds) {
 
 std::string ConsortiumId(int index) { return absl::StrFormat("bench-c%02d", index); }
 
-// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using ::alliance::testing::FreePort;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

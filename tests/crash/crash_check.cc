@@ -69,6 +69,7 @@
 #include "services/ledger.h"
 #include "storage/event_log.h"
 #include "tests/service/test_requests.h"
+#include "tests/support/free_port.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -148,23 +149,7 @@ absl::Status Violation(absl::string_view message) { return absl::DataLossError(m
 
 // ---- The allianced process --------------------------------------------------------------
 
-// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  int port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using ::alliance::testing::FreePort;
 
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return absl::StrCat("exited with ", WEXITSTATUS(status));

@@ -50,6 +50,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/service/test_requests.h"
+#include "tests/support/free_port.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -83,23 +84,7 @@ class TempDir {
   std::string path_;
 };
 
-// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  int port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using ::alliance::testing::FreePort;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
