@@ -1,34 +1,106 @@
 // Decide: the program's rules (domain.md, "Business rules"). Each function
 // takes the ledger state and a command that passed validate.h, and returns
-// the event to append or a refusal (storage/refusal.h) with its reason:
+// the event to append or a refusal (storage/refusal.h) with its reason. The
+// reasons, by command, in the order they are checked:
 //
 //   EstablishProgram    ALREADY_EXISTS     PROGRAM_ALREADY_EXISTS
+//   OpenSelectionRound  NOT_FOUND          PROGRAM_NOT_FOUND
+//                       ALREADY_EXISTS     ROUND_ALREADY_OPENED (one round a year)
+//                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
+//                         TERM_OUTSIDE_PROGRAM_PERIOD (round year + term
+//                         must end by the program's last year),
+//                         ROUND_SLOTS_OVER_BUDGET ((selected + unfilled slots
+//                         of every round + these slots) x consortium limit
+//                         over the total budget)
 //   SelectConsortium    NOT_FOUND          PROGRAM_NOT_FOUND
 //                       ALREADY_EXISTS     CONSORTIUM_ALREADY_SELECTED
-//                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
-//                         TERM_OUTSIDE_PROGRAM_PERIOD, LEAD_NOT_UNIVERSITY,
-//                         TOO_FEW_MIDSIZED_ENTERPRISES, REGION_EXCLUDED,
-//                         PROGRAM_BUDGET_EXHAUSTED
+//                       FAILED_PRECONDITION ROUND_NOT_OPEN (no round opened
+//                         for round_year), ROUND_FULL (every slot taken),
+//                         LEAD_NOT_UNIVERSITY, TOO_FEW_MIDSIZED_ENTERPRISES,
+//                         REGION_EXCLUDED, PROGRAM_BUDGET_EXHAUSTED
 //   DesignateLab        NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_CLOSED (terminated or
+//                         completed)
 //                       ALREADY_EXISTS     LAB_ALREADY_DESIGNATED
 //                       FAILED_PRECONDITION LAB_UNIVERSITY_NOT_IN_CONSORTIUM
+//   SignAgreement       NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE,
+//                         PROGRAM_YEAR_OUTSIDE_TERM
+//                       ALREADY_EXISTS     AGREEMENT_ALREADY_SIGNED (amend it)
+//                       FAILED_PRECONDITION GRANT_OVER_ANNUAL_LIMIT,
+//                         GRANT_OVER_CONSORTIUM_LIMIT (grants of all years)
+//   AmendAgreement      NOT_FOUND          CONSORTIUM_NOT_FOUND,
+//                                          AGREEMENT_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_CLOSED (a terminated or
+//                         completed consortium's grant may only go down),
+//                         GRANT_BELOW_DISBURSED, GRANT_OVER_ANNUAL_LIMIT,
+//                         GRANT_OVER_CONSORTIUM_LIMIT
 //   DisburseFunds       NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       ALREADY_EXISTS     PAYMENT_REFERENCE_ALREADY_USED
 //                       FAILED_PRECONDITION PROGRAM_YEAR_OUTSIDE_TERM,
-//                         ANNUAL_LIMIT_EXCEEDED, CONSORTIUM_LIMIT_EXCEEDED
+//                         CONSORTIUM_NOT_ACTIVE (suspended, terminated or
+//                         completed), NO_AGREEMENT_FOR_YEAR,
+//                         ANNUAL_LIMIT_EXCEEDED, CONSORTIUM_LIMIT_EXCEEDED,
+//                         COMMITMENT_EXCEEDED (over the year's grant)
 //   DisburseFundsBatch  as DisburseFunds, for the first payment refused, with
 //                         its index in the metadata (payment_index)
 //   ReverseDisbursement NOT_FOUND          CONSORTIUM_NOT_FOUND,
 //                                          DISBURSEMENT_NOT_FOUND
 //                       FAILED_PRECONDITION DISBURSEMENT_ALREADY_REVERSED
+//   JoinConsortium      NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_CLOSED
+//                       ALREADY_EXISTS     PARTICIPANT_ALREADY_MEMBER
+//   WithdrawParticipant NOT_FOUND          CONSORTIUM_NOT_FOUND,
+//                                          PARTICIPANT_NOT_MEMBER
+//                       FAILED_PRECONDITION LEAD_CANNOT_WITHDRAW,
+//                         LAB_HOST_CANNOT_WITHDRAW, TOO_FEW_MIDSIZED_ENTERPRISES
+//   EnrolResearcher     NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE
+//                       ALREADY_EXISTS     RESEARCHER_ALREADY_ENROLLED (the id
+//                         is taken in the consortium, unless its enrolment
+//                         was retracted)
+//                       FAILED_PRECONDITION LAB_NOT_DESIGNATED
+//   RecordGraduation    NOT_FOUND          CONSORTIUM_NOT_FOUND,
+//                                          RESEARCHER_NOT_FOUND
+//                       FAILED_PRECONDITION RESEARCHER_ALREADY_GRADUATED,
+//                         RESEARCHER_NOT_STUDYING (left the enterprise),
+//                         STEP_BEFORE_PREVIOUS_STEP
 //   RecordHire          NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       ALREADY_EXISTS     RESEARCHER_ALREADY_HIRED
 //                       FAILED_PRECONDITION LAB_NOT_DESIGNATED,
-//                         ENTERPRISE_NOT_IN_CONSORTIUM
+//                         RESEARCHER_NOT_ENROLLED, RESEARCHER_NOT_IN_LAB,
+//                         DEGREE_DOES_NOT_MATCH_RECORD (graduated: the
+//                         degree; studying: the track's candidate degree),
+//                         ENTERPRISE_NOT_IN_CONSORTIUM (a current mid-sized
+//                         member), STEP_BEFORE_PREVIOUS_STEP
+//   RecordDeparture     NOT_FOUND          CONSORTIUM_NOT_FOUND,
+//                                          RESEARCHER_NOT_FOUND
+//                       FAILED_PRECONDITION RESEARCHER_NOT_HIRED,
+//                         STEP_BEFORE_PREVIOUS_STEP
+//   RetractResearcherStep NOT_FOUND        CONSORTIUM_NOT_FOUND,
+//                                          RESEARCHER_STEP_NOT_FOUND
+//                       FAILED_PRECONDITION STEP_ALREADY_RETRACTED,
+//                         STEP_NOT_LATEST (retract the later steps first)
+//   RecordEvaluation    NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION PROGRAM_YEAR_OUTSIDE_TERM
+//                       ALREADY_EXISTS     EVALUATION_ALREADY_RECORDED
+//                         (correct it instead)
+//   CorrectEvaluation   NOT_FOUND          CONSORTIUM_NOT_FOUND,
+//                                          EVALUATION_NOT_FOUND (not the
+//                                          event in effect of any year)
+//   SuspendConsortium   NOT_FOUND          CONSORTIUM_NOT_FOUND
+//                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE
+//   ResumeConsortium    ...                CONSORTIUM_NOT_SUSPENDED
+//   TerminateConsortium ...                CONSORTIUM_CLOSED
+//   CompleteConsortium  ...                CONSORTIUM_NOT_ACTIVE, TERM_NOT_OVER
+//                         (before the term's last year)
 // A refusal's message states the rule and the numbers ("2023 total would be
 // 1,450,000,000 KRW, limit 1,380,000,000 KRW") and its metadata holds them.
 // The rules that look up a rule index (payment references, reversals) fail
 // UNAVAILABLE RULE_INDEX_UNAVAILABLE when the store cannot be read.
+//
+// Where a command names a participant (lead, lab host, hiring enterprise),
+// it must be a current member: a withdrawn one no longer counts.
 //
 // Pure functions: no clock, no state of their own, no I/O but the reads of
 // the committed rule index (LedgerState::committed).
