@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "services/domain/business_registration.h"
+#include "services/domain/regions.h"
 #include "storage/refusal.h"
 
 namespace alliance::domain {
@@ -31,6 +33,11 @@ constexpr int32_t kTimestampNanosMax = 999'999'999;
 // ISO 3166-2:KR has 17 first-level codes; a list longer than this is a
 // mistake, not a policy.
 constexpr int kExcludedRegionsMax = 32;
+// The region a refusal quotes as an example of a valid code.
+constexpr absl::string_view kRegionCodeExample = "KR-44";
+// A value is echoed back in a refusal only when it is this short and
+// printable ASCII; anything else is described by its length.
+constexpr size_t kEchoLengthMax = 32;
 // Far above the program's "about 30"; bounds the int32 counters.
 constexpr int32_t kHiringTargetMax = 1'000'000;
 // Agencies' payment references are short codes; this leaves room for any.
@@ -126,9 +133,12 @@ bool IsValidUtf8(absl::string_view text) {
   return true;
 }
 
-bool IsRegionCode(absl::string_view text) {
-  return text.size() == 5 && text.substr(0, 3) == "KR-" && absl::ascii_isdigit(text[3]) &&
-         absl::ascii_isdigit(text[4]);
+// "\"<value>\"" when the value is safe to put in a message, else "<n> bytes".
+std::string Quoted(absl::string_view value) {
+  bool printable = value.size() <= kEchoLengthMax;
+  for (char c : value) printable = printable && absl::ascii_isprint(c);
+  if (printable) return absl::StrCat("\"", value, "\"");
+  return absl::StrCat(value.size(), " bytes");
 }
 
 // ---- Field checks -------------------------------------------------------------
@@ -209,13 +219,43 @@ absl::Status CheckText(absl::string_view path, absl::string_view value, bool req
   return absl::OkStatus();
 }
 
-absl::Status CheckRegionCode(absl::string_view path, absl::string_view value) {
+// A participant's business registration number (business_registration.h).
+absl::Status CheckParticipantId(absl::string_view path, absl::string_view value) {
   if (value.empty()) return MissingField(path);
-  if (!IsRegionCode(value)) {
-    return InvalidField(path,
-                        "must be an ISO 3166-2:KR code, \"KR-\" and two digits (like \"KR-44\")");
+  if (absl::Status s = CheckBusinessRegistrationNumber(value); !s.ok()) {
+    return InvalidField(path, s.message());
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckRegionCode(absl::string_view path, absl::string_view value) {
+  if (value.empty()) return MissingField(path);
+  if (FindRegion(value) == nullptr) {
+    const Region* example = FindRegion(kRegionCodeExample);
+    return InvalidField(
+        path, absl::StrCat("must be the ISO 3166-2:KR code of one of Korea's ", kRegionCount,
+                           " first-level divisions, e.g. ", example->code, " (", example->name_ko,
+                           ") (got ", Quoted(value), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The Korean name of the division `code` (already checked): its name in
+// force, or its former name for a division renamed since.
+absl::Status CheckRegionName(absl::string_view path, absl::string_view code,
+                             absl::string_view value) {
+  if (absl::Status s = CheckText(path, value, /*required=*/true); !s.ok()) return s;
+  const Region* region = FindRegion(code);
+  if (value == region->name_ko ||
+      (!region->former_name_ko.empty() && value == region->former_name_ko)) {
+    return absl::OkStatus();
+  }
+  std::string names = absl::StrCat("\"", region->name_ko, "\"");
+  if (!region->former_name_ko.empty()) {
+    absl::StrAppend(&names, " or its former name \"", region->former_name_ko, "\"");
+  }
+  return InvalidField(path, absl::StrCat("must be the Korean name of ", region->code, ", ", names,
+                                         " (got \"", value, "\")"));
 }
 
 absl::Status CheckAmountKrw(absl::string_view path, int64_t amount_krw) {
@@ -363,7 +403,8 @@ absl::Status ValidateRules(const v1::ProgramRules& rules) {
 }
 
 absl::Status ValidateParticipant(absl::string_view path, const v1::Participant& participant) {
-  if (absl::Status s = CheckId(absl::StrCat(path, ".participant_id"), participant.participant_id());
+  if (absl::Status s =
+          CheckParticipantId(absl::StrCat(path, ".participant_id"), participant.participant_id());
       !s.ok()) {
     return s;
   }
@@ -408,7 +449,8 @@ absl::Status ValidateParticipants(const v1::ConsortiumSelected& selection) {
                        it->second, "]; list each participant once"));
     }
   }
-  if (absl::Status s = CheckId("selection.lead_participant_id", selection.lead_participant_id());
+  if (absl::Status s =
+          CheckParticipantId("selection.lead_participant_id", selection.lead_participant_id());
       !s.ok()) {
     return s;
   }
@@ -419,6 +461,37 @@ absl::Status ValidateParticipants(const v1::ConsortiumSelected& selection) {
                                      "selection.participants; name the lead among them"));
   }
   return absl::OkStatus();
+}
+
+// ---- Lifecycle fields -----------------------------------------------------------
+
+absl::Status CheckGrade(absl::string_view path, v1::EvaluationGrade grade) {
+  if (grade == v1::EVALUATION_GRADE_UNSPECIFIED) return MissingField(path);
+  if (!v1::EvaluationGrade_IsValid(grade)) {
+    return InvalidField(path,
+                        "must be one of EVALUATION_GRADE_EXCELLENT, EVALUATION_GRADE_SATISFACTORY, "
+                        "EVALUATION_GRADE_UNSATISFACTORY, EVALUATION_GRADE_POOR");
+  }
+  return absl::OkStatus();
+}
+
+// 0 means "not scored", so it is not a missing field.
+absl::Status CheckScore(absl::string_view path, int32_t score) {
+  if (score < 0 || score > kEvaluationScoreMax) {
+    return InvalidField(path, absl::StrCat("must be from 0 (not scored) to ", kEvaluationScoreMax,
+                                           " (got ", score, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The fields every consortium state change carries; `reason_required` is
+// false only for completion, which needs no explanation.
+absl::Status ValidateConsortiumStateChange(const v1::ChangeConsortiumStateRequest& request,
+                                           bool reason_required) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckText("reason", request.reason(), reason_required); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
 }
 
 }  // namespace
@@ -452,7 +525,8 @@ absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request
   if (absl::Status s = CheckRegionCode("selection.region_code", selection.region_code()); !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckText("selection.region_name_ko", selection.region_name_ko(), true);
+  if (absl::Status s = CheckRegionName("selection.region_name_ko", selection.region_code(),
+                                       selection.region_name_ko());
       !s.ok()) {
     return s;
   }
@@ -476,8 +550,8 @@ absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request) {
   if (absl::Status s = CheckText("designation.lab_name_ko", lab.lab_name_ko(), true); !s.ok()) {
     return s;
   }
-  if (absl::Status s =
-          CheckId("designation.university_participant_id", lab.university_participant_id());
+  if (absl::Status s = CheckParticipantId("designation.university_participant_id",
+                                          lab.university_participant_id());
       !s.ok()) {
     return s;
   }
@@ -549,11 +623,182 @@ absl::Status ValidateRecordHire(const v1::RecordHireRequest& request) {
                         "DEGREE_PHD_CANDIDATE (the program trains master's/PhD-level researchers)");
   }
   if (absl::Status s = CheckId("hire.lab_id", hire.lab_id()); !s.ok()) return s;
-  if (absl::Status s = CheckId("hire.enterprise_participant_id", hire.enterprise_participant_id());
+  if (absl::Status s =
+          CheckParticipantId("hire.enterprise_participant_id", hire.enterprise_participant_id());
       !s.ok()) {
     return s;
   }
   return CheckTimestamp("hire.occurred_at", hire.has_occurred_at(), hire.occurred_at());
+}
+
+absl::Status ValidateOpenSelectionRound(const v1::OpenSelectionRoundRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_round()) return MissingField("round");
+  const v1::SelectionRoundOpened& round = request.round();
+  if (absl::Status s = CheckId("round.program_id", round.program_id()); !s.ok()) return s;
+  if (absl::Status s = CheckYear("round.round_year", round.round_year()); !s.ok()) return s;
+  if (round.slots() == 0) return MissingField("round.slots");
+  if (round.slots() < 0 || round.slots() > kRoundSlotsMax) {
+    return InvalidField("round.slots", absl::StrCat("must be from 1 to ", kRoundSlotsMax,
+                                                    " consortia (got ", round.slots(), ")"));
+  }
+  return CheckTimestamp("round.occurred_at", round.has_occurred_at(), round.occurred_at());
+}
+
+absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_agreement()) return MissingField("agreement");
+  const v1::AgreementSigned& agreement = request.agreement();
+  if (absl::Status s = CheckId("agreement.consortium_id", agreement.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckYear("agreement.program_year", agreement.program_year()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAmountKrw("agreement.grant_krw", agreement.grant_krw()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("agreement.agreement_reference", agreement.agreement_reference(),
+                                 /*required=*/false);
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("agreement.occurred_at", agreement.has_occurred_at(),
+                        agreement.occurred_at());
+}
+
+absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckYear("program_year", request.program_year()); !s.ok()) return s;
+  if (absl::Status s = CheckAmountKrw("grant_krw", request.grant_krw()); !s.ok()) return s;
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateJoinConsortium(const v1::JoinConsortiumRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_joining()) return MissingField("joining");
+  const v1::ParticipantJoined& joining = request.joining();
+  if (absl::Status s = CheckId("joining.consortium_id", joining.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (!joining.has_participant()) return MissingField("joining.participant");
+  if (absl::Status s = ValidateParticipant("joining.participant", joining.participant()); !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("joining.occurred_at", joining.has_occurred_at(), joining.occurred_at());
+}
+
+absl::Status ValidateWithdrawParticipant(const v1::WithdrawParticipantRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckParticipantId("participant_id", request.participant_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_enrolment()) return MissingField("enrolment");
+  const v1::ResearcherEnrolled& enrolment = request.enrolment();
+  if (absl::Status s = CheckId("enrolment.consortium_id", enrolment.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckResearcherId("enrolment.researcher_id", enrolment.researcher_id());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckId("enrolment.lab_id", enrolment.lab_id()); !s.ok()) return s;
+  if (enrolment.track() == v1::DEGREE_TRACK_UNSPECIFIED) return MissingField("enrolment.track");
+  if (!v1::DegreeTrack_IsValid(enrolment.track())) {
+    return InvalidField("enrolment.track",
+                        "must be DEGREE_TRACK_MASTERS or DEGREE_TRACK_PHD (the program trains "
+                        "master's/PhD-level researchers)");
+  }
+  return CheckTimestamp("enrolment.occurred_at", enrolment.has_occurred_at(),
+                        enrolment.occurred_at());
+}
+
+absl::Status ValidateRecordGraduation(const v1::RecordGraduationRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckResearcherId("researcher_id", request.researcher_id()); !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckResearcherId("researcher_id", request.researcher_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/false); !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateRetractResearcherStep(const v1::RetractResearcherStepRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateRecordEvaluation(const v1::RecordEvaluationRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (!request.has_evaluation()) return MissingField("evaluation");
+  const v1::EvaluationRecorded& evaluation = request.evaluation();
+  if (absl::Status s = CheckId("evaluation.consortium_id", evaluation.consortium_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckYear("evaluation.program_year", evaluation.program_year()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckGrade("evaluation.grade", evaluation.grade()); !s.ok()) return s;
+  if (absl::Status s = CheckScore("evaluation.score", evaluation.score()); !s.ok()) return s;
+  if (absl::Status s = CheckText("evaluation.summary", evaluation.summary(), /*required=*/false);
+      !s.ok()) {
+    return s;
+  }
+  return CheckTimestamp("evaluation.occurred_at", evaluation.has_occurred_at(),
+                        evaluation.occurred_at());
+}
+
+absl::Status ValidateCorrectEvaluation(const v1::CorrectEvaluationRequest& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckGrade("grade", request.grade()); !s.ok()) return s;
+  if (absl::Status s = CheckScore("score", request.score()); !s.ok()) return s;
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
+absl::Status ValidateSuspendConsortium(const v1::ChangeConsortiumStateRequest& request) {
+  return ValidateConsortiumStateChange(request, /*reason_required=*/true);
+}
+
+absl::Status ValidateResumeConsortium(const v1::ChangeConsortiumStateRequest& request) {
+  return ValidateConsortiumStateChange(request, /*reason_required=*/true);
+}
+
+absl::Status ValidateTerminateConsortium(const v1::ChangeConsortiumStateRequest& request) {
+  return ValidateConsortiumStateChange(request, /*reason_required=*/true);
+}
+
+absl::Status ValidateCompleteConsortium(const v1::ChangeConsortiumStateRequest& request) {
+  return ValidateConsortiumStateChange(request, /*reason_required=*/false);
 }
 
 }  // namespace alliance::domain

@@ -10,20 +10,43 @@
 //                            of a multi-event command, no leading zeros)
 //   meta.expected_version    kind known; version >= 1 when kind is EXACT
 //   meta.correlation_id      at most kCorrelationIdMax characters
-//   ids (program, consortium, participant, lab)
+//   ids (program, consortium, lab)
 //                            kIdPattern: [a-z0-9][a-z0-9-]*, 1..kIdLengthMax
+//   participant ids          participants[].participant_id,
+//                            lead_participant_id, university_participant_id,
+//                            enterprise_participant_id,
+//                            joining.participant.participant_id and
+//                            WithdrawParticipant's participant_id: a business
+//                            registration number, 10 digits, no dashes, with
+//                            its check digit (business_registration.h)
 //   researcher_id            1..kIdLengthMax of [A-Za-z0-9_-], and not shaped
 //                            like a resident registration number (rule 7)
 //   names and texts          non-empty where required, valid UTF-8, at most
 //                            kTextLengthMax bytes, no '\0'
-//   region_code              "KR-" and two digits (ISO 3166-2:KR)
-//   amounts                  > 0 (and rules' limits > 0, consistent)
-//   years                    kYearMin..kYearMax
+//   region_code              the ISO 3166-2:KR code of one of Korea's
+//                            kRegionCount first-level divisions (regions.h),
+//                            as is each of rules.excluded_region_codes
+//   region_name_ko           the division's name_ko, or its former_name_ko
+//                            (강원도 for KR-42, 전라북도 for KR-45)
+//   amounts                  > 0 (and rules' limits > 0, consistent); a grant
+//                            (grant_krw) is an amount
+//   years                    kYearMin..kYearMax (round_year, program_year)
+//   round.slots              1..kRoundSlotsMax
+//   score                    0 (not scored)..kEvaluationScoreMax
+//   reason                   required to reverse, amend, withdraw, retract,
+//                            correct, suspend, resume and terminate; optional
+//                            (but checked as text) to record a departure and
+//                            to complete a consortium
 //   occurred_at              present, a valid UTC timestamp
-//   enums                    not UNSPECIFIED, known values
+//   enums                    not UNSPECIFIED, known values (role, degree,
+//                            track, grade)
 //   participants             at most kParticipantsMax, ids unique, lead among them
 //   disbursements (a batch)  1..kBatchDisbursementsMax, each as a single
 //                            disbursement, one consortium_id, references unique
+//
+// Fields of a request that carries an event message are named under it
+// ("round.slots", "joining.participant.role"); flat requests name the field
+// alone ("grant_krw", "reason").
 #ifndef ALLIANCE_SERVICES_DOMAIN_VALIDATE_H_
 #define ALLIANCE_SERVICES_DOMAIN_VALIDATE_H_
 
@@ -50,6 +73,12 @@ inline constexpr int64_t kAmountKrwMax = 1'000'000'000'000'000;
 // appender's storage::kCommandEventsMax (services/command_service.cc
 // asserts it; the domain does not depend on storage).
 inline constexpr size_t kBatchDisbursementsMax = 1000;
+// Consortia one selection round may select: a round selects a handful (3 in
+// 2023 and 2024), and each slot sets aside a consortium's whole limit, so a
+// hundred slots would be 16 times the 2023 program's budget.
+inline constexpr int32_t kRoundSlotsMax = 100;
+// The top of the annual evaluation's score scale (0..100 points).
+inline constexpr int32_t kEvaluationScoreMax = 100;
 
 absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request);
 absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request);
@@ -58,6 +87,25 @@ absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request);
 absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request);
 absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request);
 absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
+
+absl::Status ValidateOpenSelectionRound(const v1::OpenSelectionRoundRequest& request);
+absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request);
+absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request);
+absl::Status ValidateJoinConsortium(const v1::JoinConsortiumRequest& request);
+absl::Status ValidateWithdrawParticipant(const v1::WithdrawParticipantRequest& request);
+absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request);
+absl::Status ValidateRecordGraduation(const v1::RecordGraduationRequest& request);
+absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request);
+absl::Status ValidateRetractResearcherStep(const v1::RetractResearcherStepRequest& request);
+absl::Status ValidateRecordEvaluation(const v1::RecordEvaluationRequest& request);
+absl::Status ValidateCorrectEvaluation(const v1::CorrectEvaluationRequest& request);
+
+// The four state changes share one request; they differ only in whether a
+// reason is required (suspend, resume, terminate) or optional (complete).
+absl::Status ValidateSuspendConsortium(const v1::ChangeConsortiumStateRequest& request);
+absl::Status ValidateResumeConsortium(const v1::ChangeConsortiumStateRequest& request);
+absl::Status ValidateTerminateConsortium(const v1::ChangeConsortiumStateRequest& request);
+absl::Status ValidateCompleteConsortium(const v1::ChangeConsortiumStateRequest& request);
 
 }  // namespace alliance::domain
 
