@@ -219,4 +219,124 @@ grpc::ServerUnaryReactor* CommandService::RecordHire(grpc::CallbackServerContext
                 &domain::ValidateRecordHire, &domain::DecideRecordHire);
 }
 
+grpc::ServerUnaryReactor* CommandService::OpenSelectionRound(
+    grpc::CallbackServerContext* context, const v1::OpenSelectionRoundRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "OpenSelectionRound",
+                domain::ProgramStreamId(request->round().program_id()),
+                &domain::ValidateOpenSelectionRound, &domain::DecideOpenSelectionRound);
+}
+
+grpc::ServerUnaryReactor* CommandService::SignAgreement(grpc::CallbackServerContext* context,
+                                                        const v1::SignAgreementRequest* request,
+                                                        v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "SignAgreement",
+                domain::ConsortiumStreamId(request->agreement().consortium_id()),
+                &domain::ValidateSignAgreement, &domain::DecideSignAgreement);
+}
+
+grpc::ServerUnaryReactor* CommandService::AmendAgreement(grpc::CallbackServerContext* context,
+                                                         const v1::AmendAgreementRequest* request,
+                                                         v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "AmendAgreement",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateAmendAgreement, &domain::DecideAmendAgreement);
+}
+
+grpc::ServerUnaryReactor* CommandService::JoinConsortium(grpc::CallbackServerContext* context,
+                                                         const v1::JoinConsortiumRequest* request,
+                                                         v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "JoinConsortium",
+                domain::ConsortiumStreamId(request->joining().consortium_id()),
+                &domain::ValidateJoinConsortium, &domain::DecideJoinConsortium);
+}
+
+grpc::ServerUnaryReactor* CommandService::WithdrawParticipant(
+    grpc::CallbackServerContext* context, const v1::WithdrawParticipantRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "WithdrawParticipant",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateWithdrawParticipant, &domain::DecideWithdrawParticipant);
+}
+
+grpc::ServerUnaryReactor* CommandService::EnrolResearcher(grpc::CallbackServerContext* context,
+                                                          const v1::EnrolResearcherRequest* request,
+                                                          v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "EnrolResearcher",
+                domain::ConsortiumStreamId(request->enrolment().consortium_id()),
+                &domain::ValidateEnrolResearcher, &domain::DecideEnrolResearcher);
+}
+
+grpc::ServerUnaryReactor* CommandService::RecordGraduation(
+    grpc::CallbackServerContext* context, const v1::RecordGraduationRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "RecordGraduation",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateRecordGraduation, &domain::DecideRecordGraduation);
+}
+
+grpc::ServerUnaryReactor* CommandService::RecordDeparture(grpc::CallbackServerContext* context,
+                                                          const v1::RecordDepartureRequest* request,
+                                                          v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "RecordDeparture",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateRecordDeparture, &domain::DecideRecordDeparture);
+}
+
+grpc::ServerUnaryReactor* CommandService::RetractResearcherStep(
+    grpc::CallbackServerContext* context, const v1::RetractResearcherStepRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "RetractResearcherStep",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateRetractResearcherStep, &domain::DecideRetractResearcherStep);
+}
+
+grpc::ServerUnaryReactor* CommandService::RecordEvaluation(
+    grpc::CallbackServerContext* context, const v1::RecordEvaluationRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "RecordEvaluation",
+                domain::ConsortiumStreamId(request->evaluation().consortium_id()),
+                &domain::ValidateRecordEvaluation, &domain::DecideRecordEvaluation);
+}
+
+grpc::ServerUnaryReactor* CommandService::CorrectEvaluation(
+    grpc::CallbackServerContext* context, const v1::CorrectEvaluationRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "CorrectEvaluation",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateCorrectEvaluation, &domain::DecideCorrectEvaluation);
+}
+
+grpc::ServerUnaryReactor* CommandService::SuspendConsortium(
+    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "SuspendConsortium",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateSuspendConsortium, &domain::DecideSuspendConsortium);
+}
+
+grpc::ServerUnaryReactor* CommandService::ResumeConsortium(
+    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "ResumeConsortium",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateResumeConsortium, &domain::DecideResumeConsortium);
+}
+
+grpc::ServerUnaryReactor* CommandService::TerminateConsortium(
+    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "TerminateConsortium",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateTerminateConsortium, &domain::DecideTerminateConsortium);
+}
+
+grpc::ServerUnaryReactor* CommandService::CompleteConsortium(
+    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
+    v1::AppendResult* reply) {
+  return Handle(ledger_, context, request, reply, "CompleteConsortium",
+                domain::ConsortiumStreamId(request->consortium_id()),
+                &domain::ValidateCompleteConsortium, &domain::DecideCompleteConsortium);
+}
+
 }  // namespace alliance

@@ -45,6 +45,52 @@ class CommandService final : public v1::CommandService::CallbackService {
                                        const v1::RecordHireRequest* request,
                                        v1::AppendResult* reply) override;
 
+  grpc::ServerUnaryReactor* OpenSelectionRound(grpc::CallbackServerContext* context,
+                                               const v1::OpenSelectionRoundRequest* request,
+                                               v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* SignAgreement(grpc::CallbackServerContext* context,
+                                          const v1::SignAgreementRequest* request,
+                                          v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* AmendAgreement(grpc::CallbackServerContext* context,
+                                           const v1::AmendAgreementRequest* request,
+                                           v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* JoinConsortium(grpc::CallbackServerContext* context,
+                                           const v1::JoinConsortiumRequest* request,
+                                           v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* WithdrawParticipant(grpc::CallbackServerContext* context,
+                                                const v1::WithdrawParticipantRequest* request,
+                                                v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* EnrolResearcher(grpc::CallbackServerContext* context,
+                                            const v1::EnrolResearcherRequest* request,
+                                            v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* RecordGraduation(grpc::CallbackServerContext* context,
+                                             const v1::RecordGraduationRequest* request,
+                                             v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* RecordDeparture(grpc::CallbackServerContext* context,
+                                            const v1::RecordDepartureRequest* request,
+                                            v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* RetractResearcherStep(grpc::CallbackServerContext* context,
+                                                  const v1::RetractResearcherStepRequest* request,
+                                                  v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* RecordEvaluation(grpc::CallbackServerContext* context,
+                                             const v1::RecordEvaluationRequest* request,
+                                             v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* CorrectEvaluation(grpc::CallbackServerContext* context,
+                                              const v1::CorrectEvaluationRequest* request,
+                                              v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* SuspendConsortium(grpc::CallbackServerContext* context,
+                                              const v1::ChangeConsortiumStateRequest* request,
+                                              v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* ResumeConsortium(grpc::CallbackServerContext* context,
+                                             const v1::ChangeConsortiumStateRequest* request,
+                                             v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* TerminateConsortium(grpc::CallbackServerContext* context,
+                                                const v1::ChangeConsortiumStateRequest* request,
+                                                v1::AppendResult* reply) override;
+  grpc::ServerUnaryReactor* CompleteConsortium(grpc::CallbackServerContext* context,
+                                               const v1::ChangeConsortiumStateRequest* request,
+                                               v1::AppendResult* reply) override;
+
  private:
   Ledger* ledger_;
 };

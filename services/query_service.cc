@@ -46,7 +46,8 @@ absl::Status ReadModel(storage::ModelSnapshot& snapshot, const std::string& key,
 std::string FilterKey(const v1::ListConsortiaRequest& request) {
   return absl::StrCat(request.program_id(), absl::string_view("\0", 1), request.region_code(),
                       absl::string_view("\0", 1), request.field(), absl::string_view("\0", 1),
-                      request.participant_id());
+                      request.participant_id(), absl::string_view("\0", 1),
+                      static_cast<int>(request.state()));
 }
 
 std::string EncodePageToken(const v1::ListConsortiaRequest& request,
@@ -76,10 +77,15 @@ bool Matches(const v1::ListConsortiaRequest& request, const v1::ConsortiumStatus
     return false;
   }
   if (!request.participant_id().empty()) {
-    bool member = std::any_of(
-        status.participants().begin(), status.participants().end(),
-        [&](const v1::Participant& p) { return p.participant_id() == request.participant_id(); });
+    // Current or former members, as the participant index holds them.
+    bool member =
+        std::any_of(status.members().begin(), status.members().end(), [&](const v1::Membership& m) {
+          return m.participant().participant_id() == request.participant_id();
+        });
     if (!member) return false;
+  }
+  if (request.state() != v1::CONSORTIUM_STATE_UNSPECIFIED && status.state() != request.state()) {
+    return false;
   }
   return true;
 }
@@ -103,6 +109,9 @@ std::string ScanPrefix(const v1::ListConsortiaRequest& request) {
 absl::Status ListPage(storage::ModelSnapshot& snapshot, const v1::ListConsortiaRequest& request,
                       v1::ListConsortiaResponse* reply) {
   if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
+  if (!v1::ConsortiumState_IsValid(request.state())) {
+    return InvalidField("state", "is not a known ConsortiumState; leave it unset for any state");
+  }
   int page_size = request.page_size() == 0 ? kListPageSizeDefault
                                            : std::min(request.page_size(), kListPageSizeMax);
   absl::StatusOr<std::string> after_id = DecodePageToken(request);
@@ -169,6 +178,16 @@ grpc::ServerUnaryReactor* QueryService::GetProgramSummary(
   std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
   return Answer(context, ReadModel(*snapshot, domain::ProgramModelKey(request->program_id()),
                                    "PROGRAM_NOT_FOUND", "program", request->program_id(), reply));
+}
+
+grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerContext* context,
+                                                       const v1::GetParticipantRequest* request,
+                                                       v1::ParticipantStatus* reply) {
+  if (request->participant_id().empty()) return Answer(context, MissingField("participant_id"));
+  std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
+  return Answer(
+      context, ReadModel(*snapshot, domain::ParticipantModelKey(request->participant_id()),
+                         "PARTICIPANT_NOT_FOUND", "participant", request->participant_id(), reply));
 }
 
 grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,

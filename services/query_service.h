@@ -37,6 +37,9 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* GetProgramSummary(grpc::CallbackServerContext* context,
                                               const v1::GetProgramSummaryRequest* request,
                                               v1::ProgramSummary* reply) override;
+  grpc::ServerUnaryReactor* GetParticipant(grpc::CallbackServerContext* context,
+                                           const v1::GetParticipantRequest* request,
+                                           v1::ParticipantStatus* reply) override;
   grpc::ServerUnaryReactor* ReadEvents(grpc::CallbackServerContext* context,
                                        const v1::ReadEventsRequest* request,
                                        v1::ReadEventsResponse* reply) override;

@@ -52,11 +52,12 @@ enum FamilyIndex : size_t {
 // layout this code reads. Raise it when an incompatible change is made, so
 // an older server refuses the store instead of misreading it.
 constexpr char kFormatVersionKey[] = "format_version";
-constexpr uint64_t kFormatVersion = 2;
+constexpr uint64_t kFormatVersion = 3;
 // The oldest format whose read models this code serves as they are. Format 1
-// had no rule-index entries in `models` (FORMAT.md): its events are read as
-// they are, its models are rebuilt from them before serving.
-constexpr uint64_t kModelsFormatVersionMin = 2;
+// had no rule-index entries in `models`, format 2 no lifecycle models
+// (FORMAT.md): their events are read as they are, their models are rebuilt
+// from them before serving.
+constexpr uint64_t kModelsFormatVersionMin = 3;
 
 constexpr size_t kPositionBytes = 8;
 constexpr size_t kVersionBytes = 8;

@@ -3,6 +3,7 @@
 // so a second program or a 2024 round needs no change here.
 #include "services/domain/decide.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/domain/model_keys.h"
 #include "services/domain/validate.h"
 #include "storage/refusal.h"
@@ -94,11 +98,75 @@ absl::Status RequireParticipantRole(const v1::ConsortiumStatus& consortium,
        {"required_role", v1::ParticipantRole_Name(role)}});
 }
 
+// ---- State and membership ------------------------------------------------------------
+
+absl::string_view StateInWords(v1::ConsortiumState state) {
+  switch (state) {
+    case v1::CONSORTIUM_STATE_ACTIVE:
+      return "active";
+    case v1::CONSORTIUM_STATE_SUSPENDED:
+      return "suspended";
+    case v1::CONSORTIUM_STATE_TERMINATED:
+      return "terminated";
+    case v1::CONSORTIUM_STATE_COMPLETED:
+      return "completed";
+    default:
+      return "in no known state";
+  }
+}
+
+bool IsClosed(const v1::ConsortiumStatus& consortium) {
+  return consortium.state() == v1::CONSORTIUM_STATE_TERMINATED ||
+         consortium.state() == v1::CONSORTIUM_STATE_COMPLETED;
+}
+
+// `reason` when the consortium is not in `required`, saying what `what`
+// needs (e.g. "a disbursement goes to an active consortium").
+absl::Status RequireState(const v1::ConsortiumStatus& consortium, v1::ConsortiumState required,
+                          absl::string_view reason, absl::string_view what) {
+  if (consortium.state() == required) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kFailedPrecondition, reason,
+                absl::StrCat("consortium ", consortium.consortium_id(), " is ",
+                             StateInWords(consortium.state()), "; ", what),
+                {{"consortium_id", consortium.consortium_id()},
+                 {"state", v1::ConsortiumState_Name(consortium.state())},
+                 {"required_state", v1::ConsortiumState_Name(required)}});
+}
+
+absl::Status RequireActive(const v1::ConsortiumStatus& consortium, absl::string_view what) {
+  return RequireState(consortium, v1::CONSORTIUM_STATE_ACTIVE, "CONSORTIUM_NOT_ACTIVE", what);
+}
+
+absl::Status RequireNotClosed(const v1::ConsortiumStatus& consortium, absl::string_view what) {
+  if (!IsClosed(consortium)) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kFailedPrecondition, "CONSORTIUM_CLOSED",
+                absl::StrCat("consortium ", consortium.consortium_id(), " is ",
+                             StateInWords(consortium.state()), " (final); ", what),
+                {{"consortium_id", consortium.consortium_id()},
+                 {"state", v1::ConsortiumState_Name(consortium.state())}});
+}
+
+int32_t MidsizedCount(const RepeatedPtrField<v1::Participant>& participants) {
+  int32_t count = 0;
+  for (const v1::Participant& participant : participants) {
+    if (participant.role() == v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE) ++count;
+  }
+  return count;
+}
+
+absl::Status TooFewMidsized(int32_t count, int32_t minimum, absl::string_view context) {
+  return Refuse(absl::StatusCode::kFailedPrecondition, "TOO_FEW_MIDSIZED_ENTERPRISES",
+                absl::StrCat(context, count, " mid-sized enterprise", count == 1 ? "" : "s",
+                             "; the program requires at least ", minimum),
+                {{"midsized_enterprise_count", absl::StrCat(count)},
+                 {"min_midsized_enterprises", absl::StrCat(minimum)}});
+}
+
 // ---- Selection (rule 1) ---------------------------------------------------------
 
-absl::Status CheckSelectionPeriod(const v1::ProgramRules& rules,
-                                  const v1::ConsortiumSelected& selection) {
-  const int32_t round_year = selection.round_year();
+// A round in `round_year` lies in the program period and so does the term
+// of a consortium selected in it.
+absl::Status CheckRoundPeriod(const v1::ProgramRules& rules, int32_t round_year) {
   if (round_year < rules.first_year() || round_year > rules.last_year()) {
     return Refuse(absl::StatusCode::kFailedPrecondition, "ROUND_OUTSIDE_PROGRAM_PERIOD",
                   absl::StrCat("round ", round_year, " is outside the program period ",
@@ -136,17 +204,9 @@ absl::Status CheckSelectionMembers(const v1::ProgramRules& rules,
         {{"lead_participant_id", selection.lead_participant_id()},
          {"role", v1::ParticipantRole_Name(lead_role)}});
   }
-  int32_t midsized_count = 0;
-  for (const v1::Participant& participant : selection.participants()) {
-    if (participant.role() == v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE) ++midsized_count;
-  }
+  const int32_t midsized_count = MidsizedCount(selection.participants());
   if (midsized_count < rules.min_midsized_enterprises()) {
-    return Refuse(absl::StatusCode::kFailedPrecondition, "TOO_FEW_MIDSIZED_ENTERPRISES",
-                  absl::StrCat("the consortium has ", midsized_count, " mid-sized enterprise",
-                               midsized_count == 1 ? "" : "s", "; the program requires at least ",
-                               rules.min_midsized_enterprises()),
-                  {{"midsized_enterprise_count", absl::StrCat(midsized_count)},
-                   {"min_midsized_enterprises", absl::StrCat(rules.min_midsized_enterprises())}});
+    return TooFewMidsized(midsized_count, rules.min_midsized_enterprises(), "the consortium has ");
   }
   return absl::OkStatus();
 }
@@ -163,6 +223,36 @@ absl::Status CheckSelectionRegion(const v1::ProgramRules& rules,
                    {"excluded_region_codes", absl::StrJoin(rules.excluded_region_codes(), ",")}});
   }
   return absl::OkStatus();
+}
+
+const v1::SelectionRound* FindRound(const v1::ProgramSummary& program, int32_t round_year) {
+  for (const v1::SelectionRound& round : program.rounds()) {
+    if (round.round_year() == round_year) return &round;
+  }
+  return nullptr;
+}
+
+absl::Status CheckSelectionRound(const v1::ProgramSummary& program,
+                                 const v1::ConsortiumSelected& selection) {
+  const v1::SelectionRound* round = FindRound(program, selection.round_year());
+  if (round == nullptr) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "ROUND_NOT_OPEN",
+        absl::StrCat("program ", program.program_id(), " has no selection round open for ",
+                     selection.round_year(), "; open it (OpenSelectionRound) first"),
+        {{"program_id", program.program_id()},
+         {"round_year", absl::StrCat(selection.round_year())}});
+  }
+  if (round->selected_count() < round->slots()) return absl::OkStatus();
+  return Refuse(
+      absl::StatusCode::kFailedPrecondition, "ROUND_FULL",
+      absl::StrCat("the ", round->round_year(), " round of program ", program.program_id(),
+                   " has selected ", round->selected_count(), " consortia, every one of its ",
+                   round->slots(), " slots (", absl::StrJoin(round->consortium_ids(), ", "), ")"),
+      {{"program_id", program.program_id()},
+       {"round_year", absl::StrCat(round->round_year())},
+       {"slots", absl::StrCat(round->slots())},
+       {"selected_count", absl::StrCat(round->selected_count())}});
 }
 
 absl::Status CheckSelectionBudget(const v1::ProgramSummary& program) {
@@ -278,6 +368,11 @@ absl::Status CheckLimits(const v1::ConsortiumStatus& consortium, const v1::Funds
     return LimitExceeded("CONSORTIUM_LIMIT_EXCEEDED", "running total", funds, total_disbursed_krw,
                          consortium.limit_total_krw());
   }
+  if (year_disbursed_krw + funds.amount_krw() > year->committed_krw()) {
+    return LimitExceeded("COMMITMENT_EXCEEDED",
+                         absl::StrCat(funds.program_year(), " total against the agreement"), funds,
+                         year_disbursed_krw, year->committed_krw());
+  }
   return absl::OkStatus();
 }
 
@@ -294,6 +389,20 @@ absl::Status CheckDisbursement(const LedgerState& state, const v1::ConsortiumSta
   const v1::ProgramRules& rules = RulesOf(state, consortium);
   if (absl::Status s = CheckProgramYear(rules, consortium, funds.program_year()); !s.ok()) {
     return s;
+  }
+  if (absl::Status s = RequireActive(consortium, "a disbursement goes to an active consortium");
+      !s.ok()) {
+    return s;
+  }
+  const v1::YearFunding* year = FindYear(consortium, funds.program_year());
+  assert(year != nullptr);  // the fold keeps one entry for every year of the term
+  if (!year->agreement_signed()) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "NO_AGREEMENT_FOR_YEAR",
+        absl::StrCat("consortium ", consortium.consortium_id(), " has no agreement signed for ",
+                     funds.program_year(), "; sign it (SignAgreement) before paying against it"),
+        {{"consortium_id", consortium.consortium_id()},
+         {"program_year", absl::StrCat(funds.program_year())}});
   }
   return CheckLimits(consortium, funds, earlier);
 }
@@ -342,6 +451,118 @@ absl::Status CheckLabDesignated(const v1::ConsortiumStatus& consortium, const st
                 {{"consortium_id", consortium.consortium_id()}, {"lab_id", lab_id}});
 }
 
+// ---- Agreements ------------------------------------------------------------------------
+
+// The grants of every year but `program_year`, plus `grant_krw` for it, stay
+// within the annual and the consortium limit.
+absl::Status CheckGrant(const v1::ConsortiumStatus& consortium, int32_t program_year,
+                        int64_t grant_krw) {
+  const v1::YearFunding* year = FindYear(consortium, program_year);
+  assert(year != nullptr);
+  std::vector<std::pair<std::string, std::string>> metadata = {
+      {"consortium_id", consortium.consortium_id()},
+      {"program_year", absl::StrCat(program_year)},
+      {"grant_krw", absl::StrCat(grant_krw)}};
+  if (grant_krw > year->annual_limit_krw()) {
+    metadata.emplace_back("limit_krw", absl::StrCat(year->annual_limit_krw()));
+    return Refuse(absl::StatusCode::kFailedPrecondition, "GRANT_OVER_ANNUAL_LIMIT",
+                  absl::StrCat("a ", program_year, " grant of ", FormatKrw(grant_krw),
+                               " KRW is over the annual limit of ",
+                               FormatKrw(year->annual_limit_krw()), " KRW"),
+                  std::move(metadata));
+  }
+  // Each grant is at most kAmountKrwMax and a term has a few years: no overflow.
+  const int64_t would_be_krw = consortium.committed_total_krw() - year->committed_krw() + grant_krw;
+  if (would_be_krw > consortium.limit_total_krw()) {
+    metadata.emplace_back("would_be_krw", absl::StrCat(would_be_krw));
+    metadata.emplace_back("limit_krw", absl::StrCat(consortium.limit_total_krw()));
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "GRANT_OVER_CONSORTIUM_LIMIT",
+        absl::StrCat("the grants of consortium ", consortium.consortium_id(),
+                     "'s agreements would total ", FormatKrw(would_be_krw),
+                     " KRW, over its limit of ", FormatKrw(consortium.limit_total_krw()), " KRW"),
+        std::move(metadata));
+  }
+  return absl::OkStatus();
+}
+
+// ---- Researchers (rule 5) ------------------------------------------------------------------
+
+const v1::Researcher* FindResearcher(const v1::ConsortiumStatus& consortium,
+                                     const std::string& researcher_id) {
+  for (const v1::Researcher& researcher : consortium.researchers()) {
+    if (researcher.researcher_id() == researcher_id) return &researcher;
+  }
+  return nullptr;
+}
+
+// The researcher as the steps in effect leave them; RESEARCHER_NOT_FOUND
+// when the id was never enrolled in the consortium or its enrolment was
+// retracted.
+absl::StatusOr<const v1::Researcher*> EnrolledResearcher(const v1::ConsortiumStatus& consortium,
+                                                         const std::string& researcher_id) {
+  const v1::Researcher* researcher = FindResearcher(consortium, researcher_id);
+  if (researcher != nullptr && researcher->stage() != v1::RESEARCHER_STAGE_RETRACTED) {
+    return researcher;
+  }
+  return Refuse(
+      absl::StatusCode::kNotFound, "RESEARCHER_NOT_FOUND",
+      absl::StrCat("researcher ", researcher_id, " is not enrolled in consortium ",
+                   consortium.consortium_id(), "; enrol the researcher (EnrolResearcher) first"),
+      {{"consortium_id", consortium.consortium_id()}, {"researcher_id", researcher_id}});
+}
+
+// The latest step in effect of `researcher`.
+const v1::ResearcherStep* LatestStep(const v1::Researcher& researcher) {
+  const v1::ResearcherStep* latest = nullptr;
+  for (const v1::ResearcherStep& step : researcher.steps()) {
+    if (!step.retracted()) latest = &step;
+  }
+  return latest;
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return google::protobuf::util::TimeUtil::ToString(timestamp);
+}
+
+bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
+  return std::make_pair(a.seconds(), a.nanos()) < std::make_pair(b.seconds(), b.nanos());
+}
+
+// A step is dated no earlier than the step before it: a hire before the
+// enrolment is a typo in a date.
+absl::Status CheckStepOrder(const v1::Researcher& researcher,
+                            const google::protobuf::Timestamp& occurred_at,
+                            absl::string_view what) {
+  const v1::ResearcherStep* latest = LatestStep(researcher);
+  if (latest == nullptr || !Before(occurred_at, latest->occurred_at())) return absl::OkStatus();
+  return Refuse(
+      absl::StatusCode::kFailedPrecondition, "STEP_BEFORE_PREVIOUS_STEP",
+      absl::StrCat("the ", what, " of researcher ", researcher.researcher_id(), " is dated ",
+                   FormatTimestamp(occurred_at), ", before its ", latest->event_type(), " of ",
+                   FormatTimestamp(latest->occurred_at()), "; check the date"),
+      {{"researcher_id", researcher.researcher_id()},
+       {"occurred_at", FormatTimestamp(occurred_at)},
+       {"previous_step_event_id", latest->event_id()},
+       {"previous_step_occurred_at", FormatTimestamp(latest->occurred_at())}});
+}
+
+// The degree a hire must name: the graduated degree, or the track's
+// candidate degree while studying.
+v1::Degree DegreeForHire(const v1::Researcher& researcher) {
+  if (researcher.has_graduated_at()) return researcher.degree();
+  return researcher.track() == v1::DEGREE_TRACK_PHD ? v1::DEGREE_PHD_CANDIDATE
+                                                    : v1::DEGREE_MASTERS_CANDIDATE;
+}
+
+const v1::Evaluation* FindEvaluationByEvent(const v1::ConsortiumStatus& consortium,
+                                            const std::string& event_id) {
+  for (const v1::Evaluation& evaluation : consortium.evaluations()) {
+    if (evaluation.event_id() == event_id) return &evaluation;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Event> DecideEstablishProgram(const LedgerState& state,
@@ -378,7 +599,8 @@ absl::StatusOr<v1::Event> DecideSelectConsortium(const LedgerState& state,
                    {"round_year", absl::StrCat(existing->round_year())}});
   }
   const v1::ProgramRules& rules = program->second.rules();
-  if (absl::Status s = CheckSelectionPeriod(rules, selection); !s.ok()) return s;
+  if (absl::Status s = CheckRoundPeriod(rules, selection.round_year()); !s.ok()) return s;
+  if (absl::Status s = CheckSelectionRound(program->second, selection); !s.ok()) return s;
   if (absl::Status s = CheckSelectionMembers(rules, selection); !s.ok()) return s;
   if (absl::Status s = CheckSelectionRegion(rules, selection); !s.ok()) return s;
   if (absl::Status s = CheckSelectionBudget(program->second); !s.ok()) return s;
@@ -392,6 +614,9 @@ absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
   const v1::LabDesignated& designation = request.designation();
   const v1::ConsortiumStatus* consortium = FindConsortium(state, designation.consortium_id());
   if (consortium == nullptr) return ConsortiumNotFound(designation.consortium_id());
+  if (absl::Status s = RequireNotClosed(*consortium, "no lab is designated any more"); !s.ok()) {
+    return s;
+  }
   for (const v1::Lab& lab : consortium->labs()) {
     if (lab.lab_id() != designation.lab_id()) continue;
     return Refuse(
@@ -492,14 +717,525 @@ absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
   if (consortium == nullptr) return ConsortiumNotFound(hire.consortium_id());
   if (absl::Status s = CheckResearcherNotHired(*consortium, hire); !s.ok()) return s;
   if (absl::Status s = CheckLabDesignated(*consortium, hire.lab_id()); !s.ok()) return s;
+  const v1::Researcher* researcher = FindResearcher(*consortium, hire.researcher_id());
+  if (researcher == nullptr || researcher->stage() == v1::RESEARCHER_STAGE_RETRACTED) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "RESEARCHER_NOT_ENROLLED",
+        absl::StrCat("researcher ", hire.researcher_id(),
+                     " is not enrolled in a designated lab of consortium ",
+                     consortium->consortium_id(),
+                     "; a hire names a researcher trained there (EnrolResearcher first)"),
+        {{"consortium_id", consortium->consortium_id()}, {"researcher_id", hire.researcher_id()}});
+  }
+  if (researcher->lab_id() != hire.lab_id()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "RESEARCHER_NOT_IN_LAB",
+                  absl::StrCat("researcher ", hire.researcher_id(), " is enrolled in lab ",
+                               researcher->lab_id(), ", not ", hire.lab_id()),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"researcher_id", hire.researcher_id()},
+                   {"lab_id", hire.lab_id()},
+                   {"enrolled_lab_id", researcher->lab_id()}});
+  }
+  const v1::Degree expected = DegreeForHire(*researcher);
+  if (hire.degree() != expected) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "DEGREE_DOES_NOT_MATCH_RECORD",
+        absl::StrCat("researcher ", hire.researcher_id(),
+                     researcher->has_graduated_at() ? " graduated with "
+                                                    : " has not graduated; the track gives ",
+                     v1::Degree_Name(expected), ", but the hire names ",
+                     v1::Degree_Name(hire.degree())),
+        {{"researcher_id", hire.researcher_id()},
+         {"degree", v1::Degree_Name(hire.degree())},
+         {"expected_degree", v1::Degree_Name(expected)}});
+  }
   if (absl::Status s = RequireParticipantRole(
           *consortium, hire.enterprise_participant_id(), v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE,
           "ENTERPRISE_NOT_IN_CONSORTIUM", "the hiring enterprise");
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = CheckStepOrder(*researcher, hire.occurred_at(), "hire"); !s.ok()) return s;
   v1::Event event;
   *event.mutable_researcher_hired() = hire;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
+                                                   const v1::OpenSelectionRoundRequest& request) {
+  const v1::SelectionRoundOpened& round = request.round();
+  auto program = state.programs.find(round.program_id());
+  if (program == state.programs.end()) {
+    return Refuse(absl::StatusCode::kNotFound, "PROGRAM_NOT_FOUND",
+                  absl::StrCat("program ", round.program_id(),
+                               " has not been established; check the id or establish it first"),
+                  {{"program_id", round.program_id()}});
+  }
+  const v1::ProgramSummary& summary = program->second;
+  if (const v1::SelectionRound* existing = FindRound(summary, round.round_year())) {
+    return Refuse(
+        absl::StatusCode::kAlreadyExists, "ROUND_ALREADY_OPENED",
+        absl::StrCat("program ", summary.program_id(), " already has a ", round.round_year(),
+                     " round with ", existing->slots(), " slots; one round a year"),
+        {{"program_id", summary.program_id()},
+         {"round_year", absl::StrCat(round.round_year())},
+         {"slots", absl::StrCat(existing->slots())}});
+  }
+  const v1::ProgramRules& rules = summary.rules();
+  if (absl::Status s = CheckRoundPeriod(rules, round.round_year()); !s.ok()) return s;
+  // Every slot is a consortium's limit set aside: the selected consortia, the
+  // open slots of earlier rounds and these must fit in the budget.
+  int64_t reserved = summary.consortium_count();
+  for (const v1::SelectionRound& earlier : summary.rounds()) {
+    reserved += std::max(0, earlier.slots() - earlier.selected_count());
+  }
+  // Counts are bounded by the budget over the limit, slots by kRoundSlotsMax:
+  // the products stay far below 2^63 for limits up to kAmountKrwMax.
+  const __int128 would_be_krw =
+      static_cast<__int128>(reserved + round.slots()) * rules.consortium_limit_krw();
+  if (would_be_krw > rules.total_budget_krw()) {
+    const int64_t available_slots =
+        std::max<int64_t>(0, rules.total_budget_krw() / rules.consortium_limit_krw() - reserved);
+    return Refuse(absl::StatusCode::kFailedPrecondition, "ROUND_SLOTS_OVER_BUDGET",
+                  absl::StrCat(round.slots(), " slots at ", FormatKrw(rules.consortium_limit_krw()),
+                               " KRW each do not fit in program ", summary.program_id(),
+                               "'s budget of ", FormatKrw(rules.total_budget_krw()),
+                               " KRW: ", reserved, " consortia are selected or reserved; at most ",
+                               available_slots, " more slots fit"),
+                  {{"program_id", summary.program_id()},
+                   {"slots", absl::StrCat(round.slots())},
+                   {"reserved_consortia", absl::StrCat(reserved)},
+                   {"available_slots", absl::StrCat(available_slots)}});
+  }
+  v1::Event event;
+  *event.mutable_selection_round_opened() = round;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideSignAgreement(const LedgerState& state,
+                                              const v1::SignAgreementRequest& request) {
+  const v1::AgreementSigned& agreement = request.agreement();
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, agreement.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(agreement.consortium_id());
+  if (absl::Status s = RequireActive(*consortium, "an agreement is signed with an active one");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckProgramYear(RulesOf(state, *consortium), *consortium, agreement.program_year());
+      !s.ok()) {
+    return s;
+  }
+  const v1::YearFunding* year = FindYear(*consortium, agreement.program_year());
+  assert(year != nullptr);
+  if (year->agreement_signed()) {
+    return Refuse(
+        absl::StatusCode::kAlreadyExists, "AGREEMENT_ALREADY_SIGNED",
+        absl::StrCat("consortium ", consortium->consortium_id(), "'s ", agreement.program_year(),
+                     " agreement was signed (event ", year->agreement_event_id(), ", grant ",
+                     FormatKrw(year->committed_krw()), " KRW); change it with AmendAgreement"),
+        {{"consortium_id", consortium->consortium_id()},
+         {"program_year", absl::StrCat(agreement.program_year())},
+         {"original_event_id", year->agreement_event_id()}});
+  }
+  if (absl::Status s = CheckGrant(*consortium, agreement.program_year(), agreement.grant_krw());
+      !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  *event.mutable_agreement_signed() = agreement;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideAmendAgreement(const LedgerState& state,
+                                               const v1::AmendAgreementRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  const v1::YearFunding* year = FindYear(*consortium, request.program_year());
+  if (year == nullptr || !year->agreement_signed()) {
+    return Refuse(absl::StatusCode::kNotFound, "AGREEMENT_NOT_FOUND",
+                  absl::StrCat("consortium ", consortium->consortium_id(), " has no agreement for ",
+                               request.program_year(), " to amend; sign it (SignAgreement)"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"program_year", absl::StrCat(request.program_year())}});
+  }
+  if (IsClosed(*consortium) && request.grant_krw() > year->committed_krw()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "CONSORTIUM_CLOSED",
+                  absl::StrCat("consortium ", consortium->consortium_id(), " is ",
+                               StateInWords(consortium->state()),
+                               " (final); its grants may only go down, not up to ",
+                               FormatKrw(request.grant_krw()), " KRW"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"state", v1::ConsortiumState_Name(consortium->state())}});
+  }
+  if (request.grant_krw() < year->disbursed_krw()) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "GRANT_BELOW_DISBURSED",
+        absl::StrCat("a ", request.program_year(), " grant of ", FormatKrw(request.grant_krw()),
+                     " KRW is below the ", FormatKrw(year->disbursed_krw()),
+                     " KRW already disbursed for the year; reverse payments first"),
+        {{"consortium_id", consortium->consortium_id()},
+         {"program_year", absl::StrCat(request.program_year())},
+         {"grant_krw", absl::StrCat(request.grant_krw())},
+         {"disbursed_krw", absl::StrCat(year->disbursed_krw())}});
+  }
+  if (absl::Status s = CheckGrant(*consortium, request.program_year(), request.grant_krw());
+      !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::AgreementAmended* amended = event.mutable_agreement_amended();
+  amended->set_consortium_id(request.consortium_id());
+  amended->set_program_year(request.program_year());
+  amended->set_grant_krw(request.grant_krw());
+  amended->set_previous_grant_krw(year->committed_krw());
+  amended->set_corrects_event_id(year->agreement_event_id());
+  amended->set_reason(request.reason());
+  *amended->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideJoinConsortium(const LedgerState& state,
+                                               const v1::JoinConsortiumRequest& request) {
+  const v1::ParticipantJoined& joining = request.joining();
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, joining.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(joining.consortium_id());
+  if (absl::Status s = RequireNotClosed(*consortium, "no one joins it any more"); !s.ok()) {
+    return s;
+  }
+  const std::string& participant_id = joining.participant().participant_id();
+  if (const v1::Participant* member = FindParticipant(consortium->participants(), participant_id)) {
+    return Refuse(
+        absl::StatusCode::kAlreadyExists, "PARTICIPANT_ALREADY_MEMBER",
+        absl::StrCat(participant_id, " (", member->name_ko(), ") is already ",
+                     RoleInWords(member->role()), " in consortium ", consortium->consortium_id()),
+        {{"consortium_id", consortium->consortium_id()}, {"participant_id", participant_id}});
+  }
+  v1::Event event;
+  *event.mutable_participant_joined() = joining;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideWithdrawParticipant(const LedgerState& state,
+                                                    const v1::WithdrawParticipantRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  const v1::Participant* member =
+      FindParticipant(consortium->participants(), request.participant_id());
+  if (member == nullptr) {
+    return Refuse(absl::StatusCode::kNotFound, "PARTICIPANT_NOT_MEMBER",
+                  absl::StrCat(request.participant_id(), " is not a current member of consortium ",
+                               consortium->consortium_id()),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"participant_id", request.participant_id()}});
+  }
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"consortium_id", consortium->consortium_id()}, {"participant_id", request.participant_id()}};
+  if (request.participant_id() == consortium->lead_participant_id()) {
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, "LEAD_CANNOT_WITHDRAW",
+        absl::StrCat(request.participant_id(), " (", member->name_ko(),
+                     ") is the lead R&D institution of consortium ", consortium->consortium_id(),
+                     "; the lead cannot withdraw (terminate the consortium instead)"),
+        metadata);
+  }
+  for (const v1::Lab& lab : consortium->labs()) {
+    if (lab.university_participant_id() != request.participant_id()) continue;
+    return Refuse(absl::StatusCode::kFailedPrecondition, "LAB_HOST_CANNOT_WITHDRAW",
+                  absl::StrCat(request.participant_id(), " (", member->name_ko(),
+                               ") hosts the designated lab ", lab.lab_id(), " (", lab.lab_name_ko(),
+                               ") of consortium ", consortium->consortium_id()),
+                  metadata);
+  }
+  if (member->role() == v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE) {
+    const int32_t remaining = MidsizedCount(consortium->participants()) - 1;
+    const int32_t minimum = RulesOf(state, *consortium).min_midsized_enterprises();
+    if (remaining < minimum) {
+      return TooFewMidsized(
+          remaining, minimum,
+          absl::StrCat("without ", request.participant_id(), " (", member->name_ko(),
+                       ") consortium ", consortium->consortium_id(), " would have "));
+    }
+  }
+  v1::Event event;
+  v1::ParticipantWithdrew* withdrew = event.mutable_participant_withdrew();
+  withdrew->set_consortium_id(request.consortium_id());
+  withdrew->set_participant_id(request.participant_id());
+  withdrew->set_role(member->role());
+  withdrew->set_reason(request.reason());
+  *withdrew->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideEnrolResearcher(const LedgerState& state,
+                                                const v1::EnrolResearcherRequest& request) {
+  const v1::ResearcherEnrolled& enrolment = request.enrolment();
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, enrolment.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(enrolment.consortium_id());
+  if (absl::Status s = RequireActive(*consortium, "researchers enrol in an active consortium");
+      !s.ok()) {
+    return s;
+  }
+  const v1::Researcher* existing = FindResearcher(*consortium, enrolment.researcher_id());
+  if (existing != nullptr && existing->stage() != v1::RESEARCHER_STAGE_RETRACTED) {
+    return Refuse(absl::StatusCode::kAlreadyExists, "RESEARCHER_ALREADY_ENROLLED",
+                  absl::StrCat("researcher ", enrolment.researcher_id(),
+                               " is already enrolled in consortium ", consortium->consortium_id(),
+                               " (lab ", existing->lab_id(), ", stage ",
+                               v1::ResearcherStage_Name(existing->stage()), ")"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"researcher_id", enrolment.researcher_id()},
+                   {"stage", v1::ResearcherStage_Name(existing->stage())}});
+  }
+  if (absl::Status s = CheckLabDesignated(*consortium, enrolment.lab_id()); !s.ok()) return s;
+  v1::Event event;
+  *event.mutable_researcher_enrolled() = enrolment;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideRecordGraduation(const LedgerState& state,
+                                                 const v1::RecordGraduationRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  absl::StatusOr<const v1::Researcher*> researcher =
+      EnrolledResearcher(*consortium, request.researcher_id());
+  if (!researcher.ok()) return researcher.status();
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"consortium_id", consortium->consortium_id()},
+      {"researcher_id", request.researcher_id()},
+      {"stage", v1::ResearcherStage_Name((*researcher)->stage())}};
+  if ((*researcher)->has_graduated_at()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "RESEARCHER_ALREADY_GRADUATED",
+                  absl::StrCat("researcher ", request.researcher_id(), " graduated on ",
+                               FormatTimestamp((*researcher)->graduated_at()), " with ",
+                               v1::Degree_Name((*researcher)->degree())),
+                  metadata);
+  }
+  if ((*researcher)->stage() == v1::RESEARCHER_STAGE_LEFT) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "RESEARCHER_NOT_STUDYING",
+                  absl::StrCat("researcher ", request.researcher_id(),
+                               " was hired as a candidate and has left the enterprise; the "
+                               "program no longer follows the course"),
+                  metadata);
+  }
+  if (absl::Status s = CheckStepOrder(**researcher, request.occurred_at(), "graduation"); !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::ResearcherGraduated* graduated = event.mutable_researcher_graduated();
+  graduated->set_consortium_id(request.consortium_id());
+  graduated->set_researcher_id(request.researcher_id());
+  graduated->set_degree((*researcher)->track() == v1::DEGREE_TRACK_PHD ? v1::DEGREE_PHD
+                                                                       : v1::DEGREE_MASTERS);
+  *graduated->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideRecordDeparture(const LedgerState& state,
+                                                const v1::RecordDepartureRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  absl::StatusOr<const v1::Researcher*> researcher =
+      EnrolledResearcher(*consortium, request.researcher_id());
+  if (!researcher.ok()) return researcher.status();
+  if ((*researcher)->stage() != v1::RESEARCHER_STAGE_HIRED) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "RESEARCHER_NOT_HIRED",
+                  absl::StrCat("researcher ", request.researcher_id(), " is ",
+                               v1::ResearcherStage_Name((*researcher)->stage()),
+                               ", not employed by an enterprise of consortium ",
+                               consortium->consortium_id(), "; only a hired researcher can leave"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"researcher_id", request.researcher_id()},
+                   {"stage", v1::ResearcherStage_Name((*researcher)->stage())}});
+  }
+  if (absl::Status s = CheckStepOrder(**researcher, request.occurred_at(), "departure"); !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::ResearcherLeft* left = event.mutable_researcher_left();
+  left->set_consortium_id(request.consortium_id());
+  left->set_researcher_id(request.researcher_id());
+  left->set_enterprise_participant_id((*researcher)->enterprise_participant_id());
+  left->set_reason(request.reason());
+  *left->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideRetractResearcherStep(
+    const LedgerState& state, const v1::RetractResearcherStepRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  const v1::Researcher* owner = nullptr;
+  const v1::ResearcherStep* step = nullptr;
+  for (const v1::Researcher& researcher : consortium->researchers()) {
+    for (const v1::ResearcherStep& candidate : researcher.steps()) {
+      if (candidate.event_id() != request.corrects_event_id()) continue;
+      owner = &researcher;
+      step = &candidate;
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"consortium_id", consortium->consortium_id()},
+      {"corrects_event_id", request.corrects_event_id()}};
+  if (step == nullptr) {
+    return Refuse(absl::StatusCode::kNotFound, "RESEARCHER_STEP_NOT_FOUND",
+                  absl::StrCat("event ", request.corrects_event_id(),
+                               " is not a researcher's enrolment, graduation, hire or departure "
+                               "in consortium ",
+                               consortium->consortium_id()),
+                  metadata);
+  }
+  if (step->retracted()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "STEP_ALREADY_RETRACTED",
+                  absl::StrCat("the ", step->event_type(), " ", step->event_id(), " of researcher ",
+                               owner->researcher_id(), " was already retracted by event ",
+                               step->retraction_event_id()),
+                  metadata);
+  }
+  const v1::ResearcherStep* latest = LatestStep(*owner);
+  if (latest != step) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "STEP_NOT_LATEST",
+                  absl::StrCat("the ", step->event_type(), " ", step->event_id(), " of researcher ",
+                               owner->researcher_id(), " is followed by its ", latest->event_type(),
+                               " ", latest->event_id(), "; retract the later step first"),
+                  metadata);
+  }
+  v1::Event event;
+  v1::ResearcherStepRetracted* retracted = event.mutable_researcher_step_retracted();
+  retracted->set_consortium_id(request.consortium_id());
+  retracted->set_researcher_id(owner->researcher_id());
+  retracted->set_corrects_event_id(request.corrects_event_id());
+  retracted->set_retracted_event_type(step->event_type());
+  retracted->set_reason(request.reason());
+  *retracted->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideRecordEvaluation(const LedgerState& state,
+                                                 const v1::RecordEvaluationRequest& request) {
+  const v1::EvaluationRecorded& evaluation = request.evaluation();
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, evaluation.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(evaluation.consortium_id());
+  if (absl::Status s =
+          CheckProgramYear(RulesOf(state, *consortium), *consortium, evaluation.program_year());
+      !s.ok()) {
+    return s;
+  }
+  for (const v1::Evaluation& earlier : consortium->evaluations()) {
+    if (earlier.program_year() != evaluation.program_year()) continue;
+    return Refuse(
+        absl::StatusCode::kAlreadyExists, "EVALUATION_ALREADY_RECORDED",
+        absl::StrCat("consortium ", consortium->consortium_id(), "'s ", evaluation.program_year(),
+                     " evaluation is recorded (", v1::EvaluationGrade_Name(earlier.grade()),
+                     ", event ", earlier.event_id(), "); change it with CorrectEvaluation"),
+        {{"consortium_id", consortium->consortium_id()},
+         {"program_year", absl::StrCat(evaluation.program_year())},
+         {"original_event_id", earlier.event_id()}});
+  }
+  v1::Event event;
+  *event.mutable_evaluation_recorded() = evaluation;
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideCorrectEvaluation(const LedgerState& state,
+                                                  const v1::CorrectEvaluationRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  const v1::Evaluation* evaluation =
+      FindEvaluationByEvent(*consortium, request.corrects_event_id());
+  if (evaluation == nullptr) {
+    return Refuse(absl::StatusCode::kNotFound, "EVALUATION_NOT_FOUND",
+                  absl::StrCat("event ", request.corrects_event_id(),
+                               " is not the evaluation in effect of any year of consortium ",
+                               consortium->consortium_id(),
+                               "; name the year's EvaluationRecorded or its latest correction"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"corrects_event_id", request.corrects_event_id()}});
+  }
+  v1::Event event;
+  v1::EvaluationCorrected* corrected = event.mutable_evaluation_corrected();
+  corrected->set_consortium_id(request.consortium_id());
+  corrected->set_corrects_event_id(request.corrects_event_id());
+  corrected->set_program_year(evaluation->program_year());
+  corrected->set_grade(request.grade());
+  corrected->set_score(request.score());
+  corrected->set_reason(request.reason());
+  *corrected->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideSuspendConsortium(const LedgerState& state,
+                                                  const v1::ChangeConsortiumStateRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  if (absl::Status s = RequireActive(*consortium, "only an active consortium can be suspended");
+      !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::ConsortiumSuspended* suspended = event.mutable_consortium_suspended();
+  suspended->set_consortium_id(request.consortium_id());
+  suspended->set_reason(request.reason());
+  *suspended->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideResumeConsortium(const LedgerState& state,
+                                                 const v1::ChangeConsortiumStateRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  if (absl::Status s =
+          RequireState(*consortium, v1::CONSORTIUM_STATE_SUSPENDED, "CONSORTIUM_NOT_SUSPENDED",
+                       "only a suspended consortium can be resumed");
+      !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::ConsortiumResumed* resumed = event.mutable_consortium_resumed();
+  resumed->set_consortium_id(request.consortium_id());
+  resumed->set_reason(request.reason());
+  *resumed->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideTerminateConsortium(
+    const LedgerState& state, const v1::ChangeConsortiumStateRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  if (absl::Status s = RequireNotClosed(*consortium, "it cannot be terminated again"); !s.ok()) {
+    return s;
+  }
+  v1::Event event;
+  v1::ConsortiumTerminated* terminated = event.mutable_consortium_terminated();
+  terminated->set_consortium_id(request.consortium_id());
+  terminated->set_reason(request.reason());
+  *terminated->mutable_occurred_at() = request.occurred_at();
+  return event;
+}
+
+absl::StatusOr<v1::Event> DecideCompleteConsortium(
+    const LedgerState& state, const v1::ChangeConsortiumStateRequest& request) {
+  const v1::ConsortiumStatus* consortium = FindConsortium(state, request.consortium_id());
+  if (consortium == nullptr) return ConsortiumNotFound(request.consortium_id());
+  if (absl::Status s = RequireActive(*consortium, "only an active consortium completes its term");
+      !s.ok()) {
+    return s;
+  }
+  const absl::Time occurred_at = absl::FromUnixSeconds(request.occurred_at().seconds());
+  const int64_t year = absl::ToCivilYear(occurred_at, absl::UTCTimeZone()).year();
+  if (year < consortium->term_last_year()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "TERM_NOT_OVER",
+                  absl::StrCat("consortium ", consortium->consortium_id(), "'s term runs to ",
+                               consortium->term_last_year(), "; it cannot complete in ", year,
+                               " (terminate it to end it early)"),
+                  {{"consortium_id", consortium->consortium_id()},
+                   {"term_last_year", absl::StrCat(consortium->term_last_year())},
+                   {"year", absl::StrCat(year)}});
+  }
+  v1::Event event;
+  v1::ConsortiumCompleted* completed = event.mutable_consortium_completed();
+  completed->set_consortium_id(request.consortium_id());
+  *completed->mutable_occurred_at() = request.occurred_at();
   return event;
 }
 

@@ -14,9 +14,11 @@
 //                         over the total budget)
 //   SelectConsortium    NOT_FOUND          PROGRAM_NOT_FOUND
 //                       ALREADY_EXISTS     CONSORTIUM_ALREADY_SELECTED
-//                       FAILED_PRECONDITION ROUND_NOT_OPEN (no round opened
-//                         for round_year), ROUND_FULL (every slot taken),
-//                         LEAD_NOT_UNIVERSITY, TOO_FEW_MIDSIZED_ENTERPRISES,
+//                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
+//                         TERM_OUTSIDE_PROGRAM_PERIOD, ROUND_NOT_OPEN (no
+//                         round opened for round_year), ROUND_FULL (every
+//                         slot taken), LEAD_NOT_UNIVERSITY,
+//                         TOO_FEW_MIDSIZED_ENTERPRISES,
 //                         REGION_EXCLUDED, PROGRAM_BUDGET_EXHAUSTED
 //   DesignateLab        NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       FAILED_PRECONDITION CONSORTIUM_CLOSED (terminated or
@@ -137,6 +139,39 @@ absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
                                                     const v1::ReverseDisbursementRequest& request);
 absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
                                            const v1::RecordHireRequest& request);
+absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
+                                                   const v1::OpenSelectionRoundRequest& request);
+absl::StatusOr<v1::Event> DecideSignAgreement(const LedgerState& state,
+                                              const v1::SignAgreementRequest& request);
+// The AgreementAmended names the year's agreement event in effect and the
+// grant before.
+absl::StatusOr<v1::Event> DecideAmendAgreement(const LedgerState& state,
+                                               const v1::AmendAgreementRequest& request);
+absl::StatusOr<v1::Event> DecideJoinConsortium(const LedgerState& state,
+                                               const v1::JoinConsortiumRequest& request);
+absl::StatusOr<v1::Event> DecideWithdrawParticipant(const LedgerState& state,
+                                                    const v1::WithdrawParticipantRequest& request);
+absl::StatusOr<v1::Event> DecideEnrolResearcher(const LedgerState& state,
+                                                const v1::EnrolResearcherRequest& request);
+// The degree is the track's: DEGREE_MASTERS or DEGREE_PHD.
+absl::StatusOr<v1::Event> DecideRecordGraduation(const LedgerState& state,
+                                                 const v1::RecordGraduationRequest& request);
+absl::StatusOr<v1::Event> DecideRecordDeparture(const LedgerState& state,
+                                                const v1::RecordDepartureRequest& request);
+absl::StatusOr<v1::Event> DecideRetractResearcherStep(
+    const LedgerState& state, const v1::RetractResearcherStepRequest& request);
+absl::StatusOr<v1::Event> DecideRecordEvaluation(const LedgerState& state,
+                                                 const v1::RecordEvaluationRequest& request);
+absl::StatusOr<v1::Event> DecideCorrectEvaluation(const LedgerState& state,
+                                                  const v1::CorrectEvaluationRequest& request);
+absl::StatusOr<v1::Event> DecideSuspendConsortium(const LedgerState& state,
+                                                  const v1::ChangeConsortiumStateRequest& request);
+absl::StatusOr<v1::Event> DecideResumeConsortium(const LedgerState& state,
+                                                 const v1::ChangeConsortiumStateRequest& request);
+absl::StatusOr<v1::Event> DecideTerminateConsortium(
+    const LedgerState& state, const v1::ChangeConsortiumStateRequest& request);
+absl::StatusOr<v1::Event> DecideCompleteConsortium(const LedgerState& state,
+                                                   const v1::ChangeConsortiumStateRequest& request);
 
 }  // namespace alliance::domain
 

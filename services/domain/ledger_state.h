@@ -5,7 +5,8 @@
 // means a rule and a status query can never disagree about, say, a year's
 // total.
 //
-// The read models are small (one per program and consortium) and live in
+// The read models are small (one per program, consortium and participant,
+// growing with the program's people, not its payments) and live in
 // memory. The rule indexes grow with every payment (one entry per payment
 // reference, one per disbursement), so they do not: they are entries of the
 // store's `models` column family (model_keys.h), written in the same group
@@ -50,6 +51,8 @@ struct LedgerState {
   // models in the same order every time.
   absl::btree_map<std::string, v1::ProgramSummary> programs;
   absl::btree_map<std::string, v1::ConsortiumStatus> consortia;
+  // By participant_id (business registration number).
+  absl::btree_map<std::string, v1::ParticipantStatus> participants;
   // Rule-index entries (key -> value, model_keys.h) folded since the last
   // commit; ordered, so they are written in key order.
   absl::btree_map<std::string, std::string> pending_rule_entries;
@@ -76,14 +79,19 @@ absl::StatusOr<std::optional<internal::v1::DisbursementRecord>> LookUpDisburseme
 struct ChangedModels {
   absl::btree_set<std::string> program_ids;
   absl::btree_set<std::string> consortium_ids;
+  absl::btree_set<std::string> participant_ids;
   // Consortia whose index entries (program, region, field, participant) must
-  // be written: only a selection sets the indexed attributes, so a payment
-  // need not rewrite them (they were most of a batch's write volume).
+  // be written: only a selection or a participant joining sets the indexed
+  // attributes, so a payment need not rewrite them (they were most of a
+  // batch's write volume).
   absl::btree_set<std::string> indexed_consortium_ids;
-  bool empty() const { return program_ids.empty() && consortium_ids.empty(); }
+  bool empty() const {
+    return program_ids.empty() && consortium_ids.empty() && participant_ids.empty();
+  }
   void clear() {
     program_ids.clear();
     consortium_ids.clear();
+    participant_ids.clear();
     indexed_consortium_ids.clear();
   }
 };

@@ -22,6 +22,10 @@ std::string ProgramModelKey(absl::string_view program_id) {
   return absl::StrCat("program", kSeparator, program_id);
 }
 
+std::string ParticipantModelKey(absl::string_view participant_id) {
+  return absl::StrCat("participant", kSeparator, participant_id);
+}
+
 std::string IndexPrefix(absl::string_view kind, absl::string_view value) {
   return absl::StrCat("index", kSeparator, kind, kSeparator, value, kSeparator);
 }

@@ -4,9 +4,12 @@
 //
 //   consortium\0<consortium_id>                       -> ConsortiumStatus
 //   program\0<program_id>                             -> ProgramSummary
+//   participant\0<participant_id>                     -> ParticipantStatus
 //   index\0<kind>\0<value>\0<consortium_id>           -> "" (an index entry)
 // with kind one of kIndexProgram, kIndexRegion, kIndexField,
-// kIndexParticipant. The field index holds both field_ko and field_en.
+// kIndexParticipant. The field index holds both field_ko and field_en; the
+// participant index every member, current or former (entries are never
+// deleted, so a withdrawal writes nothing here).
 //
 // And the rule indexes, which no query reads: the rules look them up one key
 // at a time (ledger_state.h), so they stay on disk instead of in memory.
@@ -30,6 +33,7 @@ inline constexpr absl::string_view kIndexParticipant = "participant";
 
 std::string ConsortiumModelKey(absl::string_view consortium_id);
 std::string ProgramModelKey(absl::string_view program_id);
+std::string ParticipantModelKey(absl::string_view participant_id);
 // "index\0<kind>\0<value>\0": every entry of one index value starts with it.
 std::string IndexPrefix(absl::string_view kind, absl::string_view value);
 std::string IndexKey(absl::string_view kind, absl::string_view value,

@@ -61,6 +61,7 @@ TEST(EstablishProgram, Program_AcceptedAsProgramEstablished) {
 TEST(SelectConsortium, Selection_AcceptsThe2023Consortia) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   for (const v1::SelectConsortiumRequest& request : {Chungnam(), Gyeongnam(), Ulsan()}) {
     absl::StatusOr<v1::EventEnvelope> event = ledger.Record(request);
     ASSERT_TRUE(event.ok()) << event.status();
@@ -110,6 +111,7 @@ TEST(SelectConsortium, Selection_RefusedWhenTermWouldRunPastProgramPeriod) {
 TEST(SelectConsortium, Selection_AcceptedWhenTermEndsInProgramsLastYear) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2024, 3));
   v1::SelectConsortiumRequest request = Chungnam();
   request.mutable_selection()->set_round_year(2024);  // 2024..2028: the 2024 round
   EXPECT_TRUE(ledger.Record(request).ok());
@@ -118,17 +120,19 @@ TEST(SelectConsortium, Selection_AcceptedWhenTermEndsInProgramsLastYear) {
 TEST(SelectConsortium, Selection_RefusedWhenLeadIsNotAUniversity) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   v1::SelectConsortiumRequest request = Chungnam();
-  request.mutable_selection()->set_lead_participant_id("katech");  // a research institute
+  request.mutable_selection()->set_lead_participant_id(Pid("katech"));  // a research institute
   absl::Status status = ledger.Record(request).status();
   EXPECT_TRUE(IsRefusal(
       status, StatusCode::kFailedPrecondition, "LEAD_NOT_UNIVERSITY",
-      {{"lead_participant_id", "katech"}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
+      {{"lead_participant_id", Pid("katech")}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
 }
 
 TEST(SelectConsortium, Selection_RefusedWithFewerMidsizedEnterprisesThanTheProgramRequires) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   v1::SelectConsortiumRequest request = Chungnam();
   // Yongsan takes part as a research institute instead: one enterprise left.
   request.mutable_selection()->mutable_participants(2)->set_role(
@@ -143,12 +147,14 @@ TEST(SelectConsortium, Selection_RefusedWithFewerMidsizedEnterprisesThanTheProgr
 TEST(SelectConsortium, Selection_AcceptedWithExactlyTheMinimumOfMidsizedEnterprises) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   EXPECT_TRUE(ledger.Record(Gyeongnam()).ok());  // PK Valve and Within: exactly 2
 }
 
 TEST(SelectConsortium, Selection_RefusedInAnExcludedRegion) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   v1::SelectConsortiumRequest request = Chungnam();
   request.mutable_selection()->set_region_code("KR-41");
   request.mutable_selection()->set_region_name_ko("경기도");
@@ -160,10 +166,11 @@ TEST(SelectConsortium, Selection_RefusedInAnExcludedRegion) {
             "region KR-41 (경기도) is in the program's excluded regions (KR-11, KR-28, KR-41)");
 }
 
-TEST(SelectConsortium, Selection_SixConsortiaFitTheBudgetAndTheSeventhIsRefused) {
+TEST(SelectConsortium, Selection_SixConsortiaFitTheBudget_TheSeventhFindsTheRoundFull) {
   Ledger ledger;
   ledger.Given2023();
-  // The three planned for 2024.
+  // The round of three planned for 2024: no code change, one event.
+  ledger.Given(Round(2024, 3));
   for (auto [id, region] :
        {std::pair{"chungbuk-bio", "KR-43"}, std::pair{"jeonbuk-hydrogen", "KR-45"},
         std::pair{"gyeongbuk-robotics", "KR-47"}}) {
@@ -175,18 +182,77 @@ TEST(SelectConsortium, Selection_SixConsortiaFitTheBudgetAndTheSeventhIsRefused)
   v1::SelectConsortiumRequest seventh = Hypothetical("jeonnam-energy", "KR-46");
   seventh.mutable_selection()->set_round_year(2024);
   absl::Status status = ledger.Record(seventh).status();
-  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "PROGRAM_BUDGET_EXHAUSTED",
-                        {{"consortium_count", "6"},
-                         {"committed_krw", "41400000000"},
-                         {"would_be_krw", "48300000000"},
-                         {"total_budget_krw", "41400000000"}}));
-  EXPECT_NE(status.message().find("48,300,000,000 KRW"), absl::string_view::npos) << status;
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "ROUND_FULL",
+                        {{"round_year", "2024"}, {"slots", "3"}, {"selected_count", "3"}}));
+  EXPECT_NE(status.message().find("chungbuk-bio, jeonbuk-hydrogen, gyeongbuk-robotics"),
+            absl::string_view::npos)
+      << status;
+}
+
+TEST(SelectConsortium, Selection_RefusedWhenNoRoundIsOpenForTheYear) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
+  v1::SelectConsortiumRequest request = Chungnam();
+  request.mutable_selection()->set_round_year(2024);
+  EXPECT_TRUE(IsRefusal(ledger.Record(request).status(), StatusCode::kFailedPrecondition,
+                        "ROUND_NOT_OPEN", {{"round_year", "2024"}}));
+}
+
+// ---- OpenSelectionRound ----------------------------------------------------------------
+
+TEST(OpenSelectionRound, Round_AcceptedAndShownInTheProgramSummary) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Round(2023, 3));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->stream_id(), "program-alliance-2023");
+  const v1::ProgramSummary& program = ledger.state().programs.at("alliance-2023");
+  ASSERT_EQ(program.rounds_size(), 1);
+  EXPECT_EQ(program.rounds(0).round_year(), 2023);
+  EXPECT_EQ(program.rounds(0).slots(), 3);
+  EXPECT_EQ(program.rounds(0).selected_count(), 0);
+}
+
+TEST(OpenSelectionRound, Round_RefusedForUnknownProgram) {
+  Ledger ledger;
+  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2023, 3)).status(), StatusCode::kNotFound,
+                        "PROGRAM_NOT_FOUND", {{"program_id", "alliance-2023"}}));
+}
+
+TEST(OpenSelectionRound, Round_RefusedWhenTheYearHasOne) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2023, 1)).status(), StatusCode::kAlreadyExists,
+                        "ROUND_ALREADY_OPENED", {{"round_year", "2023"}, {"slots", "3"}}));
+}
+
+TEST(OpenSelectionRound, Round_RefusedOutsideThePeriodOrWhenTheTermWouldRunPastIt) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2022, 3)).status(), StatusCode::kFailedPrecondition,
+                        "ROUND_OUTSIDE_PROGRAM_PERIOD"));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2025, 3)).status(), StatusCode::kFailedPrecondition,
+                        "TERM_OUTSIDE_PROGRAM_PERIOD", {{"term_last_year", "2029"}}));
+}
+
+TEST(OpenSelectionRound, Round_SlotsMustFitTheBudgetWithTheSlotsAlreadyReserved) {
+  Ledger ledger;
+  ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));  // 3 x 6.9B reserved, none selected yet
+  // 41.4B / 6.9B = 6 consortia: 3 more fit, 4 do not.
+  absl::Status status = ledger.Record(Round(2024, 4)).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "ROUND_SLOTS_OVER_BUDGET",
+                        {{"slots", "4"}, {"reserved_consortia", "3"}, {"available_slots", "3"}}));
+  EXPECT_TRUE(ledger.Record(Round(2024, 3)).ok());
 }
 
 TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnMinimumOfEnterprises) {
   Ledger ledger;
   ledger.Given(Program2023());
   ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Round(2025, 3, kProgram2025));
   // Gyeongnam's two enterprises satisfy 2023's rules but not 2025's.
   absl::Status status = ledger.Record(In2025(Hypothetical("two-enterprises", "KR-44", 2))).status();
   EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "TOO_FEW_MIDSIZED_ENTERPRISES",
@@ -199,6 +265,7 @@ TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnMinimumOfEnterprises
 TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnExcludedRegions) {
   Ledger ledger;
   ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Round(2025, 3, kProgram2025));
   EXPECT_TRUE(IsRefusal(ledger.Record(In2025(Hypothetical("busan", "KR-26", 3))).status(),
                         StatusCode::kFailedPrecondition, "REGION_EXCLUDED",
                         {{"region_code", "KR-26"}, {"excluded_region_codes", "KR-26"}}));
@@ -209,6 +276,10 @@ TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnExcludedRegions) {
 TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnPeriodAndBudget) {
   Ledger ledger;
   ledger.Given(Program(kProgram2025, Rules2025()));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2025, 4, kProgram2025)).status(),
+                        StatusCode::kFailedPrecondition, "ROUND_SLOTS_OVER_BUDGET",
+                        {{"available_slots", "3"}}));
+  ledger.Given(Round(2025, 3, kProgram2025));
   v1::SelectConsortiumRequest in_2023 = In2025(Hypothetical("early", "KR-44", 3));
   in_2023.mutable_selection()->set_round_year(2023);
   EXPECT_TRUE(IsRefusal(ledger.Record(in_2023).status(), StatusCode::kFailedPrecondition,
@@ -216,9 +287,11 @@ TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnPeriodAndBudget) {
   for (const char* id : {"first", "second", "third"}) {
     ledger.Given(In2025(Hypothetical(id, "KR-44", 3)));  // 3 x 3.0 billion = the 9.0 billion
   }
+  // The round's 3 slots are the program's 9.0 billion: a fourth finds the
+  // round full, and no round of more slots could have been opened.
   EXPECT_TRUE(IsRefusal(ledger.Record(In2025(Hypothetical("fourth", "KR-44", 3))).status(),
-                        StatusCode::kFailedPrecondition, "PROGRAM_BUDGET_EXHAUSTED",
-                        {{"consortium_count", "3"}, {"total_budget_krw", "9000000000"}}));
+                        StatusCode::kFailedPrecondition, "ROUND_FULL",
+                        {{"slots", "3"}, {"selected_count", "3"}}));
 }
 
 // ---- DesignateLab (rule 4) --------------------------------------------------------------
@@ -227,7 +300,7 @@ TEST(DesignateLab, Lab_AcceptedForAUniversityOfTheConsortium) {
   Ledger ledger;
   ledger.Given2023();
   absl::StatusOr<v1::EventEnvelope> event =
-      ledger.Record(Lab(kChungnam, "kongju-future-vehicle-lab", "kongju-univ"));
+      ledger.Record(Lab(kChungnam, "kongju-future-vehicle-lab", Pid("kongju-univ")));
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->payload().lab_designated().lab_id(), "kongju-future-vehicle-lab");
   EXPECT_EQ(event->stream_id(), "consortium-chungnam-future-vehicles");
@@ -236,7 +309,7 @@ TEST(DesignateLab, Lab_AcceptedForAUniversityOfTheConsortium) {
 TEST(DesignateLab, Lab_RefusedWhenConsortiumNotFound) {
   Ledger ledger;
   ledger.Given2023();
-  EXPECT_TRUE(IsRefusal(ledger.Record(Lab("seoul-ai", "lab", "kongju-univ")).status(),
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab("seoul-ai", "lab", Pid("kongju-univ"))).status(),
                         StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND",
                         {{"consortium_id", "seoul-ai"}}));
 }
@@ -245,36 +318,36 @@ TEST(DesignateLab, Lab_RefusedWhenUniversityIsNotInTheConsortium) {
   Ledger ledger;
   ledger.Given2023();
   // Changwon National University belongs to the Gyeongnam consortium.
-  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "lab", "changwon-univ")).status(),
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "lab", Pid("changwon-univ"))).status(),
                         StatusCode::kFailedPrecondition, "LAB_UNIVERSITY_NOT_IN_CONSORTIUM",
-                        {{"participant_id", "changwon-univ"}, {"role", ""}}));
+                        {{"participant_id", Pid("changwon-univ")}, {"role", ""}}));
 }
 
 TEST(DesignateLab, Lab_RefusedWhenHostIsNotAUniversity) {
   Ledger ledger;
   ledger.Given2023();
-  EXPECT_TRUE(
-      IsRefusal(ledger.Record(Lab(kChungnam, "lab", "katech")).status(),
-                StatusCode::kFailedPrecondition, "LAB_UNIVERSITY_NOT_IN_CONSORTIUM",
-                {{"participant_id", "katech"}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
+  EXPECT_TRUE(IsRefusal(
+      ledger.Record(Lab(kChungnam, "lab", Pid("katech"))).status(), StatusCode::kFailedPrecondition,
+      "LAB_UNIVERSITY_NOT_IN_CONSORTIUM",
+      {{"participant_id", Pid("katech")}, {"role", "PARTICIPANT_ROLE_RESEARCH_INSTITUTE"}}));
 }
 
 TEST(DesignateLab, Lab_RefusedWhenAlreadyDesignatedInTheConsortium) {
   Ledger ledger;
   ledger.Given2023();
-  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
-  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "kongju-lab", "kongju-univ")).status(),
+  ledger.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
+  EXPECT_TRUE(IsRefusal(ledger.Record(Lab(kChungnam, "kongju-lab", Pid("kongju-univ"))).status(),
                         StatusCode::kAlreadyExists, "LAB_ALREADY_DESIGNATED",
                         {{"lab_id", "kongju-lab"}}));
   // The same lab id is another consortium's own.
-  EXPECT_TRUE(ledger.Record(Lab(kUlsan, "kongju-lab", "ulsan-univ")).ok());
+  EXPECT_TRUE(ledger.Record(Lab(kUlsan, "kongju-lab", Pid("ulsan-univ"))).ok());
 }
 
 // ---- DisburseFunds (rule 3) ----------------------------------------------------------------
 
 TEST(DisburseFunds, Disbursement_AcceptedAsFundsDisbursed) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   absl::StatusOr<v1::EventEnvelope> event =
       ledger.Record(Disbursement(kChungnam, 2023, 690'000'000, "KIAT-2023-0001"));
   ASSERT_TRUE(event.ok()) << event.status();
@@ -283,14 +356,14 @@ TEST(DisburseFunds, Disbursement_AcceptedAsFundsDisbursed) {
 
 TEST(DisburseFunds, Disbursement_RefusedWhenConsortiumNotFound) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement("nowhere", 2023, 1, "R-1")).status(),
                         StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
 }
 
 TEST(DisburseFunds, Disbursement_RefusedWhenYearOutsideTheConsortiumsTerm) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   // Selected in 2023 for 5 years: 2023..2027. 2028 is in the program period
   // but past the term; 2022 is before both.
   for (int year : {2022, 2028}) {
@@ -305,7 +378,7 @@ TEST(DisburseFunds, Disbursement_RefusedWhenYearOutsideTheConsortiumsTerm) {
 
 TEST(DisburseFunds, Disbursement_RefusedWhenYearTotalWouldExceedAnnualLimit) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "KIAT-2023-0001"));
   absl::Status status =
       ledger.Record(Disbursement(kChungnam, 2023, 450'000'000, "KIAT-2023-0002")).status();
@@ -320,7 +393,7 @@ TEST(DisburseFunds, Disbursement_RefusedWhenYearTotalWouldExceedAnnualLimit) {
 
 TEST(DisburseFunds, Disbursement_AcceptedWhenYearTotalIsExactlyTheAnnualLimit) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "KIAT-2023-0001"));
   EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, 380'000'000, "KIAT-2023-0002")).ok());
   EXPECT_TRUE(IsRefusal(ledger.Record(Disbursement(kChungnam, 2023, 1, "KIAT-2023-0003")).status(),
@@ -332,7 +405,7 @@ TEST(DisburseFunds, Disbursement_AcceptedWhenYearTotalIsExactlyTheAnnualLimit) {
 
 TEST(DisburseFunds, Disbursement_FullTermAtTheAnnualLimitReachesTheConsortiumLimitExactly) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   for (int year = 2023; year <= 2027; ++year) {
     EXPECT_TRUE(
         ledger
@@ -346,7 +419,12 @@ TEST(DisburseFunds, Disbursement_FullTermAtTheAnnualLimitReachesTheConsortiumLim
 TEST(DisburseFunds, Disbursement_RefusedWhenRunningTotalWouldExceedConsortiumLimit) {
   Ledger ledger;
   ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Round(2025, 3, kProgram2025));
   ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  // 1.2B + 1.2B + 0.6B: the grants of the term reach the 3.0B limit.
+  ledger.Given(Agreement("daejeon-quantum", 2025, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2026, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2027, 600'000'000));
   ledger.Given(Disbursement("daejeon-quantum", 2025, 1'200'000'000, "R-2025"));
   ledger.Given(Disbursement("daejeon-quantum", 2026, 1'200'000'000, "R-2026"));
   absl::Status status =
@@ -362,7 +440,12 @@ TEST(DisburseFunds, Disbursement_RefusedWhenRunningTotalWouldExceedConsortiumLim
 TEST(DisburseFunds, Disbursement_AcceptedWhenRunningTotalIsExactlyTheConsortiumLimit) {
   Ledger ledger;
   ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Round(2025, 3, kProgram2025));
   ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  // 1.2B + 1.2B + 0.6B: the grants of the term reach the 3.0B limit.
+  ledger.Given(Agreement("daejeon-quantum", 2025, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2026, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2027, 600'000'000));
   ledger.Given(Disbursement("daejeon-quantum", 2025, 1'200'000'000, "R-2025"));
   ledger.Given(Disbursement("daejeon-quantum", 2026, 1'200'000'000, "R-2026"));
   EXPECT_TRUE(ledger.Record(Disbursement("daejeon-quantum", 2027, 600'000'000, "R-2027")).ok());
@@ -372,7 +455,7 @@ TEST(DisburseFunds, Disbursement_AcceptedWhenRunningTotalIsExactlyTheConsortiumL
 
 TEST(DisburseFunds, Disbursement_RefusedWhenPaymentReferenceAlreadyUsed) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope first = ledger.Given(Disbursement(kChungnam, 2023, 100, "KIAT-2023-0001"));
   // The same payment sent again, even for another year or amount.
   absl::Status status =
@@ -388,7 +471,7 @@ TEST(DisburseFunds, Disbursement_RefusedWhenPaymentReferenceAlreadyUsed) {
 
 TEST(DisburseFunds, Disbursement_ReferenceStaysUsedAfterItsReversal) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope first = ledger.Given(Disbursement(kChungnam, 2023, 100, "KIAT-2023-0001"));
   ledger.Given(Reversal(kChungnam, first.event_id()));
   EXPECT_TRUE(
@@ -400,7 +483,7 @@ TEST(DisburseFunds, Disbursement_ReferenceStaysUsedAfterItsReversal) {
 
 TEST(ReverseDisbursement, Reversal_CopiesYearAmountAndReferenceOfTheDisbursement) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 500'000'000, "KIAT-1"));
   absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Reversal(kChungnam, paid.event_id()));
   ASSERT_TRUE(event.ok()) << event.status();
@@ -414,15 +497,15 @@ TEST(ReverseDisbursement, Reversal_CopiesYearAmountAndReferenceOfTheDisbursement
 
 TEST(ReverseDisbursement, Reversal_RefusedWhenConsortiumNotFound) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   EXPECT_TRUE(IsRefusal(ledger.Record(Reversal("nowhere", EventIdFor(99))).status(),
                         StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
 }
 
 TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementNotFound) {
   Ledger ledger;
-  ledger.Given2023();
-  v1::EventEnvelope lab = ledger.Given(Lab(kChungnam, "lab", "kongju-univ"));
+  ledger.Given2023WithAgreements();
+  v1::EventEnvelope lab = ledger.Given(Lab(kChungnam, "lab", Pid("kongju-univ")));
   v1::EventEnvelope ulsan_paid = ledger.Given(Disbursement(kUlsan, 2023, 100, "R-1"));
   // Unknown event, an event that is not a disbursement, another consortium's.
   for (const std::string& event_id : {EventIdFor(999), lab.event_id(), ulsan_paid.event_id()}) {
@@ -434,7 +517,7 @@ TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementNotFound) {
 
 TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementAlreadyReversed) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
   ledger.Given(Reversal(kChungnam, paid.event_id()));
   EXPECT_TRUE(IsRefusal(ledger.Record(Reversal(kChungnam, paid.event_id())).status(),
@@ -444,7 +527,7 @@ TEST(ReverseDisbursement, Reversal_RefusedWhenDisbursementAlreadyReversed) {
 
 TEST(ReverseDisbursement, Reversal_FreesTheAmountUnderTheAnnualLimit) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-1"));
   ledger.Given(Reversal(kChungnam, paid.event_id()));
   EXPECT_TRUE(ledger.Record(Disbursement(kChungnam, 2023, kAnnualLimit2023Krw, "R-2")).ok());
@@ -454,7 +537,7 @@ TEST(ReverseDisbursement, Reversal_FreesTheAmountUnderTheAnnualLimit) {
 
 TEST(DisburseFundsBatch, Batch_AcceptedAsOneFundsDisbursedPerPaymentInOrder) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   absl::StatusOr<std::vector<v1::EventEnvelope>> events =
       ledger.RecordBatch(PaymentRun(kChungnam, 2023, {100, 200, 300}, "RUN"));
   ASSERT_TRUE(events.ok()) << events.status();
@@ -472,7 +555,7 @@ TEST(DisburseFundsBatch, Batch_AcceptedAsOneFundsDisbursedPerPaymentInOrder) {
 
 TEST(DisburseFundsBatch, Batch_EachPaymentCheckedAgainstTheTotalsTheEarlierOnesLeave) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   // Each fits the 2023 limit alone; the second does not after the first.
   absl::Status status =
       ledger.RecordBatch(PaymentRun(kChungnam, 2023, {1'000'000'000, 1'000'000'000}, "RUN"))
@@ -490,7 +573,12 @@ TEST(DisburseFundsBatch, Batch_EachPaymentCheckedAgainstTheTotalsTheEarlierOnesL
 TEST(DisburseFundsBatch, Batch_RunningTotalAcrossYearsBreaksTheConsortiumLimit) {
   Ledger ledger;
   ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Round(2025, 3, kProgram2025));
   ledger.Given(In2025(Hypothetical("daejeon-quantum", "KR-30", 3)));
+  // 1.2B + 1.2B + 0.6B: the grants of the term reach the 3.0B limit.
+  ledger.Given(Agreement("daejeon-quantum", 2025, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2026, 1'200'000'000));
+  ledger.Given(Agreement("daejeon-quantum", 2027, 600'000'000));
   v1::DisburseFundsBatchRequest run =
       PaymentRun("daejeon-quantum", 2025, {1'200'000'000, 1'200'000'000, 650'000'000}, "RUN");
   run.mutable_disbursements(1)->set_program_year(2026);
@@ -502,7 +590,7 @@ TEST(DisburseFundsBatch, Batch_RunningTotalAcrossYearsBreaksTheConsortiumLimit) 
 
 TEST(DisburseFundsBatch, Batch_RefusalNamesThePaymentByIndex) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   ledger.Given(Disbursement(kChungnam, 2023, 100, "RUN-2"));
   absl::Status status =
       ledger.RecordBatch(PaymentRun(kChungnam, 2023, {100, 100, 100, 100}, "RUN")).status();
@@ -514,14 +602,14 @@ TEST(DisburseFundsBatch, Batch_RefusalNamesThePaymentByIndex) {
 
 TEST(DisburseFundsBatch, Batch_ConsortiumNotFound) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   EXPECT_TRUE(IsRefusal(ledger.RecordBatch(PaymentRun("nowhere", 2023, {1, 2}, "RUN")).status(),
                         StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
 }
 
 TEST(DisburseFundsBatch, Batch_ThenReversalOfItsSecondEvent) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   absl::StatusOr<std::vector<v1::EventEnvelope>> events =
       ledger.RecordBatch(PaymentRun(kChungnam, 2024, {100, 200, 300}, "RUN"));
   ASSERT_TRUE(events.ok()) << events.status();
@@ -544,7 +632,7 @@ TEST(DisburseFundsBatch, Batch_ThenReversalOfItsSecondEvent) {
 
 TEST(RuleIndex, AfterCommits_NoPerPaymentEntryStaysInMemory_AndTheRulesStillHold) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   constexpr int kPayments = 600;
   constexpr int kPaymentsPerCommit = 50;
   std::vector<std::string> event_ids;
@@ -577,7 +665,7 @@ TEST(RuleIndex, AfterCommits_NoPerPaymentEntryStaysInMemory_AndTheRulesStillHold
 
 TEST(RuleIndex, PendingEntriesOverrideCommittedOnes) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
   ledger.Commit();
   // Reversed since the commit: the committed record still says otherwise.
@@ -588,7 +676,7 @@ TEST(RuleIndex, PendingEntriesOverrideCommittedOnes) {
 
 TEST(RuleIndex, ReadError_RefusesTheCommandUnavailable) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2023, 100, "R-1"));
   ledger.Commit();
   ledger.committed().fail = true;
@@ -610,34 +698,38 @@ class RecordHire : public ::testing::Test {
  protected:
   void SetUp() override {
     ledger_.Given2023();
-    ledger_.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+    ledger_.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
+    ledger_.Given(Enrolment(kChungnam, "kongju-2023-007", "kongju-lab"));
+    ledger_.Given(Enrolment(kChungnam, "r-1", "kongju-lab"));
   }
   Ledger ledger_;
 };
 
 TEST_F(RecordHire, Hire_AcceptedForAResearcherOfTheLabHiredByAnEnterpriseOfTheConsortium) {
   absl::StatusOr<v1::EventEnvelope> event =
-      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex"));
+      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("conex")));
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->payload().researcher_hired().researcher_id(), "kongju-2023-007");
 }
 
 TEST_F(RecordHire, Hire_RefusedWhenConsortiumNotFound) {
-  EXPECT_TRUE(IsRefusal(ledger_.Record(HireOf("nowhere", "r-1", "kongju-lab", "conex")).status(),
-                        StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(HireOf("nowhere", "r-1", "kongju-lab", Pid("conex"))).status(),
+                StatusCode::kNotFound, "CONSORTIUM_NOT_FOUND"));
 }
 
 TEST_F(RecordHire, Hire_RefusedWhenLabNotDesignatedInTheConsortium) {
-  ledger_.Given(Lab(kUlsan, "ulsan-lab", "ulsan-univ"));
+  ledger_.Given(Lab(kUlsan, "ulsan-lab", Pid("ulsan-univ")));
   // Ulsan's lab is not Chungnam's.
-  EXPECT_TRUE(IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "ulsan-lab", "conex")).status(),
-                        StatusCode::kFailedPrecondition, "LAB_NOT_DESIGNATED",
-                        {{"lab_id", "ulsan-lab"}, {"consortium_id", std::string(kChungnam)}}));
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "ulsan-lab", Pid("conex"))).status(),
+                StatusCode::kFailedPrecondition, "LAB_NOT_DESIGNATED",
+                {{"lab_id", "ulsan-lab"}, {"consortium_id", std::string(kChungnam)}}));
 }
 
 TEST_F(RecordHire, Hire_RefusedWhenEnterpriseIsNotAMidsizedEnterpriseOfTheConsortium) {
   // Korea PTG is Ulsan's enterprise; KATECH is Chungnam's but a research institute.
-  for (const char* hirer : {"korea-ptg", "katech"}) {
+  for (const std::string& hirer : {Pid("korea-ptg"), Pid("katech")}) {
     EXPECT_TRUE(IsRefusal(
         ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", hirer)).status(),
         StatusCode::kFailedPrecondition, "ENTERPRISE_NOT_IN_CONSORTIUM",
@@ -645,11 +737,60 @@ TEST_F(RecordHire, Hire_RefusedWhenEnterpriseIsNotAMidsizedEnterpriseOfTheConsor
   }
 }
 
+TEST_F(RecordHire, Hire_RefusedWhenResearcherNotEnrolled) {
+  EXPECT_TRUE(IsRefusal(
+      ledger_.Record(HireOf(kChungnam, "never-enrolled", "kongju-lab", Pid("conex"))).status(),
+      StatusCode::kFailedPrecondition, "RESEARCHER_NOT_ENROLLED",
+      {{"researcher_id", "never-enrolled"}}));
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenNamingAnotherLabThanTheEnrolment) {
+  ledger_.Given(Lab(kChungnam, "second-lab", Pid("kongju-univ")));
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "second-lab", Pid("conex"))).status(),
+                StatusCode::kFailedPrecondition, "RESEARCHER_NOT_IN_LAB",
+                {{"lab_id", "second-lab"}, {"enrolled_lab_id", "kongju-lab"}}));
+}
+
+TEST_F(RecordHire, Hire_DegreeMustMatchTheRecord_CandidateBeforeGraduationDegreeAfter) {
+  v1::RecordHireRequest graduate_degree = HireOf(kChungnam, "r-1", "kongju-lab", Pid("conex"));
+  graduate_degree.mutable_hire()->set_degree(v1::DEGREE_MASTERS);
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(graduate_degree).status(), StatusCode::kFailedPrecondition,
+                "DEGREE_DOES_NOT_MATCH_RECORD",
+                {{"degree", "DEGREE_MASTERS"}, {"expected_degree", "DEGREE_MASTERS_CANDIDATE"}}));
+  ledger_.Given(Graduation(kChungnam, "r-1", "2024-02-20T00:00:00Z"));
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", Pid("conex"))).status(),
+                StatusCode::kFailedPrecondition, "DEGREE_DOES_NOT_MATCH_RECORD",
+                {{"degree", "DEGREE_MASTERS_CANDIDATE"}, {"expected_degree", "DEGREE_MASTERS"}}));
+  EXPECT_TRUE(ledger_.Record(graduate_degree).ok());
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenDatedBeforeTheEnrolment) {
+  EXPECT_TRUE(IsRefusal(
+      ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", Pid("conex"), "2023-08-31T00:00:00Z"))
+          .status(),
+      StatusCode::kFailedPrecondition, "STEP_BEFORE_PREVIOUS_STEP",
+      {{"previous_step_occurred_at", "2023-09-01T00:00:00Z"}}));
+}
+
+TEST_F(RecordHire, Hire_RefusedWhenEnterpriseHasWithdrawn) {
+  ledger_.Given(Joining(kChungnam, Member(Pid("third-enterprise"), "셋째기업",
+                                          v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE)));
+  ledger_.Given(Withdrawal(kChungnam, Pid("conex")));
+  EXPECT_TRUE(
+      IsRefusal(ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", Pid("conex"))).status(),
+                StatusCode::kFailedPrecondition, "ENTERPRISE_NOT_IN_CONSORTIUM",
+                {{"participant_id", Pid("conex")}}));
+  EXPECT_TRUE(ledger_.Record(HireOf(kChungnam, "r-1", "kongju-lab", Pid("third-enterprise"))).ok());
+}
+
 TEST_F(RecordHire, Hire_RefusedWhenResearcherAlreadyHiredInTheConsortium) {
   v1::EventEnvelope first =
-      ledger_.Given(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex"));
+      ledger_.Given(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("conex")));
   EXPECT_TRUE(IsRefusal(
-      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "yongsan")).status(),
+      ledger_.Record(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("yongsan"))).status(),
       StatusCode::kAlreadyExists, "RESEARCHER_ALREADY_HIRED",
       {{"researcher_id", "kongju-2023-007"}, {"original_event_id", first.event_id()}}));
 }

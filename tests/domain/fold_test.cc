@@ -33,17 +33,25 @@ const v1::ProgramSummary& Program2023In(const Ledger& ledger) {
 Ledger BusyLedger() {
   Ledger ledger;
   ledger.Given2023();
-  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
-  ledger.Given(Lab(kUlsan, "ulsan-lab", "ulsan-univ"));
+  ledger.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
+  ledger.Given(Lab(kUlsan, "ulsan-lab", Pid("ulsan-univ")));
+  ledger.Given(Agreement(kChungnam, 2023));
+  ledger.Given(Agreement(kChungnam, 2024));
+  ledger.Given(Agreement(kUlsan, 2023));
+  ledger.Given(Enrolment(kChungnam, "kongju-2023-007", "kongju-lab"));
+  ledger.Given(Enrolment(kChungnam, "kongju-2023-011", "kongju-lab"));
+  ledger.Given(Enrolment(kUlsan, "ulsan-phd-3", "ulsan-lab"));
   ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "C-1"));
   v1::EventEnvelope twice = ledger.Given(Disbursement(kChungnam, 2023, 380'000'000, "C-2"));
   ledger.Given(Disbursement(kChungnam, 2024, 700'000'000, "C-3"));
   ledger.Given(Disbursement(kUlsan, 2023, 500'000'000, "U-1"));
   ledger.Given(Reversal(kChungnam, twice.event_id()));
-  ledger.Given(HireOf(kChungnam, "kongju-2023-007", "kongju-lab", "conex", "2024-03-01T00:00:00Z"));
   ledger.Given(
-      HireOf(kChungnam, "kongju-2023-011", "kongju-lab", "yongsan", "2025-02-01T00:00:00Z"));
-  ledger.Given(HireOf(kUlsan, "ulsan-phd-3", "ulsan-lab", "korea-ptg", "2024-09-01T00:00:00Z"));
+      HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("conex"), "2024-03-01T00:00:00Z"));
+  ledger.Given(
+      HireOf(kChungnam, "kongju-2023-011", "kongju-lab", Pid("yongsan"), "2025-02-01T00:00:00Z"));
+  ledger.Given(
+      HireOf(kUlsan, "ulsan-phd-3", "ulsan-lab", Pid("korea-ptg"), "2024-09-01T00:00:00Z"));
   return ledger;
 }
 
@@ -67,7 +75,7 @@ TEST(Fold, ConsortiumSelected_OpensOneFundingYearPerTermYearAndCommitsTheBudget)
   Ledger ledger;
   ledger.Given2023();
   const v1::ConsortiumStatus& chungnam = ConsortiumIn(ledger, kChungnam);
-  EXPECT_EQ(chungnam.lead_participant_id(), "kongju-univ");
+  EXPECT_EQ(chungnam.lead_participant_id(), Pid("kongju-univ"));
   EXPECT_EQ(chungnam.participants_size(), 5);
   EXPECT_EQ(chungnam.term_first_year(), 2023);
   EXPECT_EQ(chungnam.term_last_year(), 2027);
@@ -93,7 +101,7 @@ TEST(Fold, ConsortiumSelected_OpensOneFundingYearPerTermYearAndCommitsTheBudget)
   EXPECT_EQ(program.by_region(1).region_code(), "KR-44");
   EXPECT_EQ(program.by_region(2).region_code(), "KR-48");
   EXPECT_EQ(program.by_region(1).consortium_count(), 1);
-  EXPECT_EQ(program.last_global_position(), 4u);
+  EXPECT_EQ(program.last_global_position(), 5u);  // program, round, three selections
 }
 
 // ---- Money ---------------------------------------------------------------------------------
@@ -126,7 +134,7 @@ TEST(Fold, Disbursements_AndAReversal_UpdateEveryTotal) {
 
 TEST(Fold, Disbursements_AreIndexedForReversalsAndReferences) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   EXPECT_TRUE(ledger.state().pending_rule_entries.empty());
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
   // Two pending entries: the reference and the record.
@@ -150,14 +158,14 @@ TEST(Fold, Disbursements_AreIndexedForReversalsAndReferences) {
 
 TEST(Fold, Reversal_WritesTheReversedRecordFromTheEventAlone_ReadingNothing) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   v1::EventEnvelope paid = ledger.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
   v1::EventEnvelope reversal = ledger.Given(Reversal(kChungnam, paid.event_id()));
   // Fold the reversal into a state that has never seen the disbursement's
   // entries (as recovery does, the entries being on disk): the record it
   // writes is the one the full fold wrote, and nothing is read.
   Ledger other;
-  other.Given2023();
+  other.Given2023WithAgreements();
   other.Given(Disbursement(kChungnam, 2024, 5, "C-1"));
   other.Commit();
   const int reads_before = other.committed().reads;
@@ -174,6 +182,7 @@ TEST(Fold, ByYear_IsSortedWhenYearsArriveOutOfOrder) {
   Ledger ledger;
   ledger.Given2023();
   for (int year : {2026, 2023, 2025, 2024}) {
+    ledger.Given(Agreement(kGyeongnam, year));
     ledger.Given(Disbursement(kGyeongnam, year, year, "G-" + std::to_string(year)));
   }
   const v1::ProgramSummary& program = Program2023In(ledger);
@@ -190,10 +199,10 @@ TEST(Fold, Hires_AreListedAndCountedByRegionAndByYearOfHire) {
   Ledger ledger = BusyLedger();
   const v1::ConsortiumStatus& chungnam = ConsortiumIn(ledger, kChungnam);
   ASSERT_EQ(chungnam.labs_size(), 1);
-  EXPECT_EQ(chungnam.labs(0).university_participant_id(), "kongju-univ");
+  EXPECT_EQ(chungnam.labs(0).university_participant_id(), Pid("kongju-univ"));
   ASSERT_EQ(chungnam.hires_size(), 2);
   EXPECT_EQ(chungnam.hires(0).researcher_id(), "kongju-2023-007");
-  EXPECT_EQ(chungnam.hires(0).enterprise_participant_id(), "conex");
+  EXPECT_EQ(chungnam.hires(0).enterprise_participant_id(), Pid("conex"));
   EXPECT_EQ(chungnam.hires(0).hired_at().seconds(), At("2024-03-01T00:00:00Z").seconds());
   EXPECT_FALSE(chungnam.hires(0).event_id().empty());
   EXPECT_EQ(chungnam.hires(0).event_id(), ledger.log()[ledger.log().size() - 3].event_id());
@@ -213,10 +222,10 @@ TEST(Fold, StreamVersionAndGlobalPosition_FollowTheEnvelope) {
   Ledger ledger = BusyLedger();
   const v1::EventEnvelope& last = ledger.log().back();  // Ulsan's hire
   const v1::ConsortiumStatus& ulsan = ConsortiumIn(ledger, kUlsan);
-  EXPECT_EQ(ulsan.stream_version(), 4u);  // selected, lab, paid, hire
+  EXPECT_EQ(ulsan.stream_version(), 6u);  // selected, lab, agreement, enrolled, paid, hire
   EXPECT_EQ(ulsan.last_global_position(), last.global_position());
-  // Gyeongnam has had nothing since its selection, at position 3.
-  EXPECT_EQ(ConsortiumIn(ledger, kGyeongnam).last_global_position(), 3u);
+  // Gyeongnam has had nothing since its selection, at position 4.
+  EXPECT_EQ(ConsortiumIn(ledger, kGyeongnam).last_global_position(), 4u);
   EXPECT_EQ(Program2023In(ledger).last_global_position(), last.global_position());
 }
 
@@ -224,7 +233,7 @@ TEST(Fold, LabDesignated_ChangesOnlyTheConsortium) {
   Ledger ledger;
   ledger.Given2023();
   const uint64_t program_position = Program2023In(ledger).last_global_position();
-  ledger.Given(Lab(kChungnam, "kongju-lab", "kongju-univ"));
+  ledger.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
   EXPECT_TRUE(ledger.last_changed().program_ids.empty());
   EXPECT_EQ(ledger.last_changed().consortium_ids.count(std::string(kChungnam)), 1u);
   EXPECT_EQ(Program2023In(ledger).last_global_position(), program_position);
@@ -245,6 +254,10 @@ TEST(Models, AllModels_EqualsModelEntriesOfEverythingAndIsSorted) {
     everything.consortium_ids.insert(std::string(id));
     everything.indexed_consortium_ids.insert(std::string(id));
   }
+  for (const auto& [participant_id, participant] : ledger.state().participants) {
+    everything.participant_ids.insert(participant_id);
+  }
+  EXPECT_EQ(everything.participant_ids.size(), 14u);  // the members of the three
   EXPECT_EQ(ModelEntries(ledger.state(), everything), all);
 }
 
@@ -252,7 +265,7 @@ TEST(Models, AllModels_EqualsModelEntriesOfEverythingAndIsSorted) {
 // consortium's status, never its index entries.
 TEST(Models, Entries_OfAPaymentHoldNoIndexEntries) {
   Ledger ledger;
-  ledger.Given2023();
+  ledger.Given2023WithAgreements();
   ledger.Given(Disbursement(kChungnam, 2023, 100'000'000, "C-1"));
   EXPECT_TRUE(ledger.last_changed().indexed_consortium_ids.empty());
   for (const auto& [key, value] : ModelEntries(ledger.state(), ledger.last_changed())) {
@@ -263,21 +276,25 @@ TEST(Models, Entries_OfAPaymentHoldNoIndexEntries) {
 TEST(Models, Entries_HoldTheModelsAndAnIndexEntryForEachProgramRegionFieldAndParticipant) {
   Ledger ledger;
   ledger.Given(Program2023());
+  ledger.Given(Round(2023, 3));
   ledger.Given(Chungnam());
   Entries entries = ModelEntries(ledger.state(), ledger.last_changed());
   const std::string id(kChungnam);
   Entries expected_indexes = {
       {IndexKey(kIndexField, "future vehicles", id), ""},
       {IndexKey(kIndexField, "미래차", id), ""},
-      {IndexKey(kIndexParticipant, "chungnam-province", id), ""},
-      {IndexKey(kIndexParticipant, "conex", id), ""},
-      {IndexKey(kIndexParticipant, "katech", id), ""},
-      {IndexKey(kIndexParticipant, "kongju-univ", id), ""},
-      {IndexKey(kIndexParticipant, "yongsan", id), ""},
       {IndexKey(kIndexProgram, "alliance-2023", id), ""},
       {IndexKey(kIndexRegion, "KR-44", id), ""},
   };
-  ASSERT_EQ(entries.size(), expected_indexes.size() + 2);
+  std::vector<std::string> members;
+  for (const char* name : {"kongju-univ", "conex", "yongsan", "katech", "chungnam-province"}) {
+    members.push_back(Pid(name));
+    expected_indexes.push_back({IndexKey(kIndexParticipant, Pid(name), id), ""});
+  }
+  std::sort(expected_indexes.begin(), expected_indexes.end());
+  std::sort(members.begin(), members.end());
+  // The consortium, its indexes, its five members' models, the program.
+  ASSERT_EQ(entries.size(), 1 + expected_indexes.size() + members.size() + 1);
   EXPECT_EQ(entries[0].first, ConsortiumModelKey(id));
   v1::ConsortiumStatus status;
   ASSERT_TRUE(status.ParseFromString(entries[0].second));
@@ -285,10 +302,21 @@ TEST(Models, Entries_HoldTheModelsAndAnIndexEntryForEachProgramRegionFieldAndPar
   for (size_t i = 0; i < expected_indexes.size(); ++i) {
     EXPECT_EQ(entries[i + 1], expected_indexes[i]) << i;
   }
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto& [key, value] = entries[1 + expected_indexes.size() + i];
+    EXPECT_EQ(key, ParticipantModelKey(members[i]));
+    v1::ParticipantStatus participant;
+    ASSERT_TRUE(participant.ParseFromString(value));
+    ASSERT_EQ(participant.memberships_size(), 1);
+    EXPECT_EQ(participant.memberships(0).consortium_id(), id);
+    EXPECT_EQ(participant.memberships(0).lead(), members[i] == Pid("kongju-univ"));
+  }
   EXPECT_EQ(entries.back().first, ProgramModelKey("alliance-2023"));
   v1::ProgramSummary program;
   ASSERT_TRUE(program.ParseFromString(entries.back().second));
   EXPECT_EQ(program.consortium_count(), 1);
+  ASSERT_EQ(program.rounds_size(), 1);
+  EXPECT_EQ(program.rounds(0).selected_count(), 1);
 }
 
 TEST(Models, Rebuild_FoldingTheSameEventsTwiceIsByteIdentical) {
@@ -301,6 +329,7 @@ TEST(Models, Rebuild_FoldingTheSameEventsTwiceIsByteIdentical) {
     // Every model written along the way is among those a rebuild writes.
     EXPECT_EQ(changed.program_ids.size(), state.programs.size());
     EXPECT_EQ(changed.consortium_ids.size(), state.consortia.size());
+    EXPECT_EQ(changed.participant_ids.size(), state.participants.size());
   }
 }
 
@@ -322,7 +351,7 @@ TEST(ModelKeys, IndexPrefix_OfOneValueDoesNotMatchALongerValue) {
 
 TEST(ModelKeys, ConsortiumIdOfIndexKey_IsTheLastPart) {
   EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexField, "금속 3D프린팅", kGyeongnam)), kGyeongnam);
-  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexParticipant, "conex", "c")), "c");
+  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexParticipant, Pid("conex"), "c")), "c");
 }
 
 TEST(Streams, StreamIds_NameTheProgramOrConsortium) {

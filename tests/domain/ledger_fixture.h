@@ -29,9 +29,11 @@
 #include "services/domain/decide.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
+#include "services/domain/regions.h"
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
 #include "storage/refusal.h"
+#include "tests/support/test_participant_id.h"
 
 namespace alliance::domain::testing {
 
@@ -44,6 +46,12 @@ inline constexpr int64_t kAnnualLimit2023Krw = 1'380'000'000;
 inline constexpr absl::string_view kChungnam = "chungnam-future-vehicles";
 inline constexpr absl::string_view kGyeongnam = "gyeongnam-metal-3d-printing";
 inline constexpr absl::string_view kUlsan = "ulsan-secondary-batteries";
+
+// The participant id (a valid business registration number) of the
+// organisation the test calls `name`.
+inline std::string Pid(absl::string_view name) {
+  return ::alliance::testing::TestParticipantId(name);
+}
 
 inline google::protobuf::Timestamp At(const std::string& rfc3339) {
   google::protobuf::Timestamp timestamp;
@@ -120,30 +128,39 @@ inline v1::SelectConsortiumRequest Selection(absl::string_view consortium_id,
 inline v1::SelectConsortiumRequest Chungnam() {
   return Selection(
       kChungnam, "KR-44", "충청남도", "미래차", "future vehicles",
-      {Member("kongju-univ", "공주대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("conex", "주식회사 코넥", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("yongsan", "(주)용산", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("katech", "한국자동차연구원", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE),
-       Member("chungnam-province", "충청남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+      {Member(Pid("kongju-univ"), "공주대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member(Pid("conex"), "주식회사 코넥", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("yongsan"), "(주)용산", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("katech"), "한국자동차연구원", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE),
+       Member(Pid("chungnam-province"), "충청남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
 }
 
 inline v1::SelectConsortiumRequest Gyeongnam() {
   return Selection(
       kGyeongnam, "KR-48", "경상남도", "금속 3D프린팅", "metal 3D printing",
-      {Member("changwon-univ", "창원대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("pk-valve", "피케이밸브앤엔지니어링(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("within", "주식회사 위딘", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("gyeongnam-province", "경상남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+      {Member(Pid("changwon-univ"), "창원대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member(Pid("pk-valve"), "피케이밸브앤엔지니어링(주)",
+              v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("within"), "주식회사 위딘", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("gyeongnam-province"), "경상남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
 }
 
 inline v1::SelectConsortiumRequest Ulsan() {
   return Selection(
       kUlsan, "KR-31", "울산광역시", "이차전지", "secondary batteries",
-      {Member("ulsan-univ", "울산대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("korea-ptg", "코리아피티지(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("cosmo-chemical", "코스모화학주식회사", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("ulsan-technopark", "울산테크노파크", v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION),
-       Member("ulsan-city", "울산광역시", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+      {Member(Pid("ulsan-univ"), "울산대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
+       Member(Pid("korea-ptg"), "코리아피티지(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("cosmo-chemical"), "코스모화학주식회사",
+              v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
+       Member(Pid("ulsan-technopark"), "울산테크노파크",
+              v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION),
+       Member(Pid("ulsan-city"), "울산광역시", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
+}
+
+// The official Korean name of a region code, "" for a code not among the 17.
+inline absl::string_view RegionNameOf(absl::string_view region_code) {
+  const Region* region = FindRegion(region_code);
+  return region == nullptr ? absl::string_view() : region->name_ko;
 }
 
 // A made-up consortium of one university and `enterprises` mid-sized
@@ -153,12 +170,14 @@ inline v1::SelectConsortiumRequest Hypothetical(absl::string_view consortium_id,
                                                 int enterprises = 2) {
   const std::string id(consortium_id);
   std::vector<v1::Participant> members = {
-      Member(id + "-univ", "가상대학교", v1::PARTICIPANT_ROLE_UNIVERSITY)};
+      Member(Pid(id + "-univ"), "가상대학교", v1::PARTICIPANT_ROLE_UNIVERSITY)};
   for (int i = 0; i < enterprises; ++i) {
-    members.push_back(Member(absl::StrFormat("%s-enterprise-%d", id, i), "가상중견기업",
+    members.push_back(Member(Pid(absl::StrFormat("%s-enterprise-%d", id, i)), "가상중견기업",
                              v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE));
   }
-  return Selection(consortium_id, region_code, "가상지역", "가상분야", "", members);
+  // Any region of the 17 with its official name: the name must match the code.
+  return Selection(consortium_id, region_code, std::string(RegionNameOf(region_code)), "가상분야",
+                   "", members);
 }
 
 inline v1::DesignateLabRequest Lab(absl::string_view consortium_id, absl::string_view lab_id,
@@ -219,10 +238,144 @@ inline v1::RecordHireRequest HireOf(absl::string_view consortium_id,
   v1::ResearcherHired* hire = request.mutable_hire();
   hire->set_consortium_id(std::string(consortium_id));
   hire->set_researcher_id(std::string(researcher_id));
-  hire->set_degree(v1::DEGREE_MASTERS);
+  // An enrolled master's student not yet graduated (Enrolment's default).
+  hire->set_degree(v1::DEGREE_MASTERS_CANDIDATE);
   hire->set_lab_id(std::string(lab_id));
   hire->set_enterprise_participant_id(std::string(enterprise_participant_id));
   *hire->mutable_occurred_at() = At(occurred_at);
+  return request;
+}
+
+inline v1::OpenSelectionRoundRequest Round(int32_t round_year, int32_t slots,
+                                           absl::string_view program_id = kProgram2023) {
+  v1::OpenSelectionRoundRequest request;
+  v1::SelectionRoundOpened* round = request.mutable_round();
+  round->set_program_id(std::string(program_id));
+  round->set_round_year(round_year);
+  round->set_slots(slots);
+  *round->mutable_occurred_at() = At(absl::StrFormat("%d-02-01T00:00:00Z", round_year));
+  return request;
+}
+
+inline v1::SignAgreementRequest Agreement(absl::string_view consortium_id, int32_t program_year,
+                                          int64_t grant_krw = kAnnualLimit2023Krw) {
+  v1::SignAgreementRequest request;
+  v1::AgreementSigned* agreement = request.mutable_agreement();
+  agreement->set_consortium_id(std::string(consortium_id));
+  agreement->set_program_year(program_year);
+  agreement->set_grant_krw(grant_krw);
+  agreement->set_agreement_reference(absl::StrFormat("KIAT-%d-%s", program_year, consortium_id));
+  *agreement->mutable_occurred_at() = At(absl::StrFormat("%d-03-01T00:00:00Z", program_year));
+  return request;
+}
+
+inline v1::AmendAgreementRequest Amendment(absl::string_view consortium_id, int32_t program_year,
+                                           int64_t grant_krw) {
+  v1::AmendAgreementRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_program_year(program_year);
+  request.set_grant_krw(grant_krw);
+  request.set_reason("budget reallocated");
+  *request.mutable_occurred_at() = At(absl::StrFormat("%d-09-01T00:00:00Z", program_year));
+  return request;
+}
+
+inline v1::JoinConsortiumRequest Joining(absl::string_view consortium_id,
+                                         const v1::Participant& participant) {
+  v1::JoinConsortiumRequest request;
+  request.mutable_joining()->set_consortium_id(std::string(consortium_id));
+  *request.mutable_joining()->mutable_participant() = participant;
+  *request.mutable_joining()->mutable_occurred_at() = At("2024-01-15T00:00:00Z");
+  return request;
+}
+
+inline v1::WithdrawParticipantRequest Withdrawal(absl::string_view consortium_id,
+                                                 absl::string_view participant_id) {
+  v1::WithdrawParticipantRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_participant_id(std::string(participant_id));
+  request.set_reason("business restructuring");
+  *request.mutable_occurred_at() = At("2024-06-30T00:00:00Z");
+  return request;
+}
+
+inline v1::EnrolResearcherRequest Enrolment(
+    absl::string_view consortium_id, absl::string_view researcher_id, absl::string_view lab_id,
+    v1::DegreeTrack track = v1::DEGREE_TRACK_MASTERS,
+    const std::string& occurred_at = "2023-09-01T00:00:00Z") {
+  v1::EnrolResearcherRequest request;
+  v1::ResearcherEnrolled* enrolment = request.mutable_enrolment();
+  enrolment->set_consortium_id(std::string(consortium_id));
+  enrolment->set_researcher_id(std::string(researcher_id));
+  enrolment->set_lab_id(std::string(lab_id));
+  enrolment->set_track(track);
+  *enrolment->mutable_occurred_at() = At(occurred_at);
+  return request;
+}
+
+inline v1::RecordGraduationRequest Graduation(
+    absl::string_view consortium_id, absl::string_view researcher_id,
+    const std::string& occurred_at = "2025-02-20T00:00:00Z") {
+  v1::RecordGraduationRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_researcher_id(std::string(researcher_id));
+  *request.mutable_occurred_at() = At(occurred_at);
+  return request;
+}
+
+inline v1::RecordDepartureRequest Departure(
+    absl::string_view consortium_id, absl::string_view researcher_id,
+    const std::string& occurred_at = "2026-01-31T00:00:00Z") {
+  v1::RecordDepartureRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_researcher_id(std::string(researcher_id));
+  request.set_reason("moved to another company");
+  *request.mutable_occurred_at() = At(occurred_at);
+  return request;
+}
+
+inline v1::RetractResearcherStepRequest Retraction(absl::string_view consortium_id,
+                                                   absl::string_view corrects_event_id) {
+  v1::RetractResearcherStepRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_corrects_event_id(std::string(corrects_event_id));
+  request.set_reason("recorded for the wrong researcher");
+  *request.mutable_occurred_at() = At("2026-02-01T00:00:00Z");
+  return request;
+}
+
+inline v1::RecordEvaluationRequest Evaluation(absl::string_view consortium_id, int32_t program_year,
+                                              v1::EvaluationGrade grade, int32_t score = 80) {
+  v1::RecordEvaluationRequest request;
+  v1::EvaluationRecorded* evaluation = request.mutable_evaluation();
+  evaluation->set_consortium_id(std::string(consortium_id));
+  evaluation->set_program_year(program_year);
+  evaluation->set_grade(grade);
+  evaluation->set_score(score);
+  *evaluation->mutable_occurred_at() = At(absl::StrFormat("%d-02-15T00:00:00Z", program_year + 1));
+  return request;
+}
+
+inline v1::CorrectEvaluationRequest EvaluationCorrection(absl::string_view consortium_id,
+                                                         absl::string_view corrects_event_id,
+                                                         v1::EvaluationGrade grade, int32_t score) {
+  v1::CorrectEvaluationRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_corrects_event_id(std::string(corrects_event_id));
+  request.set_grade(grade);
+  request.set_score(score);
+  request.set_reason("score sheet mis-added");
+  *request.mutable_occurred_at() = At("2024-03-01T00:00:00Z");
+  return request;
+}
+
+// Suspend, resume, terminate or complete: which one is the Decide called.
+inline v1::ChangeConsortiumStateRequest StateChange(
+    absl::string_view consortium_id, const std::string& occurred_at = "2024-04-01T00:00:00Z") {
+  v1::ChangeConsortiumStateRequest request;
+  request.set_consortium_id(std::string(consortium_id));
+  request.set_reason("unsatisfactory annual evaluation");
+  *request.mutable_occurred_at() = At(occurred_at);
   return request;
 }
 
@@ -250,6 +403,26 @@ inline absl::Status Validate(const v1::ReverseDisbursementRequest& r) {
   return ValidateReverseDisbursement(r);
 }
 inline absl::Status Validate(const v1::RecordHireRequest& r) { return ValidateRecordHire(r); }
+#define ALLIANCE_FIXTURE_COMMAND(Name)                                                        \
+  inline absl::Status Validate(const v1::Name##Request& r) { return Validate##Name(r); }      \
+  inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::Name##Request& r) { \
+    return Decide##Name(s, r);                                                                \
+  }
+ALLIANCE_FIXTURE_COMMAND(OpenSelectionRound)
+ALLIANCE_FIXTURE_COMMAND(SignAgreement)
+ALLIANCE_FIXTURE_COMMAND(AmendAgreement)
+ALLIANCE_FIXTURE_COMMAND(JoinConsortium)
+ALLIANCE_FIXTURE_COMMAND(WithdrawParticipant)
+ALLIANCE_FIXTURE_COMMAND(EnrolResearcher)
+ALLIANCE_FIXTURE_COMMAND(RecordGraduation)
+ALLIANCE_FIXTURE_COMMAND(RecordDeparture)
+ALLIANCE_FIXTURE_COMMAND(RetractResearcherStep)
+ALLIANCE_FIXTURE_COMMAND(RecordEvaluation)
+ALLIANCE_FIXTURE_COMMAND(CorrectEvaluation)
+#undef ALLIANCE_FIXTURE_COMMAND
+
+// The four state changes share a request: the test names the rule.
+enum class StateCommand { kSuspend, kResume, kTerminate, kComplete };
 
 inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
                                         const v1::EstablishProgramRequest& r) {
@@ -277,25 +450,28 @@ inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::RecordHi
   return DecideRecordHire(s, r);
 }
 
-// The stream an event is appended to (events.proto).
+// The stream an event is appended to (events.proto): the program's for the
+// program's own events, otherwise the consortium's named by the payload.
 inline std::string StreamOf(const v1::Event& event) {
   switch (event.kind_case()) {
     case v1::Event::kProgramEstablished:
       return ProgramStreamId(event.program_established().program_id());
-    case v1::Event::kConsortiumSelected:
-      return ConsortiumStreamId(event.consortium_selected().consortium_id());
-    case v1::Event::kLabDesignated:
-      return ConsortiumStreamId(event.lab_designated().consortium_id());
-    case v1::Event::kFundsDisbursed:
-      return ConsortiumStreamId(event.funds_disbursed().consortium_id());
-    case v1::Event::kDisbursementReversed:
-      return ConsortiumStreamId(event.disbursement_reversed().consortium_id());
-    case v1::Event::kResearcherHired:
-      return ConsortiumStreamId(event.researcher_hired().consortium_id());
+    case v1::Event::kSelectionRoundOpened:
+      return ProgramStreamId(event.selection_round_opened().program_id());
     case v1::Event::KIND_NOT_SET:
+      return "";
+    default:
       break;
   }
-  return "";
+  const google::protobuf::OneofDescriptor* kind = event.GetDescriptor()->FindOneofByName("kind");
+  const google::protobuf::FieldDescriptor* field =
+      event.GetReflection()->GetOneofFieldDescriptor(event, kind);
+  const google::protobuf::Message& payload = event.GetReflection()->GetMessage(event, field);
+  const google::protobuf::FieldDescriptor* consortium_id =
+      payload.GetDescriptor()->FindFieldByName("consortium_id");
+  EXPECT_NE(consortium_id, nullptr) << payload.GetDescriptor()->name();
+  if (consortium_id == nullptr) return "";
+  return ConsortiumStreamId(payload.GetReflection()->GetString(payload, consortium_id));
 }
 
 // The committed rule index, as the store would hold it: a map. `fail` makes
@@ -374,9 +550,50 @@ class Ledger {
   // The 2023 program with its three consortia.
   void Given2023() {
     Given(Program2023());
+    Given(Round(2023, 3));
     Given(Chungnam());
     Given(Gyeongnam());
     Given(Ulsan());
+  }
+
+  // The 2023 program with its consortia and an agreement at the annual
+  // limit for every year of their terms, so payments can be made.
+  void Given2023WithAgreements() {
+    Given2023();
+    for (absl::string_view consortium : {kChungnam, kGyeongnam, kUlsan}) {
+      for (int32_t year = 2023; year <= 2027; ++year) Given(Agreement(consortium, year));
+    }
+  }
+
+  // Records a state change.
+  absl::StatusOr<v1::EventEnvelope> RecordState(StateCommand command,
+                                                v1::ChangeConsortiumStateRequest request) {
+    if (request.meta().event_id().empty()) {
+      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
+    }
+    absl::Status valid;
+    absl::StatusOr<v1::Event> event;
+    switch (command) {
+      case StateCommand::kSuspend:
+        valid = ValidateSuspendConsortium(request);
+        if (valid.ok()) event = DecideSuspendConsortium(state_, request);
+        break;
+      case StateCommand::kResume:
+        valid = ValidateResumeConsortium(request);
+        if (valid.ok()) event = DecideResumeConsortium(state_, request);
+        break;
+      case StateCommand::kTerminate:
+        valid = ValidateTerminateConsortium(request);
+        if (valid.ok()) event = DecideTerminateConsortium(state_, request);
+        break;
+      case StateCommand::kComplete:
+        valid = ValidateCompleteConsortium(request);
+        if (valid.ok()) event = DecideCompleteConsortium(state_, request);
+        break;
+    }
+    if (!valid.ok()) return valid;
+    if (!event.ok()) return event.status();
+    return Append(*event, request.meta().event_id());
   }
 
   const LedgerState& state() const { return state_; }

@@ -256,21 +256,25 @@ void PutRaw(const std::string& path, const std::string& family, const std::strin
 TEST_F(EventLogTest, NewerFormatVersionIsRefused) {
   log_.reset();
   const std::string path = dir_.Sub("store");
-  PutRaw(path, "meta", "format_version", "3");
+  PutRaw(path, "meta", "format_version", "4");
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition) << log.status();
   EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
-  EXPECT_NE(log.status().message().find("format version 3"), absl::string_view::npos)
+  EXPECT_NE(log.status().message().find("format version 4"), absl::string_view::npos)
       << log.status();
 }
 
-TEST_F(EventLogTest, FormatOneStore_IsReadButItsModelsAreOutdatedUntilReplaced) {
+// Formats 1 (no rule indexes) and 2 (no lifecycle models) both have models
+// this server must rebuild before serving.
+class OlderFormatTest : public EventLogTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(OlderFormatTest, StoreIsReadButItsModelsAreOutdatedUntilReplaced) {
   EXPECT_FALSE(log_->ModelsOutdated());  // a new store is written in the current format
   ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
   log_.reset();
   const std::string path = dir_.Sub("store");
-  PutRaw(path, "meta", "format_version", "1");  // as the server before the rule indexes
+  PutRaw(path, "meta", "format_version", GetParam());
   log_ = OpenOrDie(path);
   ASSERT_NE(log_, nullptr);
   EXPECT_TRUE(log_->ModelsOutdated());
@@ -282,6 +286,8 @@ TEST_F(EventLogTest, FormatOneStore_IsReadButItsModelsAreOutdatedUntilReplaced) 
   ASSERT_NE(log_, nullptr);
   EXPECT_FALSE(log_->ModelsOutdated()) << "ReplaceModels did not raise the format version";
 }
+
+INSTANTIATE_TEST_SUITE_P(FormatsOneAndTwo, OlderFormatTest, ::testing::Values("1", "2"));
 
 TEST_F(EventLogTest, GetModel_ReadsTheLatestCommittedValue) {
   EXPECT_EQ(*log_->GetModel("consortium\0a"s), std::nullopt);
