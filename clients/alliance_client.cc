@@ -94,6 +94,111 @@ absl::StatusOr<v1::AppendResult> AllianceClient::RecordHire(const v1::RecordHire
   });
 }
 
+absl::StatusOr<v1::AppendResult> AllianceClient::OpenSelectionRound(
+    const v1::OpenSelectionRoundRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->OpenSelectionRound(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::SignAgreement(
+    const v1::SignAgreementRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->SignAgreement(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::AmendAgreement(
+    const v1::AmendAgreementRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->AmendAgreement(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::JoinConsortium(
+    const v1::JoinConsortiumRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->JoinConsortium(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::WithdrawParticipant(
+    const v1::WithdrawParticipantRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->WithdrawParticipant(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::EnrolResearcher(
+    const v1::EnrolResearcherRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->EnrolResearcher(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::RecordGraduation(
+    const v1::RecordGraduationRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->RecordGraduation(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::RecordDeparture(
+    const v1::RecordDepartureRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->RecordDeparture(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::RetractResearcherStep(
+    const v1::RetractResearcherStepRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->RetractResearcherStep(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::RecordEvaluation(
+    const v1::RecordEvaluationRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->RecordEvaluation(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::CorrectEvaluation(
+    const v1::CorrectEvaluationRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->CorrectEvaluation(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::SuspendConsortium(
+    const v1::ChangeConsortiumStateRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->SuspendConsortium(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::ResumeConsortium(
+    const v1::ChangeConsortiumStateRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->ResumeConsortium(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::TerminateConsortium(
+    const v1::ChangeConsortiumStateRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->TerminateConsortium(context, request, response);
+  });
+}
+
+absl::StatusOr<v1::AppendResult> AllianceClient::CompleteConsortium(
+    const v1::ChangeConsortiumStateRequest& request) {
+  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
+    return commands_->CompleteConsortium(context, request, response);
+  });
+}
+
 absl::StatusOr<v1::ConsortiumStatus> AllianceClient::GetConsortium(
     const v1::GetConsortiumRequest& request) {
   return Call<v1::ConsortiumStatus>(
@@ -115,6 +220,14 @@ absl::StatusOr<v1::ProgramSummary> AllianceClient::GetProgramSummary(
   return Call<v1::ProgramSummary>([&](grpc::ClientContext* context, v1::ProgramSummary* response) {
     return queries_->GetProgramSummary(context, request, response);
   });
+}
+
+absl::StatusOr<v1::ParticipantStatus> AllianceClient::GetParticipant(
+    const v1::GetParticipantRequest& request) {
+  return Call<v1::ParticipantStatus>(
+      [&](grpc::ClientContext* context, v1::ParticipantStatus* response) {
+        return queries_->GetParticipant(context, request, response);
+      });
 }
 
 absl::StatusOr<v1::ReadEventsResponse> AllianceClient::ReadEvents(

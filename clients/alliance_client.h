@@ -87,11 +87,35 @@ class AllianceClient {
   absl::StatusOr<v1::AppendResult> ReverseDisbursement(
       const v1::ReverseDisbursementRequest& request);
   absl::StatusOr<v1::AppendResult> RecordHire(const v1::RecordHireRequest& request);
+  absl::StatusOr<v1::AppendResult> OpenSelectionRound(const v1::OpenSelectionRoundRequest& request);
+  absl::StatusOr<v1::AppendResult> SignAgreement(const v1::SignAgreementRequest& request);
+  absl::StatusOr<v1::AppendResult> AmendAgreement(const v1::AmendAgreementRequest& request);
+  absl::StatusOr<v1::AppendResult> JoinConsortium(const v1::JoinConsortiumRequest& request);
+  absl::StatusOr<v1::AppendResult> WithdrawParticipant(
+      const v1::WithdrawParticipantRequest& request);
+  absl::StatusOr<v1::AppendResult> EnrolResearcher(const v1::EnrolResearcherRequest& request);
+  absl::StatusOr<v1::AppendResult> RecordGraduation(const v1::RecordGraduationRequest& request);
+  absl::StatusOr<v1::AppendResult> RecordDeparture(const v1::RecordDepartureRequest& request);
+  absl::StatusOr<v1::AppendResult> RetractResearcherStep(
+      const v1::RetractResearcherStepRequest& request);
+  absl::StatusOr<v1::AppendResult> RecordEvaluation(const v1::RecordEvaluationRequest& request);
+  absl::StatusOr<v1::AppendResult> CorrectEvaluation(const v1::CorrectEvaluationRequest& request);
+  // The four state changes share a request; the method says which.
+  absl::StatusOr<v1::AppendResult> SuspendConsortium(
+      const v1::ChangeConsortiumStateRequest& request);
+  absl::StatusOr<v1::AppendResult> ResumeConsortium(
+      const v1::ChangeConsortiumStateRequest& request);
+  absl::StatusOr<v1::AppendResult> TerminateConsortium(
+      const v1::ChangeConsortiumStateRequest& request);
+  absl::StatusOr<v1::AppendResult> CompleteConsortium(
+      const v1::ChangeConsortiumStateRequest& request);
 
-  // QueryService. NOT_FOUND for an unknown consortium or program.
+  // QueryService. NOT_FOUND for an unknown consortium, program or
+  // participant (one that is in no consortium).
   absl::StatusOr<v1::ConsortiumStatus> GetConsortium(const v1::GetConsortiumRequest& request);
   absl::StatusOr<v1::ListConsortiaResponse> ListConsortia(const v1::ListConsortiaRequest& request);
   absl::StatusOr<v1::ProgramSummary> GetProgramSummary(const v1::GetProgramSummaryRequest& request);
+  absl::StatusOr<v1::ParticipantStatus> GetParticipant(const v1::GetParticipantRequest& request);
   absl::StatusOr<v1::ReadEventsResponse> ReadEvents(const v1::ReadEventsRequest& request);
 
  private:

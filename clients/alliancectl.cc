@@ -1,7 +1,10 @@
 // alliancectl: the command-line tool for the Alliance case ledger. It records
-// commands (establish a program, select a consortium, designate a lab,
-// disburse, reverse, hire), reads the status read models and the event log,
-// and loads the 2023 seed data set. Run `alliancectl --help` for the flags.
+// commands (establish a program, open a selection round, select a
+// consortium, designate a lab, sign and amend agreements, disburse, reverse,
+// join and withdraw members, a researcher's steps from enrolment to hire,
+// evaluations, and a consortium's state changes), reads the status read
+// models (consortium, list, program, participant) and the event log, and
+// loads the seed data set. Run `alliancectl --help` for the flags.
 //
 // Output: tables for people by default, the response as proto3 JSON with
 // --json. Errors go to stderr as "<CODE> [<REASON>]: <message> {<metadata>}".
@@ -18,6 +21,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -75,9 +79,11 @@ ABSL_FLAG(std::string, file, "",
           "SelectConsortiumRequest (select), alliance.seed.SeedFile (seed).");
 
 // establish-program without --file. The rules default to the 2023 program's.
-ABSL_FLAG(std::string, program, "", "Program id (establish-program; list filter).");
-ABSL_FLAG(std::string, name_ko, "", "Program name in Korean (establish-program).");
-ABSL_FLAG(std::string, name_en, "", "Program name in English (establish-program).");
+ABSL_FLAG(std::string, program, "", "Program id (establish-program, open-round; list filter).");
+ABSL_FLAG(std::string, name_ko, "",
+          "Name in Korean: the program's (establish-program) or the participant's (join).");
+ABSL_FLAG(std::string, name_en, "",
+          "Name in English: the program's (establish-program) or the participant's (join).");
 ABSL_FLAG(std::string, ministry, "", "Ministry, e.g. 산업통상자원부 (establish-program).");
 ABSL_FLAG(std::string, managing_agency, "", "Managing agency, e.g. KIAT (establish-program).");
 ABSL_FLAG(int32_t, first_year, 2023, "First program year (establish-program).");
@@ -95,24 +101,55 @@ ABSL_FLAG(std::vector<std::string>, excluded_regions,
           "Regions that may not host a consortium, comma-separated (establish-program).");
 ABSL_FLAG(int32_t, hiring_target, 30, "Researchers to be hired (establish-program).");
 
-// Consortium commands.
+// Program and consortium commands.
+ABSL_FLAG(int32_t, slots, 0, "Consortia the round selects (open-round).");
 ABSL_FLAG(std::string, consortium, "", "Consortium id.");
-ABSL_FLAG(std::string, lab, "", "Lab id (designate-lab, hire).");
+ABSL_FLAG(std::string, lab, "", "Lab id (designate-lab, enrol, hire).");
 ABSL_FLAG(std::string, lab_name, "", "Lab name in Korean (designate-lab).");
-ABSL_FLAG(std::string, university, "", "participant_id of the lab's university (designate-lab).");
-ABSL_FLAG(int32_t, year, 0, "Program year (disburse).");
+ABSL_FLAG(std::string, university, "",
+          "Business registration number of the lab's university (designate-lab).");
+ABSL_FLAG(int32_t, year, 0,
+          "Year: the round's (open-round) or the program year (sign-agreement, "
+          "amend-agreement, disburse, evaluate).");
 ABSL_FLAG(int64_t, amount_krw, 0, "Amount in whole KRW (disburse).");
-ABSL_FLAG(std::string, reference, "", "Paying agency's payment reference (disburse).");
-ABSL_FLAG(std::string, event, "", "event_id of the disbursement to reverse (reverse).");
-ABSL_FLAG(std::string, reason, "", "Why, in words (reverse).");
-ABSL_FLAG(std::string, researcher, "", "Pseudonymous researcher id (hire).");
-ABSL_FLAG(std::string, degree, "", "ms, ms-candidate, phd or phd-candidate (hire).");
-ABSL_FLAG(std::string, enterprise, "", "participant_id of the hiring enterprise (hire).");
+ABSL_FLAG(int64_t, grant_krw, 0,
+          "The year's government grant in whole KRW (sign-agreement, amend-agreement).");
+ABSL_FLAG(std::string, reference, "",
+          "Paying agency's payment reference (disburse); agreement number, optional "
+          "(sign-agreement).");
+ABSL_FLAG(std::string, event, "",
+          "event_id of the event corrected: the disbursement (reverse), the researcher's "
+          "step (retract-step), the year's evaluation in effect (correct-evaluation).");
+ABSL_FLAG(std::string, reason, "",
+          "Why, in words (reverse, amend-agreement, withdraw, retract-step, "
+          "correct-evaluation, suspend, resume, terminate; optional for depart, complete).");
+ABSL_FLAG(std::string, role, "",
+          "Participant role (join): university, enterprise (mid-sized), research-institute, "
+          "innovation-institution or local-government.");
+ABSL_FLAG(std::string, researcher, "",
+          "Pseudonymous researcher id (enrol, graduate, hire, depart).");
+ABSL_FLAG(std::string, track, "", "Degree track, ms or phd (enrol).");
+ABSL_FLAG(std::string, degree, "",
+          "ms, ms-candidate, phd or phd-candidate (hire): the graduated degree, or the "
+          "track's candidate degree before graduation.");
+ABSL_FLAG(std::string, enterprise, "",
+          "Business registration number of the hiring mid-sized enterprise (hire).");
+ABSL_FLAG(std::string, grade, "",
+          "Evaluation grade: excellent, satisfactory, unsatisfactory or poor (evaluate, "
+          "correct-evaluation).");
+ABSL_FLAG(int32_t, score, 0,
+          "Evaluation score 0..100, 0 when not scored (evaluate, "
+          "correct-evaluation).");
+ABSL_FLAG(std::string, summary, "", "The evaluation committee's summary, optional (evaluate).");
 
 // Queries.
 ABSL_FLAG(std::string, region, "", "Region code filter, e.g. KR-44 (list).");
 ABSL_FLAG(std::string, field, "", "Field filter, Korean or English (list).");
-ABSL_FLAG(std::string, participant, "", "Participant id filter (list).");
+ABSL_FLAG(std::string, participant, "",
+          "Business registration number, 10 digits: the member who joins or withdraws "
+          "(join, withdraw); list filter (list).");
+ABSL_FLAG(std::string, state, "",
+          "State filter: active, suspended, terminated or completed (list).");
 ABSL_FLAG(int32_t, page_size, 0, "Page size, 1..100 (list); set it to print one page only.");
 ABSL_FLAG(std::string, page_token, "", "Page token from a previous page (list).");
 ABSL_FLAG(std::string, stream, "", "Stream id, e.g. consortium-<id> (events); default: all.");
@@ -142,19 +179,36 @@ constexpr int kPagesFollowedMax = 10'000;
 constexpr char kUsage[] =
     "alliancectl [flags] <subcommand> [args]\n"
     "\n"
-    "Commands (each takes --event_id, --expected_version, --correlation_id):\n"
-    "  establish-program --file=req.textpb | --program --name_ko --ministry --managing_agency\n"
-    "  select            --file=req.textpb (a SelectConsortiumRequest)\n"
-    "  designate-lab     --consortium --lab --lab_name --university [--occurred_at]\n"
-    "  disburse          --consortium --year --amount_krw --reference [--occurred_at]\n"
-    "  reverse           --consortium --event --reason [--occurred_at]\n"
-    "  hire              --consortium --researcher --degree --lab --enterprise [--occurred_at]\n"
-    "  seed              [--file] (default: the 2023 data set)\n"
+    "Commands (each takes --event_id, --expected_version, --correlation_id, and\n"
+    "--occurred_at unless the file gives it; participants are 10-digit business\n"
+    "registration numbers):\n"
+    "  establish-program  --file=req.textpb | --program --name_ko --ministry --managing_agency\n"
+    "  open-round         --program --year --slots\n"
+    "  select             --file=req.textpb (a SelectConsortiumRequest)\n"
+    "  designate-lab      --consortium --lab --lab_name --university\n"
+    "  sign-agreement     --consortium --year --grant_krw [--reference]\n"
+    "  amend-agreement    --consortium --year --grant_krw --reason\n"
+    "  disburse           --consortium --year --amount_krw --reference\n"
+    "  reverse            --consortium --event --reason\n"
+    "  join               --consortium --participant --name_ko [--name_en] --role\n"
+    "  withdraw           --consortium --participant --reason\n"
+    "  enrol              --consortium --researcher --lab --track=ms|phd\n"
+    "  graduate           --consortium --researcher\n"
+    "  hire               --consortium --researcher --degree --lab --enterprise\n"
+    "  depart             --consortium --researcher [--reason]\n"
+    "  retract-step       --consortium --event --reason\n"
+    "  evaluate           --consortium --year --grade [--score --summary]\n"
+    "  correct-evaluation --consortium --event --grade [--score] --reason\n"
+    "  suspend | resume | terminate  --consortium --reason\n"
+    "  complete           --consortium [--reason]\n"
+    "  seed               [--file] (default: the 2023 data set)\n"
     "Queries:\n"
     "  status <consortium_id>\n"
-    "  list              [--program --region --field --participant --page_size --page_token]\n"
+    "  list               [--program --region --field --participant --state --page_size\n"
+    "                      --page_token]\n"
     "  program <program_id>\n"
-    "  events            [--stream --from --max]\n"
+    "  participant <business_registration_number>\n"
+    "  events             [--stream --from --max]\n"
     "\n"
     "Global flags: --server --agency --principal --deadline_ms --json. Try --help.";
 
@@ -326,31 +380,90 @@ absl::Status ReadTextProto(const std::string& path, pb::Message* message) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Degree> ParseDegree(absl::string_view text) {
-  if (text == "ms") return v1::DEGREE_MASTERS;
-  if (text == "ms-candidate") return v1::DEGREE_MASTERS_CANDIDATE;
-  if (text == "phd") return v1::DEGREE_PHD;
-  if (text == "phd-candidate") return v1::DEGREE_PHD_CANDIDATE;
+// ---- Enum values by name ---------------------------------------------------
+
+// The name a flag takes and a table shows for one enum value.
+template <typename Enum>
+struct EnumName {
+  absl::string_view text;
+  Enum value;
+};
+
+constexpr EnumName<v1::Degree> kDegreeNames[] = {
+    {"ms", v1::DEGREE_MASTERS},
+    {"ms-candidate", v1::DEGREE_MASTERS_CANDIDATE},
+    {"phd", v1::DEGREE_PHD},
+    {"phd-candidate", v1::DEGREE_PHD_CANDIDATE},
+};
+constexpr EnumName<v1::DegreeTrack> kTrackNames[] = {
+    {"ms", v1::DEGREE_TRACK_MASTERS},
+    {"phd", v1::DEGREE_TRACK_PHD},
+};
+constexpr EnumName<v1::EvaluationGrade> kGradeNames[] = {
+    {"excellent", v1::EVALUATION_GRADE_EXCELLENT},
+    {"satisfactory", v1::EVALUATION_GRADE_SATISFACTORY},
+    {"unsatisfactory", v1::EVALUATION_GRADE_UNSATISFACTORY},
+    {"poor", v1::EVALUATION_GRADE_POOR},
+};
+constexpr EnumName<v1::ConsortiumState> kStateNames[] = {
+    {"active", v1::CONSORTIUM_STATE_ACTIVE},
+    {"suspended", v1::CONSORTIUM_STATE_SUSPENDED},
+    {"terminated", v1::CONSORTIUM_STATE_TERMINATED},
+    {"completed", v1::CONSORTIUM_STATE_COMPLETED},
+};
+// In the order the status shows researchers: furthest along first.
+constexpr EnumName<v1::ResearcherStage> kStageNames[] = {
+    {"hired", v1::RESEARCHER_STAGE_HIRED},         {"left", v1::RESEARCHER_STAGE_LEFT},
+    {"graduated", v1::RESEARCHER_STAGE_GRADUATED}, {"enrolled", v1::RESEARCHER_STAGE_ENROLLED},
+    {"retracted", v1::RESEARCHER_STAGE_RETRACTED},
+};
+// The --role spellings; RoleName gives the words a table shows.
+constexpr EnumName<v1::ParticipantRole> kRoleFlagNames[] = {
+    {"university", v1::PARTICIPANT_ROLE_UNIVERSITY},
+    {"enterprise", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE},
+    {"research-institute", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE},
+    {"innovation-institution", v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION},
+    {"local-government", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT},
+};
+
+// The value named `text` in `names`, or INVALID_ARGUMENT listing the names
+// --<flag> takes.
+template <typename Enum, size_t N>
+absl::StatusOr<Enum> ParseEnum(absl::string_view flag, absl::string_view text,
+                               const EnumName<Enum> (&names)[N]) {
+  std::vector<absl::string_view> choices;
+  for (const EnumName<Enum>& name : names) {
+    if (name.text == text) return name.value;
+    choices.push_back(name.text);
+  }
+  const absl::string_view last = choices.back();
+  choices.pop_back();
   return absl::InvalidArgumentError(
-      absl::StrCat("--degree=", text, ": want ms, ms-candidate, phd or phd-candidate"));
+      absl::StrCat("--", flag, "=", text, ": want ", absl::StrJoin(choices, ", "), " or ", last));
+}
+
+// The name of `value` in `names`; "-" for the unspecified (zero) value, and
+// "<kind> <number>" for a value newer than this tool.
+template <typename Enum, size_t N>
+std::string EnumText(Enum value, const EnumName<Enum> (&names)[N], absl::string_view kind) {
+  for (const EnumName<Enum>& name : names) {
+    if (name.value == value) return std::string(name.text);
+  }
+  if (static_cast<int>(value) == 0) return "-";
+  return absl::StrCat(kind, " ", static_cast<int>(value));
+}
+
+absl::StatusOr<v1::Degree> ParseDegree(absl::string_view text) {
+  return ParseEnum("degree", text, kDegreeNames);
 }
 
 // ---- Names for people ----------------------------------------------------
 
-std::string DegreeName(v1::Degree degree) {
-  switch (degree) {
-    case v1::DEGREE_MASTERS:
-      return "ms";
-    case v1::DEGREE_MASTERS_CANDIDATE:
-      return "ms-candidate";
-    case v1::DEGREE_PHD:
-      return "phd";
-    case v1::DEGREE_PHD_CANDIDATE:
-      return "phd-candidate";
-    default:
-      return absl::StrCat("degree ", static_cast<int>(degree));
-  }
-}
+std::string DegreeName(v1::Degree degree) { return EnumText(degree, kDegreeNames, "degree"); }
+std::string TrackName(v1::DegreeTrack track) { return EnumText(track, kTrackNames, "track"); }
+std::string GradeName(v1::EvaluationGrade grade) { return EnumText(grade, kGradeNames, "grade"); }
+std::string StateName(v1::ConsortiumState state) { return EnumText(state, kStateNames, "state"); }
+std::string StageName(v1::ResearcherStage stage) { return EnumText(stage, kStageNames, "stage"); }
 
 std::string RoleName(v1::ParticipantRole role) {
   switch (role) {
@@ -367,6 +480,19 @@ std::string RoleName(v1::ParticipantRole role) {
     default:
       return absl::StrCat("role ", static_cast<int>(role));
   }
+}
+
+// The day of a timestamp, "2023-09-01" (UTC), or "-" when unset: enough for
+// the dates of a researcher's steps in a table.
+std::string Day(const pb::Timestamp& timestamp) {
+  const std::string text = FormatTimestamp(timestamp);
+  return text.size() > 10 ? text.substr(0, 10) : text;
+}
+
+// "1,380,000,000 (13.8억 원)", or "-" for a value not there (a year without
+// an agreement).
+std::string KrwOrDash(bool present, int64_t amount_krw) {
+  return present ? KrwWithReadable(amount_krw) : "-";
 }
 
 std::string Region(const std::string& code, const std::string& name_ko) {
@@ -573,6 +699,281 @@ Outcome RecordHire(AllianceClient& client, const Args& args) {
   return PrintAppend("ResearcherHired", client.RecordHire(request));
 }
 
+Outcome OpenSelectionRound(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::OpenSelectionRoundRequest request;
+  v1::SelectionRoundOpened& round = *request.mutable_round();
+  round.set_program_id(absl::GetFlag(FLAGS_program));
+  round.set_round_year(absl::GetFlag(FLAGS_year));
+  round.set_slots(absl::GetFlag(FLAGS_slots));
+  if (absl::Status s = RequireFlags({{"program", round.program_id()}}); !s.ok()) return Usage(s);
+  if (round.round_year() == 0) return UsageError{"missing --year"};
+  if (round.slots() == 0) return UsageError{"missing --slots"};
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, round.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("SelectionRoundOpened", client.OpenSelectionRound(request));
+}
+
+Outcome SignAgreement(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::SignAgreementRequest request;
+  v1::AgreementSigned& agreement = *request.mutable_agreement();
+  agreement.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  agreement.set_program_year(absl::GetFlag(FLAGS_year));
+  agreement.set_grant_krw(absl::GetFlag(FLAGS_grant_krw));
+  agreement.set_agreement_reference(absl::GetFlag(FLAGS_reference));
+  if (absl::Status s = RequireFlags({{"consortium", agreement.consortium_id()}}); !s.ok()) {
+    return Usage(s);
+  }
+  if (agreement.program_year() == 0) return UsageError{"missing --year"};
+  if (agreement.grant_krw() == 0) return UsageError{"missing --grant_krw"};
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, agreement.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("AgreementSigned", client.SignAgreement(request));
+}
+
+Outcome AmendAgreement(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::AmendAgreementRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_program_year(absl::GetFlag(FLAGS_year));
+  request.set_grant_krw(absl::GetFlag(FLAGS_grant_krw));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (absl::Status s =
+          RequireFlags({{"consortium", request.consortium_id()}, {"reason", request.reason()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (request.program_year() == 0) return UsageError{"missing --year"};
+  if (request.grant_krw() == 0) return UsageError{"missing --grant_krw"};
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("AgreementAmended", client.AmendAgreement(request));
+}
+
+Outcome JoinConsortium(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::JoinConsortiumRequest request;
+  v1::ParticipantJoined& joining = *request.mutable_joining();
+  joining.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  v1::Participant& participant = *joining.mutable_participant();
+  participant.set_participant_id(absl::GetFlag(FLAGS_participant));
+  participant.set_name_ko(absl::GetFlag(FLAGS_name_ko));
+  participant.set_name_en(absl::GetFlag(FLAGS_name_en));
+  const std::string role_text = absl::GetFlag(FLAGS_role);
+  if (absl::Status s = RequireFlags({{"consortium", joining.consortium_id()},
+                                     {"participant", participant.participant_id()},
+                                     {"name_ko", participant.name_ko()},
+                                     {"role", role_text}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  absl::StatusOr<v1::ParticipantRole> role = ParseEnum("role", role_text, kRoleFlagNames);
+  if (!role.ok()) return Usage(role.status());
+  participant.set_role(*role);
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, joining.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ParticipantJoined", client.JoinConsortium(request));
+}
+
+Outcome WithdrawParticipant(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::WithdrawParticipantRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_participant_id(absl::GetFlag(FLAGS_participant));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
+                                     {"participant", request.participant_id()},
+                                     {"reason", request.reason()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ParticipantWithdrew", client.WithdrawParticipant(request));
+}
+
+Outcome EnrolResearcher(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::EnrolResearcherRequest request;
+  v1::ResearcherEnrolled& enrolment = *request.mutable_enrolment();
+  enrolment.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  enrolment.set_researcher_id(absl::GetFlag(FLAGS_researcher));
+  enrolment.set_lab_id(absl::GetFlag(FLAGS_lab));
+  const std::string track_text = absl::GetFlag(FLAGS_track);
+  if (absl::Status s = RequireFlags({{"consortium", enrolment.consortium_id()},
+                                     {"researcher", enrolment.researcher_id()},
+                                     {"lab", enrolment.lab_id()},
+                                     {"track", track_text}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  absl::StatusOr<v1::DegreeTrack> track = ParseEnum("track", track_text, kTrackNames);
+  if (!track.ok()) return Usage(track.status());
+  enrolment.set_track(*track);
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, enrolment.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ResearcherEnrolled", client.EnrolResearcher(request));
+}
+
+Outcome RecordGraduation(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::RecordGraduationRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_researcher_id(absl::GetFlag(FLAGS_researcher));
+  if (absl::Status s = RequireFlags(
+          {{"consortium", request.consortium_id()}, {"researcher", request.researcher_id()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ResearcherGraduated", client.RecordGraduation(request));
+}
+
+Outcome RecordDeparture(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::RecordDepartureRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_researcher_id(absl::GetFlag(FLAGS_researcher));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (absl::Status s = RequireFlags(
+          {{"consortium", request.consortium_id()}, {"researcher", request.researcher_id()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ResearcherLeft", client.RecordDeparture(request));
+}
+
+Outcome RetractResearcherStep(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::RetractResearcherStepRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_corrects_event_id(absl::GetFlag(FLAGS_event));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
+                                     {"event", request.corrects_event_id()},
+                                     {"reason", request.reason()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("ResearcherStepRetracted", client.RetractResearcherStep(request));
+}
+
+Outcome RecordEvaluation(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::RecordEvaluationRequest request;
+  v1::EvaluationRecorded& evaluation = *request.mutable_evaluation();
+  evaluation.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  evaluation.set_program_year(absl::GetFlag(FLAGS_year));
+  evaluation.set_score(absl::GetFlag(FLAGS_score));
+  evaluation.set_summary(absl::GetFlag(FLAGS_summary));
+  const std::string grade_text = absl::GetFlag(FLAGS_grade);
+  if (absl::Status s =
+          RequireFlags({{"consortium", evaluation.consortium_id()}, {"grade", grade_text}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  if (evaluation.program_year() == 0) return UsageError{"missing --year"};
+  absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
+  if (!grade.ok()) return Usage(grade.status());
+  evaluation.set_grade(*grade);
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, evaluation.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("EvaluationRecorded", client.RecordEvaluation(request));
+}
+
+Outcome CorrectEvaluation(AllianceClient& client, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::CorrectEvaluationRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_corrects_event_id(absl::GetFlag(FLAGS_event));
+  request.set_score(absl::GetFlag(FLAGS_score));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  const std::string grade_text = absl::GetFlag(FLAGS_grade);
+  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
+                                     {"event", request.corrects_event_id()},
+                                     {"grade", grade_text},
+                                     {"reason", request.reason()}});
+      !s.ok()) {
+    return Usage(s);
+  }
+  absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
+  if (!grade.ok()) return Usage(grade.status());
+  request.set_grade(*grade);
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend("EvaluationCorrected", client.CorrectEvaluation(request));
+}
+
+// One of the four state changes: they share a request and differ in the RPC
+// and the event it records.
+using ChangeStateCall =
+    absl::StatusOr<v1::AppendResult> (AllianceClient::*)(const v1::ChangeConsortiumStateRequest&);
+
+Outcome ChangeConsortiumState(AllianceClient& client, const Args& args, ChangeStateCall call,
+                              absl::string_view event_type, bool reason_required) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  v1::ChangeConsortiumStateRequest request;
+  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()}}); !s.ok()) {
+    return Usage(s);
+  }
+  if (reason_required && request.reason().empty()) return UsageError{"missing --reason"};
+  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
+  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+    return Usage(s);
+  }
+  return PrintAppend(event_type, (client.*call)(request));
+}
+
+Outcome SuspendConsortium(AllianceClient& client, const Args& args) {
+  return ChangeConsortiumState(client, args, &AllianceClient::SuspendConsortium,
+                               "ConsortiumSuspended", /*reason_required=*/true);
+}
+
+Outcome ResumeConsortium(AllianceClient& client, const Args& args) {
+  return ChangeConsortiumState(client, args, &AllianceClient::ResumeConsortium, "ConsortiumResumed",
+                               /*reason_required=*/true);
+}
+
+Outcome TerminateConsortium(AllianceClient& client, const Args& args) {
+  return ChangeConsortiumState(client, args, &AllianceClient::TerminateConsortium,
+                               "ConsortiumTerminated", /*reason_required=*/true);
+}
+
+Outcome CompleteConsortium(AllianceClient& client, const Args& args) {
+  return ChangeConsortiumState(client, args, &AllianceClient::CompleteConsortium,
+                               "ConsortiumCompleted", /*reason_required=*/false);
+}
+
 // ---- seed ------------------------------------------------------------
 
 // What one seed command is called in the output, and the event it records.
@@ -583,41 +984,118 @@ struct SeedLabel {
 };
 
 SeedLabel LabelOf(const seed::SeedCommand& command) {
+  using C = seed::SeedCommand;
   switch (command.command_case()) {
-    case seed::SeedCommand::kEstablishProgram: {
+    case C::kEstablishProgram: {
       const auto& c = command.establish_program();
       return {absl::StrCat("establish-program ", c.program().program_id()), "ProgramEstablished",
               &c.meta()};
     }
-    case seed::SeedCommand::kSelectConsortium: {
+    case C::kOpenSelectionRound: {
+      const auto& c = command.open_selection_round();
+      return {absl::StrCat("open-round ", c.round().program_id(), " ", c.round().round_year(), " (",
+                           c.round().slots(), " slots)"),
+              "SelectionRoundOpened", &c.meta()};
+    }
+    case C::kSelectConsortium: {
       const auto& c = command.select_consortium();
       return {absl::StrCat("select ", c.selection().consortium_id()), "ConsortiumSelected",
               &c.meta()};
     }
-    case seed::SeedCommand::kDesignateLab: {
+    case C::kDesignateLab: {
       const auto& c = command.designate_lab();
       return {absl::StrCat("designate-lab ", c.designation().consortium_id(), " ",
                            c.designation().lab_id()),
               "LabDesignated", &c.meta()};
     }
-    case seed::SeedCommand::kDisburseFunds: {
+    case C::kSignAgreement: {
+      const auto& c = command.sign_agreement();
+      return {absl::StrCat("sign-agreement ", c.agreement().consortium_id(), " ",
+                           c.agreement().program_year()),
+              "AgreementSigned", &c.meta()};
+    }
+    case C::kAmendAgreement: {
+      const auto& c = command.amend_agreement();
+      return {absl::StrCat("amend-agreement ", c.consortium_id(), " ", c.program_year()),
+              "AgreementAmended", &c.meta()};
+    }
+    case C::kDisburseFunds: {
       const auto& c = command.disburse_funds();
       return {
           absl::StrCat("disburse ", c.disbursement().consortium_id(), " ",
                        c.disbursement().program_year(), " ", c.disbursement().payment_reference()),
           "FundsDisbursed", &c.meta()};
     }
-    case seed::SeedCommand::kReverseDisbursement: {
+    case C::kReverseDisbursement: {
       const auto& c = command.reverse_disbursement();
       return {absl::StrCat("reverse ", c.consortium_id(), " ", c.corrects_event_id()),
               "DisbursementReversed", &c.meta()};
     }
-    case seed::SeedCommand::kRecordHire: {
+    case C::kJoinConsortium: {
+      const auto& c = command.join_consortium();
+      return {absl::StrCat("join ", c.joining().consortium_id(), " ",
+                           c.joining().participant().participant_id()),
+              "ParticipantJoined", &c.meta()};
+    }
+    case C::kWithdrawParticipant: {
+      const auto& c = command.withdraw_participant();
+      return {absl::StrCat("withdraw ", c.consortium_id(), " ", c.participant_id()),
+              "ParticipantWithdrew", &c.meta()};
+    }
+    case C::kEnrolResearcher: {
+      const auto& c = command.enrol_researcher();
+      return {
+          absl::StrCat("enrol ", c.enrolment().consortium_id(), " ", c.enrolment().researcher_id()),
+          "ResearcherEnrolled", &c.meta()};
+    }
+    case C::kRecordGraduation: {
+      const auto& c = command.record_graduation();
+      return {absl::StrCat("graduate ", c.consortium_id(), " ", c.researcher_id()),
+              "ResearcherGraduated", &c.meta()};
+    }
+    case C::kRecordHire: {
       const auto& c = command.record_hire();
       return {absl::StrCat("hire ", c.hire().consortium_id(), " ", c.hire().researcher_id()),
               "ResearcherHired", &c.meta()};
     }
-    case seed::SeedCommand::COMMAND_NOT_SET:
+    case C::kRecordDeparture: {
+      const auto& c = command.record_departure();
+      return {absl::StrCat("depart ", c.consortium_id(), " ", c.researcher_id()), "ResearcherLeft",
+              &c.meta()};
+    }
+    case C::kRetractResearcherStep: {
+      const auto& c = command.retract_researcher_step();
+      return {absl::StrCat("retract-step ", c.consortium_id(), " ", c.corrects_event_id()),
+              "ResearcherStepRetracted", &c.meta()};
+    }
+    case C::kRecordEvaluation: {
+      const auto& c = command.record_evaluation();
+      return {absl::StrCat("evaluate ", c.evaluation().consortium_id(), " ",
+                           c.evaluation().program_year()),
+              "EvaluationRecorded", &c.meta()};
+    }
+    case C::kCorrectEvaluation: {
+      const auto& c = command.correct_evaluation();
+      return {absl::StrCat("correct-evaluation ", c.consortium_id(), " ", c.corrects_event_id()),
+              "EvaluationCorrected", &c.meta()};
+    }
+    case C::kSuspendConsortium: {
+      const auto& c = command.suspend_consortium();
+      return {absl::StrCat("suspend ", c.consortium_id()), "ConsortiumSuspended", &c.meta()};
+    }
+    case C::kResumeConsortium: {
+      const auto& c = command.resume_consortium();
+      return {absl::StrCat("resume ", c.consortium_id()), "ConsortiumResumed", &c.meta()};
+    }
+    case C::kTerminateConsortium: {
+      const auto& c = command.terminate_consortium();
+      return {absl::StrCat("terminate ", c.consortium_id()), "ConsortiumTerminated", &c.meta()};
+    }
+    case C::kCompleteConsortium: {
+      const auto& c = command.complete_consortium();
+      return {absl::StrCat("complete ", c.consortium_id()), "ConsortiumCompleted", &c.meta()};
+    }
+    case C::COMMAND_NOT_SET:
       break;
   }
   return {"(empty command)", "", nullptr};
@@ -625,20 +1103,51 @@ SeedLabel LabelOf(const seed::SeedCommand& command) {
 
 absl::StatusOr<v1::AppendResult> SendSeedCommand(AllianceClient& client,
                                                  const seed::SeedCommand& command) {
+  using C = seed::SeedCommand;
   switch (command.command_case()) {
-    case seed::SeedCommand::kEstablishProgram:
+    case C::kEstablishProgram:
       return client.EstablishProgram(command.establish_program());
-    case seed::SeedCommand::kSelectConsortium:
+    case C::kOpenSelectionRound:
+      return client.OpenSelectionRound(command.open_selection_round());
+    case C::kSelectConsortium:
       return client.SelectConsortium(command.select_consortium());
-    case seed::SeedCommand::kDesignateLab:
+    case C::kDesignateLab:
       return client.DesignateLab(command.designate_lab());
-    case seed::SeedCommand::kDisburseFunds:
+    case C::kSignAgreement:
+      return client.SignAgreement(command.sign_agreement());
+    case C::kAmendAgreement:
+      return client.AmendAgreement(command.amend_agreement());
+    case C::kDisburseFunds:
       return client.DisburseFunds(command.disburse_funds());
-    case seed::SeedCommand::kReverseDisbursement:
+    case C::kReverseDisbursement:
       return client.ReverseDisbursement(command.reverse_disbursement());
-    case seed::SeedCommand::kRecordHire:
+    case C::kJoinConsortium:
+      return client.JoinConsortium(command.join_consortium());
+    case C::kWithdrawParticipant:
+      return client.WithdrawParticipant(command.withdraw_participant());
+    case C::kEnrolResearcher:
+      return client.EnrolResearcher(command.enrol_researcher());
+    case C::kRecordGraduation:
+      return client.RecordGraduation(command.record_graduation());
+    case C::kRecordHire:
       return client.RecordHire(command.record_hire());
-    case seed::SeedCommand::COMMAND_NOT_SET:
+    case C::kRecordDeparture:
+      return client.RecordDeparture(command.record_departure());
+    case C::kRetractResearcherStep:
+      return client.RetractResearcherStep(command.retract_researcher_step());
+    case C::kRecordEvaluation:
+      return client.RecordEvaluation(command.record_evaluation());
+    case C::kCorrectEvaluation:
+      return client.CorrectEvaluation(command.correct_evaluation());
+    case C::kSuspendConsortium:
+      return client.SuspendConsortium(command.suspend_consortium());
+    case C::kResumeConsortium:
+      return client.ResumeConsortium(command.resume_consortium());
+    case C::kTerminateConsortium:
+      return client.TerminateConsortium(command.terminate_consortium());
+    case C::kCompleteConsortium:
+      return client.CompleteConsortium(command.complete_consortium());
+    case C::COMMAND_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError("empty seed command");
@@ -691,62 +1200,253 @@ Outcome Seed(AllianceClient& client, const Args& args) {
 
 // ---- Queries -----------------------------------------------------------
 
-std::string RenderConsortium(const v1::ConsortiumStatus& c) {
-  std::string lead = c.lead_participant_id();
+// "12.5%": `part` as a share of `whole`, to one decimal, in integer
+// arithmetic (money never goes through floating point); "-" when whole is 0.
+std::string Percent(int64_t part, int64_t whole) {
+  if (whole <= 0) return "-";
+  // Amounts here are at most a program budget (~10^11 KRW): x1000 fits.
+  const int64_t tenths = (part * 1000 + whole / 2) / whole;
+  return absl::StrCat(tenths / 10, ".", tenths % 10, "%");
+}
+
+// "2 hired, 0 left, 1 graduated, 5 enrolled, 0 retracted".
+std::string DescribeCounts(const v1::ResearcherCounts& counts) {
+  return absl::StrCat(counts.hired(), " hired, ", counts.left(), " left, ", counts.graduated(),
+                      " graduated, ", counts.enrolled(), " enrolled, ", counts.retracted(),
+                      " retracted");
+}
+
+// "3128195582 주식회사 코넥" for a member of the consortium (current or
+// former); the bare id for anyone else.
+std::string MemberLabel(const v1::ConsortiumStatus& c, const std::string& participant_id) {
+  if (participant_id.empty()) return "-";
+  for (const v1::Membership& m : c.members()) {
+    if (m.participant().participant_id() == participant_id) {
+      return absl::StrCat(participant_id, " ", m.participant().name_ko());
+    }
+  }
   for (const v1::Participant& p : c.participants()) {
-    if (p.participant_id() == c.lead_participant_id()) absl::StrAppend(&lead, " ", p.name_ko());
+    if (p.participant_id() == participant_id) return absl::StrCat(participant_id, " ", p.name_ko());
+  }
+  return participant_id;
+}
+
+// The date a researcher reached the stage they are at.
+pb::Timestamp StageSince(const v1::Researcher& r) {
+  switch (r.stage()) {
+    case v1::RESEARCHER_STAGE_ENROLLED:
+      return r.enrolled_at();
+    case v1::RESEARCHER_STAGE_GRADUATED:
+      return r.graduated_at();
+    case v1::RESEARCHER_STAGE_HIRED:
+      return r.hired_at();
+    case v1::RESEARCHER_STAGE_LEFT:
+      return r.left_at();
+    default:
+      return pb::Timestamp();
+  }
+}
+
+std::string RenderMembers(const v1::ConsortiumStatus& c) {
+  Table members({{"member"}, {"name_ko"}, {"name_en"}, {"role"}, {"joined"}, {"status"}});
+  int current = 0;
+  for (const v1::Membership& m : c.members()) {
+    const v1::Participant& p = m.participant();
+    std::string status;
+    if (m.current()) {
+      ++current;
+      status = p.participant_id() == c.lead_participant_id() ? "current, lead" : "current";
+    } else {
+      status = absl::StrCat("FORMER: withdrew ", Day(m.withdrawn_at()));
+      if (!m.withdrawal_reason().empty())
+        absl::StrAppend(&status, " (", m.withdrawal_reason(), ")");
+    }
+    members.AddRow({p.participant_id(), p.name_ko(), p.name_en(), RoleName(p.role()),
+                    Day(m.joined_at()), status});
+  }
+  // A server without membership history: the current members only.
+  if (c.members_size() == 0) {
+    for (const v1::Participant& p : c.participants()) {
+      ++current;
+      members.AddRow({p.participant_id(), p.name_ko(), p.name_en(), RoleName(p.role()), "-",
+                      p.participant_id() == c.lead_participant_id() ? "current, lead" : "current"});
+    }
+  }
+  return absl::StrCat("\nmembers (", current, " current, ", members.row_count() - current,
+                      " former)\n", members.Render());
+}
+
+std::string RenderFunding(const v1::ConsortiumStatus& c) {
+  int64_t annual_limit_krw = 0;
+  for (const v1::YearFunding& y : c.funding_by_year()) {
+    annual_limit_krw = std::max(annual_limit_krw, y.annual_limit_krw());
+  }
+  std::string out = absl::StrCat(
+      "\nfunding: committed by agreements ", KrwWithReadable(c.committed_total_krw()),
+      ", disbursed ", KrwWithReadable(c.disbursed_total_krw()), "\n  limits ",
+      KrwWithReadable(annual_limit_krw), " a year, ", KrwWithReadable(c.limit_total_krw()),
+      " over the term; 'left of limit' is against the year's limit, in the total row against "
+      "the term's\n");
+  Table funding({{"year", Table::Align::kRight},
+                 {"agreement"},
+                 {"committed", Table::Align::kRight},
+                 {"disbursed", Table::Align::kRight},
+                 {"left of commitment", Table::Align::kRight},
+                 {"left of limit", Table::Align::kRight},
+                 {"payments", Table::Align::kRight},
+                 {"reversals", Table::Align::kRight}});
+  int64_t remaining_commitment_krw = 0;
+  for (const v1::YearFunding& y : c.funding_by_year()) {
+    std::string agreement = "not signed";
+    if (y.agreement_signed()) {
+      agreement = absl::StrCat(y.agreement_reference().empty() ? "signed" : y.agreement_reference(),
+                               " ", Day(y.agreement_signed_at()));
+      if (y.amendment_count() > 0) {
+        absl::StrAppend(&agreement, ", amended ", y.amendment_count(), "x");
+      }
+      remaining_commitment_krw += y.remaining_commitment_krw();
+    }
+    funding.AddRow({absl::StrCat(y.program_year()), agreement,
+                    KrwOrDash(y.agreement_signed(), y.committed_krw()),
+                    KrwWithReadable(y.disbursed_krw()),
+                    KrwOrDash(y.agreement_signed(), y.remaining_commitment_krw()),
+                    KrwWithReadable(y.remaining_krw()), absl::StrCat(y.disbursement_count()),
+                    absl::StrCat(y.reversal_count())});
+  }
+  funding.AddRow({"total", "", KrwWithReadable(c.committed_total_krw()),
+                  KrwWithReadable(c.disbursed_total_krw()),
+                  KrwWithReadable(remaining_commitment_krw),
+                  KrwWithReadable(c.remaining_total_krw())});
+  absl::StrAppend(&out, funding.Render());
+  return out;
+}
+
+std::string RenderResearchers(const v1::ConsortiumStatus& c) {
+  std::string out = absl::StrCat("\nresearchers (", c.researchers_size(), ": ",
+                                 DescribeCounts(c.researcher_counts()), ")\n");
+  if (c.researchers_size() == 0) return out;
+  Table researchers({{"researcher"},
+                     {"stage"},
+                     {"since"},
+                     {"lab"},
+                     {"track"},
+                     {"degree"},
+                     {"enterprise"},
+                     {"steps", Table::Align::kRight}});
+  Table retracted({{"researcher"}, {"retracted step"}, {"of"}, {"step event"}, {"retracted by"}});
+  // By stage, furthest along first (a stage newer than this tool last);
+  // within a stage in the server's order, by id.
+  const auto stage_rank = [](v1::ResearcherStage stage) {
+    size_t rank = 0;
+    while (rank < std::size(kStageNames) && kStageNames[rank].value != stage) ++rank;
+    return rank;
+  };
+  std::vector<const v1::Researcher*> by_stage;
+  for (const v1::Researcher& r : c.researchers()) by_stage.push_back(&r);
+  std::stable_sort(by_stage.begin(), by_stage.end(),
+                   [&](const v1::Researcher* a, const v1::Researcher* b) {
+                     return stage_rank(a->stage()) < stage_rank(b->stage());
+                   });
+  for (const v1::Researcher* researcher : by_stage) {
+    const v1::Researcher& r = *researcher;
+    int retracted_steps = 0;
+    for (const v1::ResearcherStep& step : r.steps()) {
+      if (!step.retracted()) continue;
+      ++retracted_steps;
+      retracted.AddRow({r.researcher_id(), step.event_type(), Day(step.occurred_at()),
+                        step.event_id(), step.retraction_event_id()});
+    }
+    std::string steps = absl::StrCat(r.steps_size());
+    if (retracted_steps > 0) absl::StrAppend(&steps, " (", retracted_steps, " retracted)");
+    researchers.AddRow({r.researcher_id(), StageName(r.stage()), Day(StageSince(r)), r.lab_id(),
+                        TrackName(r.track()), DegreeName(r.degree()),
+                        MemberLabel(c, r.enterprise_participant_id()), steps});
+  }
+  absl::StrAppend(&out, researchers.Render());
+  if (retracted.row_count() > 0) {
+    absl::StrAppend(&out, "\nretracted steps (", retracted.row_count(), ", counted nowhere)\n",
+                    retracted.Render());
+  }
+  return out;
+}
+
+std::string RenderConsortium(const v1::ConsortiumStatus& c) {
+  std::string state = StateName(c.state());
+  if (c.state_history_size() > 0) {
+    absl::StrAppend(&state, " since ",
+                    Day(c.state_history(c.state_history_size() - 1).occurred_at()));
   }
   std::string out = RenderFields({
       {"consortium", c.consortium_id()},
       {"program", absl::StrCat(c.program_id(), " (round ", c.round_year(), ")")},
+      {"state", state},
       {"region", Region(c.region_code(), c.region_name_ko())},
       {"field", absl::StrCat(c.field_ko(), " / ", c.field_en())},
-      {"lead", lead},
+      {"lead", MemberLabel(c, c.lead_participant_id())},
       {"term", Years(c.term_first_year(), c.term_last_year())},
       {"selected at", FormatTimestamp(c.selected_at())},
+      {"hires", absl::StrCat(c.hire_count(), " of target ", c.hire_target())},
+      {"researchers", DescribeCounts(c.researcher_counts())},
       {"stream",
        absl::StrCat("version ", c.stream_version(), ", last position ", c.last_global_position())},
   });
 
-  Table members({{"member"}, {"name_ko"}, {"name_en"}, {"role"}});
-  for (const v1::Participant& p : c.participants()) {
-    members.AddRow({p.participant_id(), p.name_ko(), p.name_en(), RoleName(p.role())});
+  if (c.state_history_size() > 0) {
+    Table history({{"state"}, {"at"}, {"reason"}, {"event"}});
+    for (const v1::StateChange& change : c.state_history()) {
+      history.AddRow({StateName(change.state()), FormatTimestamp(change.occurred_at()),
+                      change.reason(), change.event_id()});
+    }
+    absl::StrAppend(&out, "\nstate history (", c.state_history_size(), ")\n", history.Render());
   }
-  absl::StrAppend(&out, "\nmembers (", c.participants_size(), ")\n", members.Render());
+
+  absl::StrAppend(&out, RenderMembers(c));
 
   absl::StrAppend(&out, "\nlabs (", c.labs_size(), ")\n");
   if (c.labs_size() > 0) {
     Table labs({{"lab"}, {"name_ko"}, {"university"}, {"designated at"}});
     for (const v1::Lab& lab : c.labs()) {
-      labs.AddRow({lab.lab_id(), lab.lab_name_ko(), lab.university_participant_id(),
+      labs.AddRow({lab.lab_id(), lab.lab_name_ko(), MemberLabel(c, lab.university_participant_id()),
                    FormatTimestamp(lab.designated_at())});
     }
     absl::StrAppend(&out, labs.Render());
   }
 
-  Table funding({{"year", Table::Align::kRight},
-                 {"disbursed", Table::Align::kRight},
-                 {"limit", Table::Align::kRight},
-                 {"remaining", Table::Align::kRight},
-                 {"payments", Table::Align::kRight},
-                 {"reversals", Table::Align::kRight}});
-  for (const v1::YearFunding& y : c.funding_by_year()) {
-    funding.AddRow({absl::StrCat(y.program_year()), KrwWithReadable(y.disbursed_krw()),
-                    KrwWithReadable(y.annual_limit_krw()), KrwWithReadable(y.remaining_krw()),
-                    absl::StrCat(y.disbursement_count()), absl::StrCat(y.reversal_count())});
-  }
-  funding.AddRow({"total", KrwWithReadable(c.disbursed_total_krw()),
-                  KrwWithReadable(c.limit_total_krw()), KrwWithReadable(c.remaining_total_krw())});
-  absl::StrAppend(&out, "\nfunding\n", funding.Render());
+  absl::StrAppend(&out, RenderFunding(c));
+  absl::StrAppend(&out, RenderResearchers(c));
 
-  absl::StrAppend(&out, "\nhires (", c.hires_size(), ")\n");
+  absl::StrAppend(&out, "\nhires (", c.hire_count(), " of target ", c.hire_target(), ")\n");
   if (c.hires_size() > 0) {
-    Table hires({{"researcher"}, {"degree"}, {"lab"}, {"enterprise"}, {"hired at"}, {"event"}});
+    Table hires({{"researcher"},
+                 {"degree"},
+                 {"lab"},
+                 {"enterprise"},
+                 {"hired at"},
+                 {"left at"},
+                 {"event"}});
     for (const v1::Hire& h : c.hires()) {
       hires.AddRow({h.researcher_id(), DegreeName(h.degree()), h.lab_id(),
-                    h.enterprise_participant_id(), FormatTimestamp(h.hired_at()), h.event_id()});
+                    MemberLabel(c, h.enterprise_participant_id()), Day(h.hired_at()),
+                    Day(h.left_at()), h.event_id()});
     }
     absl::StrAppend(&out, hires.Render());
+  }
+
+  absl::StrAppend(&out, "\nevaluations (", c.evaluations_size(), ")\n");
+  if (c.evaluations_size() > 0) {
+    Table evaluations({{"year", Table::Align::kRight},
+                       {"grade"},
+                       {"score", Table::Align::kRight},
+                       {"evaluated"},
+                       {"corrections", Table::Align::kRight},
+                       {"summary"},
+                       {"event"}});
+    for (const v1::Evaluation& e : c.evaluations()) {
+      evaluations.AddRow({absl::StrCat(e.program_year()), GradeName(e.grade()),
+                          e.score() == 0 ? "-" : absl::StrCat(e.score()), Day(e.evaluated_at()),
+                          absl::StrCat(e.correction_count()), e.summary(), e.event_id()});
+    }
+    absl::StrAppend(&out, evaluations.Render());
   }
   return out;
 }
@@ -768,6 +1468,11 @@ Outcome ListConsortia(AllianceClient& client, const Args& args) {
   request.set_region_code(absl::GetFlag(FLAGS_region));
   request.set_field(absl::GetFlag(FLAGS_field));
   request.set_participant_id(absl::GetFlag(FLAGS_participant));
+  if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
+    absl::StatusOr<v1::ConsortiumState> parsed = ParseEnum("state", state, kStateNames);
+    if (!parsed.ok()) return Usage(parsed.status());
+    request.set_state(*parsed);
+  }
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   // Asking for a page means wanting that page; otherwise print them all.
@@ -798,15 +1503,19 @@ Outcome ListConsortia(AllianceClient& client, const Args& args) {
     return kExitOk;
   }
   Table table({{"consortium"},
+               {"round", Table::Align::kRight},
+               {"state"},
                {"region"},
                {"field"},
                {"lead"},
                {"disbursed", Table::Align::kRight},
                {"hires", Table::Align::kRight}});
   for (const v1::ConsortiumStatus& c : all.consortia()) {
-    table.AddRow({c.consortium_id(), Region(c.region_code(), c.region_name_ko()),
-                  absl::StrCat(c.field_ko(), " / ", c.field_en()), c.lead_participant_id(),
-                  KrwWithReadable(c.disbursed_total_krw()), absl::StrCat(c.hires_size())});
+    table.AddRow({c.consortium_id(), absl::StrCat(c.round_year()), StateName(c.state()),
+                  Region(c.region_code(), c.region_name_ko()),
+                  absl::StrCat(c.field_ko(), " / ", c.field_en()),
+                  MemberLabel(c, c.lead_participant_id()), KrwWithReadable(c.disbursed_total_krw()),
+                  absl::StrCat(c.hire_count(), "/", c.hire_target())});
   }
   std::cout << table.Render();
   std::cout << "(" << all.consortia_size() << " consortia)\n";
@@ -832,13 +1541,37 @@ std::string RenderProgram(const v1::ProgramSummary& p) {
       {"eligibility", absl::StrCat("at least ", r.min_midsized_enterprises(),
                                    " mid-sized enterprises; excluded regions ",
                                    absl::StrJoin(r.excluded_region_codes(), ", "))},
-      {"consortia", absl::StrCat(p.consortium_count())},
-      {"committed", KrwWithReadable(p.committed_krw())},
+      {"consortia", absl::StrCat(p.consortium_count(), ": ", p.active_count(), " active, ",
+                                 p.suspended_count(), " suspended, ", p.terminated_count(),
+                                 " terminated, ", p.completed_count(), " completed")},
+      {"committed", absl::StrCat(KrwWithReadable(p.committed_krw()), ", ",
+                                 Percent(p.committed_krw(), r.total_budget_krw()),
+                                 " of the budget (selected consortia x their limit)")},
       {"uncommitted", KrwWithReadable(p.uncommitted_krw())},
-      {"disbursed", KrwWithReadable(p.disbursed_total_krw())},
+      {"agreed", absl::StrCat(KrwWithReadable(p.agreed_total_krw()), ", ",
+                              Percent(p.agreed_total_krw(), r.total_budget_krw()),
+                              " of the budget (signed agreements)")},
+      {"disbursed",
+       absl::StrCat(KrwWithReadable(p.disbursed_total_krw()), ", ",
+                    Percent(p.disbursed_total_krw(), p.agreed_total_krw()), " of agreed, ",
+                    Percent(p.disbursed_total_krw(), r.total_budget_krw()), " of the budget")},
       {"hires", absl::StrCat(p.hire_count(), " of target ", p.hiring_target())},
+      {"researchers", DescribeCounts(p.researcher_counts())},
       {"last position", absl::StrCat(p.last_global_position())},
   });
+  Table rounds({{"round", Table::Align::kRight},
+                {"slots", Table::Align::kRight},
+                {"selected", Table::Align::kRight},
+                {"open", Table::Align::kRight},
+                {"opened at"},
+                {"consortia"}});
+  for (const v1::SelectionRound& round : p.rounds()) {
+    rounds.AddRow({absl::StrCat(round.round_year()), absl::StrCat(round.slots()),
+                   absl::StrCat(round.selected_count()),
+                   absl::StrCat(std::max(0, round.slots() - round.selected_count())),
+                   Day(round.opened_at()), absl::StrJoin(round.consortium_ids(), ", ")});
+  }
+  absl::StrAppend(&out, "\nrounds (", p.rounds_size(), ")\n", rounds.Render());
   Table regions({{"region"},
                  {"consortia", Table::Align::kRight},
                  {"disbursed", Table::Align::kRight},
@@ -849,11 +1582,24 @@ std::string RenderProgram(const v1::ProgramSummary& p) {
                     KrwWithReadable(region.disbursed_krw()), absl::StrCat(region.hire_count())});
   }
   absl::StrAppend(&out, "\nby region\n", regions.Render());
+  Table fields({{"field"},
+                {"consortia", Table::Align::kRight},
+                {"disbursed", Table::Align::kRight},
+                {"hires", Table::Align::kRight}});
+  for (const v1::FieldSummary& field : p.by_field()) {
+    fields.AddRow({absl::StrCat(field.field_ko(), " / ", field.field_en()),
+                   absl::StrCat(field.consortium_count()), KrwWithReadable(field.disbursed_krw()),
+                   absl::StrCat(field.hire_count())});
+  }
+  absl::StrAppend(&out, "\nby field\n", fields.Render());
   Table years({{"year", Table::Align::kRight},
+               {"agreed", Table::Align::kRight},
                {"disbursed", Table::Align::kRight},
+               {"enrolments", Table::Align::kRight},
                {"hires", Table::Align::kRight}});
   for (const v1::YearSummary& year : p.by_year()) {
-    years.AddRow({absl::StrCat(year.program_year()), KrwWithReadable(year.disbursed_krw()),
+    years.AddRow({absl::StrCat(year.program_year()), KrwWithReadable(year.agreed_krw()),
+                  KrwWithReadable(year.disbursed_krw()), absl::StrCat(year.enrolment_count()),
                   absl::StrCat(year.hire_count())});
   }
   absl::StrAppend(&out, "\nby year\n", years.Render());
@@ -867,6 +1613,48 @@ Outcome ShowProgram(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::ProgramSummary> summary = client.GetProgramSummary(request);
   if (!summary.ok()) return ReportFailure(summary.status());
   std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(*summary, true) : RenderProgram(*summary));
+  return kExitOk;
+}
+
+std::string RenderParticipant(const v1::ParticipantStatus& p) {
+  int current = 0;
+  for (const v1::ParticipantMembership& m : p.memberships()) current += m.current() ? 1 : 0;
+  std::string out = RenderFields({
+      {"participant", p.participant_id()},
+      {"name", p.name_en().empty() ? p.name_ko() : absl::StrCat(p.name_ko(), " / ", p.name_en())},
+      {"consortia", absl::StrCat(current, " current, ", p.memberships_size() - current, " former")},
+      {"hires", absl::StrCat(p.hire_count())},
+      {"last position", absl::StrCat(p.last_global_position())},
+  });
+  Table memberships({{"consortium"}, {"program"}, {"role"}, {"lead"}, {"joined"}, {"status"}});
+  for (const v1::ParticipantMembership& m : p.memberships()) {
+    memberships.AddRow(
+        {m.consortium_id(), m.program_id(), RoleName(m.role()), m.lead() ? "lead" : "",
+         Day(m.joined_at()),
+         m.current() ? "current" : absl::StrCat("FORMER: withdrew ", Day(m.withdrawn_at()))});
+  }
+  absl::StrAppend(&out, "\nmemberships (", p.memberships_size(), ")\n", memberships.Render());
+  absl::StrAppend(&out, "\nhires (", p.hires_size(), ")\n");
+  if (p.hires_size() > 0) {
+    Table hires({{"consortium"}, {"researcher"}, {"degree"}, {"hired"}, {"left"}, {"event"}});
+    for (const v1::ParticipantHire& h : p.hires()) {
+      hires.AddRow({h.consortium_id(), h.researcher_id(), DegreeName(h.degree()), Day(h.hired_at()),
+                    Day(h.left_at()), h.event_id()});
+    }
+    absl::StrAppend(&out, hires.Render());
+  }
+  return out;
+}
+
+Outcome ShowParticipant(AllianceClient& client, const Args& args) {
+  if (args.size() != 1) {
+    return UsageError{"participant takes one argument: <business_registration_number>"};
+  }
+  v1::GetParticipantRequest request;
+  request.set_participant_id(args[0]);
+  absl::StatusOr<v1::ParticipantStatus> status = client.GetParticipant(request);
+  if (!status.ok()) return ReportFailure(status.status());
+  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(*status, true) : RenderParticipant(*status));
   return kExitOk;
 }
 
@@ -904,6 +1692,68 @@ std::string Summarize(const v1::Event& event) {
       return absl::StrCat(e.researcher_id(), " ", DegreeName(e.degree()), " from ", e.lab_id(),
                           " hired by ", e.enterprise_participant_id());
     }
+    case v1::Event::kSelectionRoundOpened: {
+      const auto& e = event.selection_round_opened();
+      return absl::StrCat(e.program_id(), " round ", e.round_year(), ", ", e.slots(), " slots");
+    }
+    case v1::Event::kAgreementSigned: {
+      const auto& e = event.agreement_signed();
+      return absl::StrCat(e.program_year(), " grant ", KrwWithReadable(e.grant_krw()),
+                          e.agreement_reference().empty() ? "" : " ref ", e.agreement_reference());
+    }
+    case v1::Event::kAgreementAmended: {
+      const auto& e = event.agreement_amended();
+      return absl::StrCat(e.program_year(), " grant ", KrwWithReadable(e.previous_grant_krw()),
+                          " -> ", KrwWithReadable(e.grant_krw()), " (corrects ",
+                          e.corrects_event_id(), "): ", e.reason());
+    }
+    case v1::Event::kParticipantJoined: {
+      const auto& e = event.participant_joined();
+      return absl::StrCat(e.participant().participant_id(), " ", e.participant().name_ko(),
+                          " joined as ", RoleName(e.participant().role()));
+    }
+    case v1::Event::kParticipantWithdrew: {
+      const auto& e = event.participant_withdrew();
+      return absl::StrCat(e.participant_id(), " (", RoleName(e.role()), ") withdrew: ", e.reason());
+    }
+    case v1::Event::kResearcherEnrolled: {
+      const auto& e = event.researcher_enrolled();
+      return absl::StrCat(e.researcher_id(), " enrolled in ", e.lab_id(), ", ",
+                          TrackName(e.track()), " track");
+    }
+    case v1::Event::kResearcherGraduated: {
+      const auto& e = event.researcher_graduated();
+      return absl::StrCat(e.researcher_id(), " graduated, ", DegreeName(e.degree()));
+    }
+    case v1::Event::kResearcherLeft: {
+      const auto& e = event.researcher_left();
+      return absl::StrCat(e.researcher_id(), " left ", e.enterprise_participant_id(),
+                          e.reason().empty() ? "" : ": ", e.reason());
+    }
+    case v1::Event::kResearcherStepRetracted: {
+      const auto& e = event.researcher_step_retracted();
+      return absl::StrCat("retracts ", e.retracted_event_type(), " ", e.corrects_event_id(), " of ",
+                          e.researcher_id(), ": ", e.reason());
+    }
+    case v1::Event::kEvaluationRecorded: {
+      const auto& e = event.evaluation_recorded();
+      return absl::StrCat(e.program_year(), " evaluation ", GradeName(e.grade()),
+                          e.score() == 0 ? "" : absl::StrCat(", score ", e.score()));
+    }
+    case v1::Event::kEvaluationCorrected: {
+      const auto& e = event.evaluation_corrected();
+      return absl::StrCat(e.program_year(), " evaluation now ", GradeName(e.grade()),
+                          e.score() == 0 ? "" : absl::StrCat(", score ", e.score()), " (corrects ",
+                          e.corrects_event_id(), "): ", e.reason());
+    }
+    case v1::Event::kConsortiumSuspended:
+      return absl::StrCat("suspended: ", event.consortium_suspended().reason());
+    case v1::Event::kConsortiumResumed:
+      return absl::StrCat("resumed: ", event.consortium_resumed().reason());
+    case v1::Event::kConsortiumTerminated:
+      return absl::StrCat("terminated: ", event.consortium_terminated().reason());
+    case v1::Event::kConsortiumCompleted:
+      return "completed its term";
     case v1::Event::KIND_NOT_SET:
       break;
   }
@@ -970,15 +1820,31 @@ struct Subcommand {
 
 constexpr Subcommand kSubcommands[] = {
     {"establish-program", EstablishProgram},
+    {"open-round", OpenSelectionRound},
     {"select", SelectConsortium},
     {"designate-lab", DesignateLab},
+    {"sign-agreement", SignAgreement},
+    {"amend-agreement", AmendAgreement},
     {"disburse", DisburseFunds},
     {"reverse", ReverseDisbursement},
+    {"join", JoinConsortium},
+    {"withdraw", WithdrawParticipant},
+    {"enrol", EnrolResearcher},
+    {"graduate", RecordGraduation},
     {"hire", RecordHire},
+    {"depart", RecordDeparture},
+    {"retract-step", RetractResearcherStep},
+    {"evaluate", RecordEvaluation},
+    {"correct-evaluation", CorrectEvaluation},
+    {"suspend", SuspendConsortium},
+    {"resume", ResumeConsortium},
+    {"terminate", TerminateConsortium},
+    {"complete", CompleteConsortium},
     {"seed", Seed},
     {"status", ShowConsortium},
     {"list", ListConsortia},
     {"program", ShowProgram},
+    {"participant", ShowParticipant},
     {"events", ReadEvents},
 };
 

@@ -7,6 +7,7 @@
 #include <grpcpp/server_context.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "google/rpc/error_details.pb.h"
@@ -158,6 +159,129 @@ TEST(AllianceClientTest, SendsHeadersAndReadsRefusalsOverTheWire) {
       client.GetProgramSummary(v1::GetProgramSummaryRequest());
   EXPECT_EQ(summary.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_FALSE(GetRefusalDetails(summary.status()).has_value());
+  server->Shutdown();
+}
+
+// A ledger that answers the lifecycle's commands and the participant query
+// with what it was sent, so the test sees that each client method reaches
+// its own RPC with the request intact.
+class EchoingLedger final : public v1::CommandService::Service, public v1::QueryService::Service {
+ public:
+  grpc::Status OpenSelectionRound(grpc::ServerContext*,
+                                  const v1::OpenSelectionRoundRequest* request,
+                                  v1::AppendResult* response) override {
+    return Append("OpenSelectionRound", request->meta(), "program-" + request->round().program_id(),
+                  response);
+  }
+  grpc::Status SignAgreement(grpc::ServerContext*, const v1::SignAgreementRequest* request,
+                             v1::AppendResult* response) override {
+    return Append("SignAgreement", request->meta(),
+                  "consortium-" + request->agreement().consortium_id(), response);
+  }
+  grpc::Status EnrolResearcher(grpc::ServerContext*, const v1::EnrolResearcherRequest* request,
+                               v1::AppendResult* response) override {
+    return Append("EnrolResearcher", request->meta(),
+                  "consortium-" + request->enrolment().consortium_id(), response);
+  }
+  grpc::Status RetractResearcherStep(grpc::ServerContext*,
+                                     const v1::RetractResearcherStepRequest* request,
+                                     v1::AppendResult* response) override {
+    return Append("RetractResearcherStep", request->meta(),
+                  "consortium-" + request->consortium_id(), response);
+  }
+  grpc::Status SuspendConsortium(grpc::ServerContext*,
+                                 const v1::ChangeConsortiumStateRequest* request,
+                                 v1::AppendResult* response) override {
+    return Append("SuspendConsortium", request->meta(), "consortium-" + request->consortium_id(),
+                  response);
+  }
+  grpc::Status ResumeConsortium(grpc::ServerContext*,
+                                const v1::ChangeConsortiumStateRequest* request,
+                                v1::AppendResult* response) override {
+    return Append("ResumeConsortium", request->meta(), "consortium-" + request->consortium_id(),
+                  response);
+  }
+  grpc::Status GetParticipant(grpc::ServerContext*, const v1::GetParticipantRequest* request,
+                              v1::ParticipantStatus* response) override {
+    calls.push_back("GetParticipant");
+    if (request->participant_id() != "3128195582") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "in no consortium");
+    }
+    response->set_participant_id(request->participant_id());
+    response->set_name_ko("주식회사 코넥");
+    v1::ParticipantMembership* membership = response->add_memberships();
+    membership->set_consortium_id("chungnam-future-vehicles");
+    membership->set_role(v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    membership->set_current(true);
+    return grpc::Status::OK;
+  }
+
+  std::vector<std::string> calls;
+
+ private:
+  grpc::Status Append(const std::string& rpc, const v1::CommandMeta& meta,
+                      const std::string& stream, v1::AppendResult* response) {
+    calls.push_back(rpc);
+    response->set_event_id(meta.event_id());
+    response->set_stream_id(stream);
+    response->set_stream_version(calls.size());
+    return grpc::Status::OK;
+  }
+};
+
+TEST(AllianceClientTest, LifecycleCommandsAndTheParticipantQueryReachTheirRpcs) {
+  EchoingLedger ledger;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(static_cast<v1::CommandService::Service*>(&ledger));
+  builder.RegisterService(static_cast<v1::QueryService::Service*>(&ledger));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  AllianceClient client(server->InProcessChannel(grpc::ChannelArguments()),
+                        {.agency = "KIAT", .principal = "test"});
+
+  v1::OpenSelectionRoundRequest round;
+  round.mutable_meta()->set_event_id(NewEventId());
+  round.mutable_round()->set_program_id("alliance-2023");
+  absl::StatusOr<v1::AppendResult> result = client.OpenSelectionRound(round);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->event_id(), round.meta().event_id());
+  EXPECT_EQ(result->stream_id(), "program-alliance-2023");
+
+  v1::SignAgreementRequest agreement;
+  agreement.mutable_agreement()->set_consortium_id("chungnam-future-vehicles");
+  result = client.SignAgreement(agreement);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stream_id(), "consortium-chungnam-future-vehicles");
+
+  v1::EnrolResearcherRequest enrolment;
+  enrolment.mutable_enrolment()->set_consortium_id("ulsan-secondary-batteries");
+  ASSERT_TRUE(client.EnrolResearcher(enrolment).ok());
+  v1::RetractResearcherStepRequest retraction;
+  retraction.set_consortium_id("ulsan-secondary-batteries");
+  ASSERT_TRUE(client.RetractResearcherStep(retraction).ok());
+
+  // The state changes share a request type: the method picks the RPC.
+  v1::ChangeConsortiumStateRequest change;
+  change.set_consortium_id("gyeongnam-metal-3d-printing");
+  ASSERT_TRUE(client.SuspendConsortium(change).ok());
+  ASSERT_TRUE(client.ResumeConsortium(change).ok());
+  // One the fake does not implement: UNIMPLEMENTED, not another RPC.
+  EXPECT_EQ(client.TerminateConsortium(change).status().code(), absl::StatusCode::kUnimplemented);
+
+  v1::GetParticipantRequest participant;
+  participant.set_participant_id("3128195582");
+  absl::StatusOr<v1::ParticipantStatus> status = client.GetParticipant(participant);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->name_ko(), "주식회사 코넥");
+  ASSERT_EQ(status->memberships_size(), 1);
+  EXPECT_EQ(status->memberships(0).consortium_id(), "chungnam-future-vehicles");
+  participant.set_participant_id("6098324777");
+  EXPECT_EQ(client.GetParticipant(participant).status().code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(ledger.calls,
+            (std::vector<std::string>{"OpenSelectionRound", "SignAgreement", "EnrolResearcher",
+                                      "RetractResearcherStep", "SuspendConsortium",
+                                      "ResumeConsortium", "GetParticipant", "GetParticipant"}));
   server->Shutdown();
 }
 
