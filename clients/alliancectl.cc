@@ -1285,7 +1285,7 @@ std::string RenderFunding(const v1::ConsortiumStatus& c) {
       "\nfunding: committed by agreements ", KrwWithReadable(c.committed_total_krw()),
       ", disbursed ", KrwWithReadable(c.disbursed_total_krw()), "\n  limits ",
       KrwWithReadable(annual_limit_krw), " a year, ", KrwWithReadable(c.limit_total_krw()),
-      " over the term; 'left of limit' is against the year's limit, in the total row against "
+      " over the term\n  'left of limit' is against the year's limit; in the total row, against "
       "the term's\n");
   Table funding({{"year", Table::Align::kRight},
                  {"agreement"},
@@ -1525,6 +1525,22 @@ Outcome ListConsortia(AllianceClient& client, const Args& args) {
   return kExitOk;
 }
 
+// The budget not promised to a selected consortium, and how much of it the
+// unfilled slots of opened rounds hold for their consortia to come.
+std::string Uncommitted(const v1::ProgramSummary& p) {
+  int64_t open_slots = 0;
+  for (const v1::SelectionRound& round : p.rounds()) {
+    open_slots += std::max(0, round.slots() - round.selected_count());
+  }
+  std::string text = KrwWithReadable(p.uncommitted_krw());
+  if (open_slots > 0) {
+    absl::StrAppend(&text, ", of which ",
+                    KrwWithReadable(open_slots * p.rules().consortium_limit_krw()), " held for ",
+                    open_slots, open_slots == 1 ? " open slot" : " open slots", " in rounds");
+  }
+  return text;
+}
+
 std::string RenderProgram(const v1::ProgramSummary& p) {
   const v1::ProgramRules& r = p.rules();
   std::string out = RenderFields({
@@ -1547,7 +1563,7 @@ std::string RenderProgram(const v1::ProgramSummary& p) {
       {"committed", absl::StrCat(KrwWithReadable(p.committed_krw()), ", ",
                                  Percent(p.committed_krw(), r.total_budget_krw()),
                                  " of the budget (selected consortia x their limit)")},
-      {"uncommitted", KrwWithReadable(p.uncommitted_krw())},
+      {"uncommitted", Uncommitted(p)},
       {"agreed", absl::StrCat(KrwWithReadable(p.agreed_total_krw()), ", ",
                               Percent(p.agreed_total_krw(), r.total_budget_krw()),
                               " of the budget (signed agreements)")},
