@@ -8,6 +8,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "services/domain/regions.h"
 
 namespace alliance::testing {
 namespace {
@@ -135,7 +136,7 @@ v1::SelectConsortiumRequest SelectionRequest(const std::string& consortium_id) {
   s->set_program_id(kProgramId);
   s->set_round_year(2023);
   *s->mutable_occurred_at() = Timestamp(kSelectedAt);
-  auto add = [s](const char* id, const char* ko, const char* en, v1::ParticipantRole role) {
+  auto add = [s](const std::string& id, const char* ko, const char* en, v1::ParticipantRole role) {
     *s->add_participants() = MakeParticipant(id, ko, en, role);
   };
   if (consortium_id == kChungnam) {
@@ -143,40 +144,42 @@ v1::SelectConsortiumRequest SelectionRequest(const std::string& consortium_id) {
     s->set_region_name_ko("충청남도");
     s->set_field_ko("미래차");
     s->set_field_en("future vehicles");
-    s->set_lead_participant_id("kongju-univ");
-    add("kongju-univ", "공주대학교", "Kongju National University", v1::PARTICIPANT_ROLE_UNIVERSITY);
-    add("conex", "주식회사 코넥", "Conex", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("yongsan", "(주)용산", "Yongsan", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("katech", "한국자동차연구원", "Korea Automotive Technology Institute (KATECH)",
+    s->set_lead_participant_id(Pid("kongju-univ"));
+    add(Pid("kongju-univ"), "공주대학교", "Kongju National University",
+        v1::PARTICIPANT_ROLE_UNIVERSITY);
+    add(Pid("conex"), "주식회사 코넥", "Conex", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(Pid("yongsan"), "(주)용산", "Yongsan", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(Pid("katech"), "한국자동차연구원", "Korea Automotive Technology Institute (KATECH)",
         v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
-    add("chungnam-province", "충청남도", "Chungcheongnam-do",
+    add(Pid("chungnam-province"), "충청남도", "Chungcheongnam-do",
         v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
   } else if (consortium_id == kGyeongnam) {
     s->set_region_code("KR-48");
     s->set_region_name_ko("경상남도");
     s->set_field_ko("금속 3D프린팅");
     s->set_field_en("metal 3D printing");
-    s->set_lead_participant_id("changwon-univ");
-    add("changwon-univ", "창원대학교", "Changwon National University",
+    s->set_lead_participant_id(Pid("changwon-univ"));
+    add(Pid("changwon-univ"), "창원대학교", "Changwon National University",
         v1::PARTICIPANT_ROLE_UNIVERSITY);
-    add("pk-valve", "피케이밸브앤엔지니어링(주)", "PK Valve & Engineering",
+    add(Pid("pk-valve"), "피케이밸브앤엔지니어링(주)", "PK Valve & Engineering",
         v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("within", "주식회사 위딘", "Within", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("gyeongnam-province", "경상남도", "Gyeongsangnam-do",
+    add(Pid("within"), "주식회사 위딘", "Within", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(Pid("gyeongnam-province"), "경상남도", "Gyeongsangnam-do",
         v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
   } else {
     s->set_region_code("KR-31");
     s->set_region_name_ko("울산광역시");
     s->set_field_ko("이차전지");
     s->set_field_en("secondary batteries");
-    s->set_lead_participant_id("ulsan-univ");
-    add("ulsan-univ", "울산대학교", "University of Ulsan", v1::PARTICIPANT_ROLE_UNIVERSITY);
-    add("korea-ptg", "코리아피티지(주)", "Korea PTG", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("cosmo-chemical", "코스모화학주식회사", "Cosmo Chemical",
+    s->set_lead_participant_id(Pid("ulsan-univ"));
+    add(Pid("ulsan-univ"), "울산대학교", "University of Ulsan", v1::PARTICIPANT_ROLE_UNIVERSITY);
+    add(Pid("korea-ptg"), "코리아피티지(주)", "Korea PTG",
         v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add("ulsan-technopark", "울산테크노파크", "Ulsan Technopark",
+    add(Pid("cosmo-chemical"), "코스모화학주식회사", "Cosmo Chemical",
+        v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(Pid("ulsan-technopark"), "울산테크노파크", "Ulsan Technopark",
         v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION);
-    add("ulsan-city", "울산광역시", "Ulsan Metropolitan City",
+    add(Pid("ulsan-city"), "울산광역시", "Ulsan Metropolitan City",
         v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
   }
   return request;
@@ -196,15 +199,16 @@ v1::SelectConsortiumRequest OtherSelectionRequest(const std::string& consortium_
   s->set_program_id(program_id);
   s->set_round_year(round_year);
   s->set_region_code(region_code);
-  s->set_region_name_ko("지역 " + region_code);
+  const domain::Region* region = domain::FindRegion(region_code);
+  s->set_region_name_ko(region == nullptr ? "" : std::string(region->name_ko));
   s->set_field_ko("로봇");
   s->set_field_en("robotics");
-  s->set_lead_participant_id(consortium_id + "-univ");
-  *s->add_participants() = MakeParticipant(consortium_id + "-univ", "대학교", "University",
+  s->set_lead_participant_id(Pid(consortium_id + "-univ"));
+  *s->add_participants() = MakeParticipant(Pid(consortium_id + "-univ"), "대학교", "University",
                                            v1::PARTICIPANT_ROLE_UNIVERSITY);
-  *s->add_participants() = MakeParticipant(consortium_id + "-ent-1", "기업 1", "Enterprise 1",
+  *s->add_participants() = MakeParticipant(Pid(consortium_id + "-ent-1"), "기업 1", "Enterprise 1",
                                            v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-  *s->add_participants() = MakeParticipant(consortium_id + "-ent-2", "기업 2", "Enterprise 2",
+  *s->add_participants() = MakeParticipant(Pid(consortium_id + "-ent-2"), "기업 2", "Enterprise 2",
                                            v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
   *s->mutable_occurred_at() = Timestamp(kSelectedAt);
   return request;
@@ -218,10 +222,10 @@ std::string LabIdOf(const std::string& consortium_id) {
 }
 
 v1::DesignateLabRequest LabRequest(const std::string& consortium_id) {
-  std::string university = consortium_id + "-univ";
-  if (consortium_id == kChungnam) university = "kongju-univ";
-  if (consortium_id == kGyeongnam) university = "changwon-univ";
-  if (consortium_id == kUlsan) university = "ulsan-univ";
+  std::string university = Pid(consortium_id + "-univ");
+  if (consortium_id == kChungnam) university = Pid("kongju-univ");
+  if (consortium_id == kGyeongnam) university = Pid("changwon-univ");
+  if (consortium_id == kUlsan) university = Pid("ulsan-univ");
   return LabRequest(consortium_id, LabIdOf(consortium_id), university);
 }
 
@@ -296,6 +300,148 @@ v1::RecordHireRequest HireRequest(const std::string& consortium_id,
   hire->set_lab_id(lab_id);
   hire->set_enterprise_participant_id(enterprise_participant_id);
   *hire->mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::OpenSelectionRoundRequest RoundRequest(int32_t round_year, int32_t slots,
+                                           const std::string& program_id) {
+  v1::OpenSelectionRoundRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.mutable_round()->set_program_id(program_id);
+  request.mutable_round()->set_round_year(round_year);
+  request.mutable_round()->set_slots(slots);
+  *request.mutable_round()->mutable_occurred_at() = Timestamp(kEstablishedAt);
+  return request;
+}
+
+v1::SignAgreementRequest AgreementRequest(const std::string& consortium_id, int32_t program_year,
+                                          int64_t grant_krw) {
+  v1::SignAgreementRequest request;
+  *request.mutable_meta() = NewMeta();
+  v1::AgreementSigned* agreement = request.mutable_agreement();
+  agreement->set_consortium_id(consortium_id);
+  agreement->set_program_year(program_year);
+  agreement->set_grant_krw(grant_krw);
+  agreement->set_agreement_reference("KIAT-AGR-" + std::to_string(program_year) + "-" +
+                                     consortium_id);
+  *agreement->mutable_occurred_at() = Timestamp(kLabsDesignatedAt);
+  return request;
+}
+
+v1::AmendAgreementRequest AmendRequest(const std::string& consortium_id, int32_t program_year,
+                                       int64_t grant_krw) {
+  v1::AmendAgreementRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_program_year(program_year);
+  request.set_grant_krw(grant_krw);
+  request.set_reason("budget reallocated");
+  *request.mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::JoinConsortiumRequest JoinRequest(const std::string& consortium_id,
+                                      const v1::Participant& participant) {
+  v1::JoinConsortiumRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.mutable_joining()->set_consortium_id(consortium_id);
+  *request.mutable_joining()->mutable_participant() = participant;
+  *request.mutable_joining()->mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::WithdrawParticipantRequest WithdrawRequest(const std::string& consortium_id,
+                                               const std::string& participant_id) {
+  v1::WithdrawParticipantRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_participant_id(participant_id);
+  request.set_reason("business restructuring");
+  *request.mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::EnrolResearcherRequest EnrolRequest(const std::string& consortium_id,
+                                        const std::string& researcher_id, const std::string& lab_id,
+                                        v1::DegreeTrack track, int64_t at) {
+  v1::EnrolResearcherRequest request;
+  *request.mutable_meta() = NewMeta();
+  v1::ResearcherEnrolled* enrolment = request.mutable_enrolment();
+  enrolment->set_consortium_id(consortium_id);
+  enrolment->set_researcher_id(researcher_id);
+  enrolment->set_lab_id(lab_id);
+  enrolment->set_track(track);
+  *enrolment->mutable_occurred_at() = Timestamp(at);
+  return request;
+}
+
+v1::RecordGraduationRequest GraduationRequest(const std::string& consortium_id,
+                                              const std::string& researcher_id, int64_t at) {
+  v1::RecordGraduationRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_researcher_id(researcher_id);
+  *request.mutable_occurred_at() = Timestamp(at);
+  return request;
+}
+
+v1::RecordDepartureRequest DepartureRequest(const std::string& consortium_id,
+                                            const std::string& researcher_id, int64_t at) {
+  v1::RecordDepartureRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_researcher_id(researcher_id);
+  request.set_reason("moved to another company");
+  *request.mutable_occurred_at() = Timestamp(at);
+  return request;
+}
+
+v1::RetractResearcherStepRequest RetractStepRequest(const std::string& consortium_id,
+                                                    const std::string& corrects_event_id) {
+  v1::RetractResearcherStepRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_corrects_event_id(corrects_event_id);
+  request.set_reason("recorded in error");
+  *request.mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::RecordEvaluationRequest EvaluationRequest(const std::string& consortium_id,
+                                              int32_t program_year, v1::EvaluationGrade grade,
+                                              int32_t score) {
+  v1::RecordEvaluationRequest request;
+  *request.mutable_meta() = NewMeta();
+  v1::EvaluationRecorded* evaluation = request.mutable_evaluation();
+  evaluation->set_consortium_id(consortium_id);
+  evaluation->set_program_year(program_year);
+  evaluation->set_grade(grade);
+  evaluation->set_score(score);
+  *evaluation->mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::CorrectEvaluationRequest CorrectEvaluationRequest(const std::string& consortium_id,
+                                                      const std::string& corrects_event_id,
+                                                      v1::EvaluationGrade grade, int32_t score) {
+  v1::CorrectEvaluationRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_corrects_event_id(corrects_event_id);
+  request.set_grade(grade);
+  request.set_score(score);
+  request.set_reason("score sheet mis-added");
+  *request.mutable_occurred_at() = Timestamp(kLaterIn2024);
+  return request;
+}
+
+v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
+                                              const std::string& reason, int64_t at) {
+  v1::ChangeConsortiumStateRequest request;
+  *request.mutable_meta() = NewMeta();
+  request.set_consortium_id(consortium_id);
+  request.set_reason(reason);
+  *request.mutable_occurred_at() = Timestamp(at);
   return request;
 }
 

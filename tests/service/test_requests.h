@@ -20,10 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
 #include "alliance/v1/types.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "tests/support/test_participant_id.h"
 
 namespace alliance::testing {
 
@@ -63,6 +65,13 @@ inline constexpr int64_t kLabsDesignatedAt = 1'684'990'800;
 // 2024-03-01T00:00:00Z: when the tests' hires and payments happen.
 inline constexpr int64_t kLaterIn2024 = 1'709'251'200;
 
+// 2023-09-01T00:00:00Z: when the tests' researchers enrol.
+inline constexpr int64_t kEnrolledAt = 1'693'526'400;
+
+// The participant id (a valid business registration number) of the
+// organisation the test calls `name` ("conex", "kongju-univ", ...).
+inline std::string Pid(absl::string_view name) { return TestParticipantId(name); }
+
 // A meta with a fresh event id (expected version ANY).
 v1::CommandMeta NewMeta();
 
@@ -81,9 +90,10 @@ v1::Participant MakeParticipant(const std::string& id, const std::string& name_k
 v1::SelectConsortiumRequest SelectionRequest(const std::string& consortium_id);
 // The three of them, in the order above.
 std::vector<v1::SelectConsortiumRequest> Consortia2023Requests();
-// A valid selection of a made-up consortium: `region_code` (not capital),
-// a lead university "<consortium_id>-univ" and two mid-sized enterprises
-// "<consortium_id>-ent-1" and "-ent-2".
+// A valid selection of a made-up consortium: `region_code` (one of the 17,
+// with its official name; "" for a code that is not), a lead university
+// Pid("<consortium_id>-univ") and two mid-sized enterprises
+// Pid("<consortium_id>-ent-1") and Pid("<consortium_id>-ent-2").
 v1::SelectConsortiumRequest OtherSelectionRequest(const std::string& consortium_id,
                                                   const std::string& program_id, int32_t round_year,
                                                   const std::string& region_code);
@@ -112,10 +122,45 @@ v1::ReverseDisbursementRequest ReverseRequest(const std::string& consortium_id,
                                               const std::string& corrects_event_id,
                                               const std::string& reason = "paid twice by mistake");
 
+// The default degree is that of a PhD-track researcher not yet graduated,
+// as EnrolRequest enrols one.
 v1::RecordHireRequest HireRequest(const std::string& consortium_id,
                                   const std::string& researcher_id, const std::string& lab_id,
                                   const std::string& enterprise_participant_id,
-                                  v1::Degree degree = v1::DEGREE_PHD);
+                                  v1::Degree degree = v1::DEGREE_PHD_CANDIDATE);
+
+// The lifecycle's commands, with a fresh meta each.
+v1::OpenSelectionRoundRequest RoundRequest(int32_t round_year, int32_t slots,
+                                           const std::string& program_id = kProgramId);
+// The year's agreement at `grant_krw` (the annual limit by default).
+v1::SignAgreementRequest AgreementRequest(const std::string& consortium_id, int32_t program_year,
+                                          int64_t grant_krw = kAnnualLimitKrw);
+v1::AmendAgreementRequest AmendRequest(const std::string& consortium_id, int32_t program_year,
+                                       int64_t grant_krw);
+v1::JoinConsortiumRequest JoinRequest(const std::string& consortium_id,
+                                      const v1::Participant& participant);
+v1::WithdrawParticipantRequest WithdrawRequest(const std::string& consortium_id,
+                                               const std::string& participant_id);
+// Enrolled at kEnrolledAt unless `at` (unix seconds) says otherwise.
+v1::EnrolResearcherRequest EnrolRequest(const std::string& consortium_id,
+                                        const std::string& researcher_id, const std::string& lab_id,
+                                        v1::DegreeTrack track = v1::DEGREE_TRACK_PHD,
+                                        int64_t at = kEnrolledAt);
+v1::RecordGraduationRequest GraduationRequest(const std::string& consortium_id,
+                                              const std::string& researcher_id, int64_t at);
+v1::RecordDepartureRequest DepartureRequest(const std::string& consortium_id,
+                                            const std::string& researcher_id, int64_t at);
+v1::RetractResearcherStepRequest RetractStepRequest(const std::string& consortium_id,
+                                                    const std::string& corrects_event_id);
+v1::RecordEvaluationRequest EvaluationRequest(const std::string& consortium_id,
+                                              int32_t program_year, v1::EvaluationGrade grade,
+                                              int32_t score);
+v1::CorrectEvaluationRequest CorrectEvaluationRequest(const std::string& consortium_id,
+                                                      const std::string& corrects_event_id,
+                                                      v1::EvaluationGrade grade, int32_t score);
+// Suspend, resume, terminate or complete (the RPC says which).
+v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
+                                              const std::string& reason, int64_t at);
 
 // A client context carrying alliance-agency / alliance-principal (unless
 // `with_recorder` is false) and a 5 s deadline.

@@ -124,6 +124,92 @@ grpc::Status ServerTest::Send(const v1::RecordHireRequest& request, v1::AppendRe
   return commands().RecordHire(NewContext().get(), request, result ? result : &ignored);
 }
 
+grpc::Status ServerTest::Send(const v1::OpenSelectionRoundRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().OpenSelectionRound(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::SignAgreementRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().SignAgreement(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::AmendAgreementRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().AmendAgreement(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::JoinConsortiumRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().JoinConsortium(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::WithdrawParticipantRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().WithdrawParticipant(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::EnrolResearcherRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().EnrolResearcher(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::RecordGraduationRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().RecordGraduation(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::RecordDepartureRequest& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().RecordDeparture(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::RetractResearcherStepRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().RetractResearcherStep(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::RecordEvaluationRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().RecordEvaluation(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::Send(const v1::CorrectEvaluationRequest& request,
+                              v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return commands().CorrectEvaluation(NewContext().get(), request, result ? result : &ignored);
+}
+
+grpc::Status ServerTest::SendState(StateChange change,
+                                   const v1::ChangeConsortiumStateRequest& request,
+                                   v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  v1::AppendResult* out = result ? result : &ignored;
+  switch (change) {
+    case StateChange::kSuspend:
+      return commands().SuspendConsortium(NewContext().get(), request, out);
+    case StateChange::kResume:
+      return commands().ResumeConsortium(NewContext().get(), request, out);
+    case StateChange::kTerminate:
+      return commands().TerminateConsortium(NewContext().get(), request, out);
+    case StateChange::kComplete:
+      return commands().CompleteConsortium(NewContext().get(), request, out);
+  }
+  return grpc::Status(grpc::StatusCode::INTERNAL, "unknown state change");
+}
+
+grpc::Status ServerTest::GetParticipant(const std::string& participant_id,
+                                        v1::ParticipantStatus* status) {
+  v1::GetParticipantRequest request;
+  request.set_participant_id(participant_id);
+  return queries().GetParticipant(NewContext().get(), request, status);
+}
+
 grpc::Status ServerTest::GetConsortium(const std::string& consortium_id,
                                        v1::ConsortiumStatus* status) {
   v1::GetConsortiumRequest request;
@@ -169,6 +255,8 @@ std::vector<v1::EventEnvelope> ServerTest::ReadAllEvents(const std::string& stre
 void ServerTest::Seed2023(bool with_labs) {
   grpc::Status status = Send(Program2023Request());
   ASSERT_TRUE(status.ok()) << Describe(status);
+  status = Send(RoundRequest(2023, 3));
+  ASSERT_TRUE(status.ok()) << Describe(status);
   for (const v1::SelectConsortiumRequest& selection : Consortia2023Requests()) {
     status = Send(selection);
     ASSERT_TRUE(status.ok()) << selection.selection().consortium_id() << ": " << Describe(status);
@@ -177,6 +265,12 @@ void ServerTest::Seed2023(bool with_labs) {
   for (const char* consortium_id : {kChungnam, kGyeongnam, kUlsan}) {
     status = Send(LabRequest(consortium_id));
     ASSERT_TRUE(status.ok()) << consortium_id << ": " << Describe(status);
+  }
+  for (const char* consortium_id : {kChungnam, kGyeongnam, kUlsan}) {
+    for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
+      status = Send(AgreementRequest(consortium_id, year));
+      ASSERT_TRUE(status.ok()) << consortium_id << " " << year << ": " << Describe(status);
+    }
   }
 }
 

@@ -86,19 +86,41 @@ class ServerTest : public ::testing::Test {
   grpc::Status Send(const v1::ReverseDisbursementRequest& request,
                     v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::RecordHireRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::OpenSelectionRoundRequest& request,
+                    v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::SignAgreementRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::AmendAgreementRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::JoinConsortiumRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::WithdrawParticipantRequest& request,
+                    v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::EnrolResearcherRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::RecordGraduationRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::RecordDepartureRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::RetractResearcherStepRequest& request,
+                    v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::RecordEvaluationRequest& request, v1::AppendResult* result = nullptr);
+  grpc::Status Send(const v1::CorrectEvaluationRequest& request,
+                    v1::AppendResult* result = nullptr);
+  // The four state changes share a request type: the test names the RPC.
+  enum class StateChange { kSuspend, kResume, kTerminate, kComplete };
+  grpc::Status SendState(StateChange change, const v1::ChangeConsortiumStateRequest& request,
+                         v1::AppendResult* result = nullptr);
 
   // Queries (no headers needed).
   grpc::Status GetConsortium(const std::string& consortium_id, v1::ConsortiumStatus* status);
   grpc::Status GetProgramSummary(const std::string& program_id, v1::ProgramSummary* summary);
   grpc::Status ListConsortia(const v1::ListConsortiaRequest& request,
                              v1::ListConsortiaResponse* response);
+  grpc::Status GetParticipant(const std::string& participant_id, v1::ParticipantStatus* status);
   // Every event of the log (stream_id "") or of one stream, read a page of
   // `page_size` at a time following next_from.
   std::vector<v1::EventEnvelope> ReadAllEvents(const std::string& stream_id = "",
                                                int32_t page_size = 1000);
 
-  // Establishes "alliance-2023" and selects its three consortia; with_labs
-  // also designates each one's lab. ASSERTs each command is accepted.
+  // Establishes "alliance-2023", opens its 2023 round of 3 slots and
+  // selects its three consortia; with_labs also designates each one's lab
+  // and signs each one's agreements for 2023..2027 at the annual limit (so
+  // payments can be made). ASSERTs each command is accepted.
   void Seed2023(bool with_labs = true);
 
   // Sends `request` and ASSERTs it is accepted; returns the result.
