@@ -100,14 +100,15 @@ TEST_F(CommandServiceTest, EstablishProgram_Accepted_AppendResultFromTheServer) 
 
 TEST_F(CommandServiceTest, SelectConsortium_Accepted_FirstEventOfItsStream) {
   MustSend(Program2023Request());
+  MustSend(RoundRequest(2023, 3));
   v1::SelectConsortiumRequest request = SelectionRequest(kChungnam);
   request.mutable_meta()->mutable_expected_version()->set_kind(v1::ExpectedVersion::KIND_NO_STREAM);
   v1::AppendResult result;
   grpc::Status status = Send(request, &result);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 1, 2,
+  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 1, 3,
                  "ConsortiumSelected");
-  const v1::EventEnvelope envelope = EventAt(2);
+  const v1::EventEnvelope envelope = EventAt(3);
   EXPECT_EQ(SerializeDeterministic(envelope.payload().consortium_selected()),
             SerializeDeterministic(request.selection()));
 }
@@ -118,7 +119,7 @@ TEST_F(CommandServiceTest, DesignateLab_Accepted_NextVersionOfTheConsortiumStrea
   v1::AppendResult result;
   grpc::Status status = Send(request, &result);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 2, 5,
+  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 2, 6,
                  "LabDesignated");
 }
 
@@ -128,7 +129,9 @@ TEST_F(CommandServiceTest, DisburseFunds_Accepted_AppendResultAndTotals) {
   v1::AppendResult result;
   grpc::Status status = Send(request, &result);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ExpectAppended(result, request.meta().event_id(), "consortium-ulsan-secondary-batteries", 3, 8,
+  // Selected, lab, five agreements: the payment is version 8; 23 events
+  // before it (Seed2023).
+  ExpectAppended(result, request.meta().event_id(), "consortium-ulsan-secondary-batteries", 8, 24,
                  "FundsDisbursed");
   v1::ConsortiumStatus consortium;
   ASSERT_TRUE(GetConsortium(kUlsan, &consortium).ok());
@@ -144,7 +147,7 @@ TEST_F(CommandServiceTest, ReverseDisbursement_Accepted_CopiesTheOriginalPayment
   v1::AppendResult result;
   grpc::Status status = Send(request, &result);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 4,
+  ExpectAppended(result, request.meta().event_id(), "consortium-chungnam-future-vehicles", 9,
                  paid_result.global_position() + 1, "DisbursementReversed");
   const v1::EventEnvelope envelope = EventAt(result.global_position());
   ASSERT_TRUE(envelope.payload().has_disbursement_reversed());
@@ -160,13 +163,16 @@ TEST_F(CommandServiceTest, ReverseDisbursement_Accepted_CopiesTheOriginalPayment
 
 TEST_F(CommandServiceTest, RecordHire_Accepted_AppendResult) {
   Seed2023();
+  MustSend(EnrolRequest(kGyeongnam, "cwnu-2023-r001", kGyeongnamLab, v1::DEGREE_TRACK_MASTERS));
+  MustSend(GraduationRequest(kGyeongnam, "cwnu-2023-r001", kLaterIn2024 - 86'400));
   v1::RecordHireRequest request =
-      HireRequest(kGyeongnam, "cwnu-2023-r001", kGyeongnamLab, "pk-valve", v1::DEGREE_MASTERS);
+      HireRequest(kGyeongnam, "cwnu-2023-r001", kGyeongnamLab, Pid("pk-valve"), v1::DEGREE_MASTERS);
   v1::AppendResult result;
   grpc::Status status = Send(request, &result);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ExpectAppended(result, request.meta().event_id(), "consortium-gyeongnam-metal-3d-printing", 3, 8,
-                 "ResearcherHired");
+  // Selected, lab, five agreements, enrolled, graduated: the hire is version 10.
+  ExpectAppended(result, request.meta().event_id(), "consortium-gyeongnam-metal-3d-printing", 10,
+                 26, "ResearcherHired");
 }
 
 // ---- EstablishProgram refusals ----------------------------------------------------------
@@ -226,19 +232,21 @@ TEST_F(CommandServiceTest, SelectConsortium_RefusedWhenTermRunsPastProgram_Nothi
 
 TEST_F(CommandServiceTest, SelectConsortium_RefusedWhenLeadIsNotUniversity_NothingChanges) {
   MustSend(Program2023Request());
+  MustSend(RoundRequest(2023, 3));
   v1::SelectConsortiumRequest request = SelectionRequest(kChungnam);
-  request.mutable_selection()->set_lead_participant_id("conex");
+  request.mutable_selection()->set_lead_participant_id(Pid("conex"));
   grpc::Status status = ExpectRefusedAndNothingChanges(
       request, grpc::StatusCode::FAILED_PRECONDITION, "LEAD_NOT_UNIVERSITY");
-  EXPECT_EQ(MetadataOf(status)["lead_participant_id"], "conex");
+  EXPECT_EQ(MetadataOf(status)["lead_participant_id"], Pid("conex"));
   EXPECT_EQ(MetadataOf(status)["role"], "PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE");
 }
 
 TEST_F(CommandServiceTest, SelectConsortium_RefusedWithOneMidsizedEnterprise_NothingChanges) {
   MustSend(Program2023Request());
+  MustSend(RoundRequest(2023, 3));
   v1::SelectConsortiumRequest request = SelectionRequest(kChungnam);
   // 용산 listed as a research institute: only 코넥 remains a mid-sized enterprise.
-  ASSERT_EQ(request.selection().participants(2).participant_id(), "yongsan");
+  ASSERT_EQ(request.selection().participants(2).participant_id(), Pid("yongsan"));
   request.mutable_selection()->mutable_participants(2)->set_role(
       v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
   grpc::Status status = ExpectRefusedAndNothingChanges(
@@ -251,9 +259,12 @@ TEST_F(CommandServiceTest, SelectConsortium_RefusedWithOneMidsizedEnterprise_Not
 
 TEST_F(CommandServiceTest, SelectConsortium_RefusedInCapitalRegion_NothingChanges) {
   MustSend(Program2023Request());
-  for (const char* capital : {"KR-11", "KR-28", "KR-41"}) {
+  MustSend(RoundRequest(2023, 3));
+  for (auto [capital, name] : {std::pair{"KR-11", "서울특별시"}, std::pair{"KR-28", "인천광역시"},
+                               std::pair{"KR-41", "경기도"}}) {
     v1::SelectConsortiumRequest request = SelectionRequest(kChungnam);
     request.mutable_selection()->set_region_code(capital);
+    request.mutable_selection()->set_region_name_ko(name);
     grpc::Status status = ExpectRefusedAndNothingChanges(
         request, grpc::StatusCode::FAILED_PRECONDITION, "REGION_EXCLUDED");
     EXPECT_EQ(MetadataOf(status)["region_code"], capital);
@@ -262,22 +273,37 @@ TEST_F(CommandServiceTest, SelectConsortium_RefusedInCapitalRegion_NothingChange
   }
 }
 
-TEST_F(CommandServiceTest, SelectConsortium_RefusedWhenBudgetExhausted_NothingChanges) {
+TEST_F(CommandServiceTest,
+       SelectConsortium_SecondRoundFillsTheBudget_ThenRoundFull_NothingChanges) {
   Seed2023(/*with_labs=*/false);
-  // Three more (the 2024 round): 6 x 6.9 billion = the whole 41.4 billion.
+  // A fourth slot would not fit: 4 x 6.9 billion on top of the three.
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      RoundRequest(2024, 4), grpc::StatusCode::FAILED_PRECONDITION, "ROUND_SLOTS_OVER_BUDGET");
+  EXPECT_EQ(MetadataOf(status)["available_slots"], "3");
+  // The 2024 round of three: 6 x 6.9 billion = the whole 41.4 billion.
+  MustSend(RoundRequest(2024, 3));
   MustSend(OtherSelectionRequest("busan-robotics", kProgramId, 2024, "KR-26"));
   MustSend(OtherSelectionRequest("daegu-robotics", kProgramId, 2024, "KR-27"));
   MustSend(OtherSelectionRequest("gwangju-robotics", kProgramId, 2024, "KR-29"));
-  grpc::Status status = ExpectRefusedAndNothingChanges(
+  status = ExpectRefusedAndNothingChanges(
       OtherSelectionRequest("jeonbuk-robotics", kProgramId, 2024, "KR-45"),
-      grpc::StatusCode::FAILED_PRECONDITION, "PROGRAM_BUDGET_EXHAUSTED");
+      grpc::StatusCode::FAILED_PRECONDITION, "ROUND_FULL");
   std::map<std::string, std::string> metadata = MetadataOf(status);
-  EXPECT_EQ(metadata["consortium_count"], "6");
-  EXPECT_EQ(metadata["committed_krw"], "41400000000");
-  EXPECT_EQ(metadata["would_be_krw"], "48300000000");
-  EXPECT_EQ(metadata["total_budget_krw"], "41400000000");
-  EXPECT_THAT(status.error_message(), HasSubstr("48,300,000,000 KRW"));
-  EXPECT_THAT(status.error_message(), HasSubstr("41,400,000,000 KRW"));
+  EXPECT_EQ(metadata["round_year"], "2024");
+  EXPECT_EQ(metadata["slots"], "3");
+  EXPECT_EQ(metadata["selected_count"], "3");
+  v1::ProgramSummary program;
+  ASSERT_TRUE(GetProgramSummary(kProgramId, &program).ok());
+  EXPECT_EQ(program.uncommitted_krw(), 0);
+  EXPECT_EQ(program.consortium_count(), 6);
+}
+
+TEST_F(CommandServiceTest, SelectConsortium_RefusedWithoutARoundForItsYear_NothingChanges) {
+  MustSend(Program2023Request());
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      SelectionRequest(kChungnam), grpc::StatusCode::FAILED_PRECONDITION, "ROUND_NOT_OPEN");
+  EXPECT_EQ(MetadataOf(status)["round_year"], "2023");
+  EXPECT_THAT(status.error_message(), HasSubstr("OpenSelectionRound"));
 }
 
 // ---- DesignateLab refusals -----------------------------------------------------------------
@@ -285,7 +311,7 @@ TEST_F(CommandServiceTest, SelectConsortium_RefusedWhenBudgetExhausted_NothingCh
 TEST_F(CommandServiceTest, DesignateLab_RefusedForUnknownConsortium_NothingChanges) {
   Seed2023(/*with_labs=*/false);
   grpc::Status status =
-      ExpectRefusedAndNothingChanges(LabRequest("jeju-unknown", "jeju-lab", "jeju-univ"),
+      ExpectRefusedAndNothingChanges(LabRequest("jeju-unknown", "jeju-lab", Pid("jeju-univ")),
                                      grpc::StatusCode::NOT_FOUND, "CONSORTIUM_NOT_FOUND");
   EXPECT_EQ(MetadataOf(status)["consortium_id"], "jeju-unknown");
 }
@@ -301,15 +327,15 @@ TEST_F(CommandServiceTest, DesignateLab_RefusedWhenHostIsNotAUniversityOfTheCons
   Seed2023(/*with_labs=*/false);
   // A university of another consortium.
   grpc::Status status = ExpectRefusedAndNothingChanges(
-      LabRequest(kChungnam, "changwon-lab", "changwon-univ"), grpc::StatusCode::FAILED_PRECONDITION,
-      "LAB_UNIVERSITY_NOT_IN_CONSORTIUM");
-  EXPECT_EQ(MetadataOf(status)["participant_id"], "changwon-univ");
+      LabRequest(kChungnam, "changwon-lab", Pid("changwon-univ")),
+      grpc::StatusCode::FAILED_PRECONDITION, "LAB_UNIVERSITY_NOT_IN_CONSORTIUM");
+  EXPECT_EQ(MetadataOf(status)["participant_id"], Pid("changwon-univ"));
   EXPECT_EQ(MetadataOf(status)["required_role"], "PARTICIPANT_ROLE_UNIVERSITY");
   // A member of the consortium that is not a university.
-  status = ExpectRefusedAndNothingChanges(LabRequest(kChungnam, "katech-lab", "katech"),
+  status = ExpectRefusedAndNothingChanges(LabRequest(kChungnam, "katech-lab", Pid("katech")),
                                           grpc::StatusCode::FAILED_PRECONDITION,
                                           "LAB_UNIVERSITY_NOT_IN_CONSORTIUM");
-  EXPECT_EQ(MetadataOf(status)["participant_id"], "katech");
+  EXPECT_EQ(MetadataOf(status)["participant_id"], Pid("katech"));
   EXPECT_EQ(MetadataOf(status)["role"], "PARTICIPANT_ROLE_RESEARCH_INSTITUTE");
 }
 
@@ -407,7 +433,12 @@ TEST_F(CommandServiceTest, DisburseFunds_RefusedOverConsortiumLimit_NothingChang
   rules.set_total_budget_krw(10'000'000'000);
   rules.set_consortium_limit_krw(2'000'000'000);
   MustSend(ProgramRequest("alliance-small", rules));
+  MustSend(RoundRequest(2023, 1, "alliance-small"));
   MustSend(OtherSelectionRequest("daegu-robotics", "alliance-small", 2023, "KR-27"));
+  // Grants that reach the 2 billion limit: 1.38 + 0.6 + 0.02.
+  MustSend(AgreementRequest("daegu-robotics", 2023, 1'380'000'000));
+  MustSend(AgreementRequest("daegu-robotics", 2024, 600'000'000));
+  MustSend(AgreementRequest("daegu-robotics", 2025, 20'000'000));
   MustSend(DisburseRequest("daegu-robotics", 2023, 1'380'000'000));
   MustSend(DisburseRequest("daegu-robotics", 2024, 600'000'000));
   grpc::Status status = ExpectRefusedAndNothingChanges(
@@ -446,8 +477,9 @@ TEST_F(CommandServiceTest, DisburseFunds_SamePaymentReferenceUnderNewEventId_Alr
 
 TEST_F(CommandServiceTest, DisburseFundsBatch_HundredPayments_OneCommandOfHundredEvents) {
   Seed2023();
-  const uint64_t base = Snapshot().last_position;  // Chungnam's stream is at version 2
+  const uint64_t base = Snapshot().last_position;  // Chungnam's stream is at version 7
   constexpr int kPayments = 100;
+  constexpr uint64_t kVersionsBefore = 7;  // selection, lab, five agreements
   const std::vector<int64_t> amounts(kPayments, 1'000'000);
   v1::DisburseFundsBatchRequest request = DisburseBatchRequest(kChungnam, 2023, amounts, "RUN");
   v1::AppendResult result;
@@ -458,15 +490,15 @@ TEST_F(CommandServiceTest, DisburseFundsBatch_HundredPayments_OneCommandOfHundre
   EXPECT_EQ(result.stream_id(), "consortium-chungnam-future-vehicles");
   EXPECT_EQ(result.first_global_position(), base + 1);
   EXPECT_EQ(result.global_position(), base + kPayments);
-  EXPECT_EQ(result.first_stream_version(), 3u);
-  EXPECT_EQ(result.stream_version(), 2u + kPayments);
+  EXPECT_EQ(result.first_stream_version(), kVersionsBefore + 1);
+  EXPECT_EQ(result.stream_version(), kVersionsBefore + kPayments);
   EXPECT_EQ(result.event_count(), static_cast<uint32_t>(kPayments));
   EXPECT_FALSE(result.replayed());
 
   std::vector<v1::EventEnvelope> events = ReadAllEvents("consortium-chungnam-future-vehicles");
-  ASSERT_EQ(events.size(), 2u + kPayments);
+  ASSERT_EQ(events.size(), kVersionsBefore + kPayments);
   for (int i = 0; i < kPayments; ++i) {
-    const v1::EventEnvelope& event = events[2 + i];
+    const v1::EventEnvelope& event = events[kVersionsBefore + i];
     EXPECT_EQ(event.event_id(), i == 0 ? id : id + "#" + std::to_string(i));
     EXPECT_EQ(event.global_position(), base + 1 + i);
     EXPECT_EQ(event.event_type(), "FundsDisbursed");
@@ -605,17 +637,18 @@ TEST_F(CommandServiceTest, ReverseDisbursement_RefusedWhenAlreadyReversed_Nothin
 TEST_F(CommandServiceTest, RecordHire_RefusedForUnknownConsortium_NothingChanges) {
   Seed2023();
   grpc::Status status =
-      ExpectRefusedAndNothingChanges(HireRequest("jeju-unknown", "r-001", "jeju-lab", "jeju-ent"),
+      ExpectRefusedAndNothingChanges(HireRequest("jeju-unknown", "r-001", "jeju-lab", Pid("jeju-ent")),
                                      grpc::StatusCode::NOT_FOUND, "CONSORTIUM_NOT_FOUND");
   EXPECT_EQ(MetadataOf(status)["consortium_id"], "jeju-unknown");
 }
 
 TEST_F(CommandServiceTest, RecordHire_RefusedWhenResearcherAlreadyHired_NothingChanges) {
   Seed2023();
-  v1::RecordHireRequest first = HireRequest(kChungnam, "knu-2023-007", kChungnamLab, "conex");
+  MustSend(EnrolRequest(kChungnam, "knu-2023-007", kChungnamLab));
+  v1::RecordHireRequest first = HireRequest(kChungnam, "knu-2023-007", kChungnamLab, Pid("conex"));
   MustSend(first);
   grpc::Status status = ExpectRefusedAndNothingChanges(
-      HireRequest(kChungnam, "knu-2023-007", kChungnamLab, "yongsan"),
+      HireRequest(kChungnam, "knu-2023-007", kChungnamLab, Pid("yongsan")),
       grpc::StatusCode::ALREADY_EXISTS, "RESEARCHER_ALREADY_HIRED");
   EXPECT_EQ(MetadataOf(status)["researcher_id"], "knu-2023-007");
   EXPECT_EQ(MetadataOf(status)["original_event_id"], first.meta().event_id());
@@ -623,28 +656,29 @@ TEST_F(CommandServiceTest, RecordHire_RefusedWhenResearcherAlreadyHired_NothingC
 
 TEST_F(CommandServiceTest, RecordHire_RefusedWhenLabNotDesignated_NothingChanges) {
   Seed2023(/*with_labs=*/false);
-  grpc::Status status =
-      ExpectRefusedAndNothingChanges(HireRequest(kChungnam, "knu-2023-001", kChungnamLab, "conex"),
-                                     grpc::StatusCode::FAILED_PRECONDITION, "LAB_NOT_DESIGNATED");
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      HireRequest(kChungnam, "knu-2023-001", kChungnamLab, Pid("conex")),
+      grpc::StatusCode::FAILED_PRECONDITION, "LAB_NOT_DESIGNATED");
   EXPECT_EQ(MetadataOf(status)["lab_id"], kChungnamLab);
   // Another consortium's designated lab is not this one's.
   MustSend(LabRequest(kGyeongnam));
-  status =
-      ExpectRefusedAndNothingChanges(HireRequest(kChungnam, "knu-2023-001", kGyeongnamLab, "conex"),
-                                     grpc::StatusCode::FAILED_PRECONDITION, "LAB_NOT_DESIGNATED");
+  status = ExpectRefusedAndNothingChanges(
+      HireRequest(kChungnam, "knu-2023-001", kGyeongnamLab, Pid("conex")),
+      grpc::StatusCode::FAILED_PRECONDITION, "LAB_NOT_DESIGNATED");
   EXPECT_EQ(MetadataOf(status)["lab_id"], kGyeongnamLab);
 }
 
 TEST_F(CommandServiceTest, RecordHire_RefusedWhenEnterpriseNotMidsizedMember_NothingChanges) {
   Seed2023();
+  MustSend(EnrolRequest(kChungnam, "knu-2023-002", kChungnamLab));
   // An enterprise of another consortium.
   grpc::Status status = ExpectRefusedAndNothingChanges(
-      HireRequest(kChungnam, "knu-2023-002", kChungnamLab, "pk-valve"),
+      HireRequest(kChungnam, "knu-2023-002", kChungnamLab, Pid("pk-valve")),
       grpc::StatusCode::FAILED_PRECONDITION, "ENTERPRISE_NOT_IN_CONSORTIUM");
-  EXPECT_EQ(MetadataOf(status)["participant_id"], "pk-valve");
+  EXPECT_EQ(MetadataOf(status)["participant_id"], Pid("pk-valve"));
   // A member that is not a mid-sized enterprise.
   status = ExpectRefusedAndNothingChanges(
-      HireRequest(kChungnam, "knu-2023-002", kChungnamLab, "katech"),
+      HireRequest(kChungnam, "knu-2023-002", kChungnamLab, Pid("katech")),
       grpc::StatusCode::FAILED_PRECONDITION, "ENTERPRISE_NOT_IN_CONSORTIUM");
   EXPECT_EQ(MetadataOf(status)["role"], "PARTICIPANT_ROLE_RESEARCH_INSTITUTE");
   EXPECT_EQ(MetadataOf(status)["required_role"], "PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE");
@@ -688,10 +722,10 @@ TEST_F(CommandServiceTest, MalformedFields_InvalidArgumentNamingTheField_Nothing
   send(upper_id, "selection.consortium_id", "INVALID_FIELD");
 
   // Rule 7: never a resident registration number.
-  send(HireRequest(kChungnam, "900101-1234567", kChungnamLab, "conex"), "hire.researcher_id",
+  send(HireRequest(kChungnam, "900101-1234567", kChungnamLab, Pid("conex")), "hire.researcher_id",
        "INVALID_FIELD");
-  send(HireRequest(kChungnam, "r-1", kChungnamLab, "conex", v1::DEGREE_UNSPECIFIED), "hire.degree",
-       "MISSING_FIELD");
+  send(HireRequest(kChungnam, "r-1", kChungnamLab, Pid("conex"), v1::DEGREE_UNSPECIFIED),
+       "hire.degree", "MISSING_FIELD");
 
   send(ReverseRequest(kChungnam, NewEventId(), ""), "reason", "MISSING_FIELD");
   send(ReverseRequest(kChungnam, "not-a-uuid"), "corrects_event_id", "INVALID_FIELD");
@@ -723,8 +757,8 @@ TEST_F(CommandServiceTest, Command_WithoutRecorderHeaders_Unauthenticated_Nothin
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(status);
   auto principal_only = NewContext(/*with_recorder=*/false);
   principal_only->AddMetadata("alliance-principal", "kiat-erp");
-  status = commands().RecordHire(principal_only.get(),
-                                 HireRequest(kChungnam, "r-9", kChungnamLab, "conex"), &result);
+  status = commands().RecordHire(
+      principal_only.get(), HireRequest(kChungnam, "r-9", kChungnamLab, Pid("conex")), &result);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(status);
   EXPECT_EQ(Snapshot(), before);
 }
@@ -746,7 +780,7 @@ TEST_F(CommandServiceTest, Command_RecordsWhoSentItFromTheHeaders) {
 // ---- Optimistic concurrency ---------------------------------------------------------------------
 
 TEST_F(CommandServiceTest, ExpectedVersion_ExactMismatch_AbortedWrongExpectedVersion) {
-  Seed2023();  // Chungnam's stream: selection (1), lab (2)
+  Seed2023();  // Chungnam's stream: selection (1), lab (2), agreements (3..7)
   v1::DisburseFundsRequest stale = DisburseRequest(kChungnam, 2023, 1'000);
   stale.mutable_meta()->mutable_expected_version()->set_kind(v1::ExpectedVersion::KIND_EXACT);
   stale.mutable_meta()->mutable_expected_version()->set_version(1);
@@ -755,13 +789,13 @@ TEST_F(CommandServiceTest, ExpectedVersion_ExactMismatch_AbortedWrongExpectedVer
   std::map<std::string, std::string> metadata = MetadataOf(status);
   EXPECT_EQ(metadata["stream_id"], "consortium-chungnam-future-vehicles");
   EXPECT_EQ(metadata["expected_version"], "1");
-  EXPECT_EQ(metadata["actual_version"], "2");
+  EXPECT_EQ(metadata["actual_version"], "7");
 
   v1::DisburseFundsRequest current = DisburseRequest(kChungnam, 2023, 1'000);
   current.mutable_meta()->mutable_expected_version()->set_kind(v1::ExpectedVersion::KIND_EXACT);
-  current.mutable_meta()->mutable_expected_version()->set_version(2);
+  current.mutable_meta()->mutable_expected_version()->set_version(7);
   v1::AppendResult result = MustSend(current);
-  EXPECT_EQ(result.stream_version(), 3u);
+  EXPECT_EQ(result.stream_version(), 8u);
 }
 
 TEST_F(CommandServiceTest, ExpectedVersion_NoStreamOnExistingStream_AbortedWrongExpectedVersion) {
@@ -775,6 +809,7 @@ TEST_F(CommandServiceTest, ExpectedVersion_NoStreamOnExistingStream_AbortedWrong
   EXPECT_EQ(MetadataOf(status)["actual_version"], "1");
 
   // On a new stream NO_STREAM holds.
+  MustSend(RoundRequest(2023, 3));
   v1::SelectConsortiumRequest first = SelectionRequest(kUlsan);
   first.mutable_meta()->mutable_expected_version()->set_kind(v1::ExpectedVersion::KIND_NO_STREAM);
   EXPECT_EQ(MustSend(first).stream_version(), 1u);
@@ -834,7 +869,7 @@ TEST_F(CommandServiceTest, RepeatedEventIdDifferentContent_AlreadyExistsEventIdR
   EXPECT_EQ(MetadataOf(status)["event_id"], request.meta().event_id());
   EXPECT_EQ(MetadataOf(status)["global_position"], std::to_string(original.global_position()));
   // The same id on another RPC is a different command too.
-  v1::RecordHireRequest hire = HireRequest(kChungnam, "knu-2023-003", kChungnamLab, "conex");
+  v1::RecordHireRequest hire = HireRequest(kChungnam, "knu-2023-003", kChungnamLab, Pid("conex"));
   hire.mutable_meta()->set_event_id(request.meta().event_id());
   ExpectRefusedAndNothingChanges(hire, grpc::StatusCode::ALREADY_EXISTS, "EVENT_ID_REUSED");
 }
@@ -891,9 +926,10 @@ TEST_F(CommandServiceTest, ConcurrentDisbursements_AllAcknowledged_PositionsCont
   EXPECT_EQ(Snapshot().last_position, base + kThreads * kPerThread);
   for (auto& [stream, versions] : versions_by_stream) {
     std::sort(versions.begin(), versions.end());
-    // Each consortium stream held its selection and lab (versions 1, 2).
+    // Each consortium stream held its selection, lab and five agreements
+    // (versions 1..7).
     for (size_t i = 0; i < versions.size(); ++i) {
-      ASSERT_EQ(versions[i], 3 + i) << stream << ": versions not unique and contiguous";
+      ASSERT_EQ(versions[i], 8 + i) << stream << ": versions not unique and contiguous";
     }
   }
   int64_t program_total = 0;

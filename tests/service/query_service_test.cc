@@ -67,10 +67,11 @@ class QueryServiceTest : public ServerTest {
     rules.set_total_budget_krw(10'000'000'000);
     rules.set_consortium_limit_krw(2'000'000'000);
     MustSend(ProgramRequest("alliance-small", rules));
+    MustSend(RoundRequest(2023, 3, "alliance-small"));
     v1::SelectConsortiumRequest daegu =
         OtherSelectionRequest("daegu-robotics", "alliance-small", 2023, "KR-27");
     *daegu.mutable_selection()->add_participants() = MakeParticipant(
-        "katech", "한국자동차연구원", "KATECH", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
+        Pid("katech"), "한국자동차연구원", "KATECH", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE);
     MustSend(daegu);
   }
 };
@@ -81,8 +82,9 @@ TEST_F(QueryServiceTest, GetConsortium_MembersLabsFundingTotalsAndHires) {
   Seed2023();
   MustSend(DisburseRequest(kChungnam, 2023, 500'000'000));
   MustSend(DisburseRequest(kChungnam, 2024, 300'000'000));
+  MustSend(EnrolRequest(kChungnam, "knu-2023-r01", kChungnamLab));
   v1::RecordHireRequest hire =
-      HireRequest(kChungnam, "knu-2023-r01", kChungnamLab, "conex", v1::DEGREE_PHD_CANDIDATE);
+      HireRequest(kChungnam, "knu-2023-r01", kChungnamLab, Pid("conex"), v1::DEGREE_PHD_CANDIDATE);
   const v1::AppendResult hired = MustSend(hire);
 
   v1::ConsortiumStatus c;
@@ -95,11 +97,11 @@ TEST_F(QueryServiceTest, GetConsortium_MembersLabsFundingTotalsAndHires) {
   EXPECT_EQ(c.region_name_ko(), "충청남도");
   EXPECT_EQ(c.field_ko(), "미래차");
   EXPECT_EQ(c.field_en(), "future vehicles");
-  EXPECT_EQ(c.lead_participant_id(), "kongju-univ");
+  EXPECT_EQ(c.lead_participant_id(), Pid("kongju-univ"));
   std::vector<std::string> members;
   for (const v1::Participant& p : c.participants()) members.push_back(p.participant_id());
-  EXPECT_THAT(members,
-              ElementsAre("kongju-univ", "conex", "yongsan", "katech", "chungnam-province"));
+  EXPECT_THAT(members, ElementsAre(Pid("kongju-univ"), Pid("conex"), Pid("yongsan"), Pid("katech"),
+                                   Pid("chungnam-province")));
   ASSERT_EQ(c.participants_size(), 5);
   EXPECT_EQ(c.participants(0).name_ko(), "공주대학교");
   EXPECT_EQ(c.participants(0).role(), v1::PARTICIPANT_ROLE_UNIVERSITY);
@@ -112,7 +114,7 @@ TEST_F(QueryServiceTest, GetConsortium_MembersLabsFundingTotalsAndHires) {
 
   ASSERT_EQ(c.labs_size(), 1);
   EXPECT_EQ(c.labs(0).lab_id(), kChungnamLab);
-  EXPECT_EQ(c.labs(0).university_participant_id(), "kongju-univ");
+  EXPECT_EQ(c.labs(0).university_participant_id(), Pid("kongju-univ"));
   EXPECT_EQ(c.labs(0).lab_name_ko(), std::string(kChungnamLab) + " 중견기업 혁신연구실");
   EXPECT_EQ(c.labs(0).designated_at().seconds(), kLabsDesignatedAt);
 
@@ -135,12 +137,13 @@ TEST_F(QueryServiceTest, GetConsortium_MembersLabsFundingTotalsAndHires) {
   EXPECT_EQ(c.hires(0).researcher_id(), "knu-2023-r01");
   EXPECT_EQ(c.hires(0).degree(), v1::DEGREE_PHD_CANDIDATE);
   EXPECT_EQ(c.hires(0).lab_id(), kChungnamLab);
-  EXPECT_EQ(c.hires(0).enterprise_participant_id(), "conex");
+  EXPECT_EQ(c.hires(0).enterprise_participant_id(), Pid("conex"));
   EXPECT_EQ(c.hires(0).hired_at().seconds(), kLaterIn2024);
   EXPECT_EQ(c.hires(0).event_id(), hire.meta().event_id());
 
-  // selection 1, lab 2, two payments 3 and 4, the hire 5.
-  EXPECT_EQ(c.stream_version(), 5u);
+  // Selection 1, lab 2, agreements 3..7, payments 8 and 9, enrolment 10,
+  // the hire 11.
+  EXPECT_EQ(c.stream_version(), 11u);
   EXPECT_EQ(c.last_global_position(), hired.global_position());
 }
 
@@ -177,10 +180,14 @@ TEST_F(QueryServiceTest, GetProgramSummary_CountsCommitmentsDisbursementsHiresBy
   v1::DisburseFundsRequest mistake = DisburseRequest(kGyeongnam, 2023, 100'000'000);
   MustSend(mistake);
   MustSend(ReverseRequest(kGyeongnam, mistake.meta().event_id()));
-  MustSend(HireRequest(kChungnam, "knu-r1", kChungnamLab, "yongsan"));
-  MustSend(HireRequest(kUlsan, "uou-r1", kUlsanLab, "korea-ptg", v1::DEGREE_MASTERS));
+  MustSend(EnrolRequest(kChungnam, "knu-r1", kChungnamLab));
+  MustSend(EnrolRequest(kUlsan, "uou-r1", kUlsanLab, v1::DEGREE_TRACK_MASTERS));
+  MustSend(EnrolRequest(kUlsan, "uou-r2", kUlsanLab));
+  MustSend(GraduationRequest(kUlsan, "uou-r1", kLaterIn2024 - 86'400));
+  MustSend(HireRequest(kChungnam, "knu-r1", kChungnamLab, Pid("yongsan")));
+  MustSend(HireRequest(kUlsan, "uou-r1", kUlsanLab, Pid("korea-ptg"), v1::DEGREE_MASTERS));
   const v1::AppendResult last =
-      MustSend(HireRequest(kUlsan, "uou-r2", kUlsanLab, "cosmo-chemical"));
+      MustSend(HireRequest(kUlsan, "uou-r2", kUlsanLab, Pid("cosmo-chemical")));
 
   v1::ProgramSummary s;
   grpc::Status status = GetProgramSummary(kProgramId, &s);
@@ -215,12 +222,18 @@ TEST_F(QueryServiceTest, GetProgramSummary_CountsCommitmentsDisbursementsHiresBy
   EXPECT_EQ(s.by_region(2).disbursed_krw(), 0);  // paid and reversed
   EXPECT_EQ(s.by_region(2).hire_count(), 0);
 
-  ASSERT_EQ(s.by_year_size(), 2);
+  // Agreements for 2023..2027 give every term year an entry.
+  ASSERT_EQ(s.by_year_size(), 5);
   EXPECT_EQ(s.by_year(0).program_year(), 2023);
   EXPECT_EQ(s.by_year(0).disbursed_krw(), 500'000'000);
+  EXPECT_EQ(s.by_year(0).agreed_krw(), 3 * kAnnualLimitKrw);
+  EXPECT_EQ(s.by_year(0).enrolment_count(), 3);  // September 2023
   EXPECT_EQ(s.by_year(1).program_year(), 2024);
   EXPECT_EQ(s.by_year(1).disbursed_krw(), 200'000'000);
   EXPECT_EQ(s.by_year(1).hire_count(), 3);  // hired in March 2024
+  EXPECT_EQ(s.agreed_total_krw(), 15 * kAnnualLimitKrw);
+  EXPECT_EQ(s.researcher_counts().hired(), 3);
+  EXPECT_EQ(s.active_count(), 3);
 }
 
 // ---- ListConsortia filters ----------------------------------------------------------------
@@ -264,27 +277,30 @@ TEST_F(QueryServiceTest, ListConsortia_ByFieldKoreanOrEnglish) {
 
 TEST_F(QueryServiceTest, ListConsortia_ByParticipant) {
   SeedTwoPrograms();
-  EXPECT_THAT(ListPage(Filter("", "", "", "conex")), ElementsAre(kChungnam));
-  EXPECT_THAT(ListPage(Filter("", "", "", "within")), ElementsAre(kGyeongnam));
-  EXPECT_THAT(ListPage(Filter("", "", "", "ulsan-technopark")), ElementsAre(kUlsan));
-  EXPECT_THAT(ListPage(Filter("", "", "", "ulsan-city")), ElementsAre(kUlsan));
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("conex"))), ElementsAre(kChungnam));
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("within"))), ElementsAre(kGyeongnam));
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("ulsan-technopark"))), ElementsAre(kUlsan));
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("ulsan-city"))), ElementsAre(kUlsan));
   // KATECH takes part in two consortia of two programs.
-  EXPECT_THAT(ListPage(Filter("", "", "", "katech")), ElementsAre(kChungnam, "daegu-robotics"));
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("katech"))),
+              ElementsAre(kChungnam, "daegu-robotics"));
   EXPECT_THAT(ListPage(Filter("", "", "", "nobody")), IsEmpty());
 }
 
 TEST_F(QueryServiceTest, ListConsortia_CombinedFiltersAreAnded) {
   SeedTwoPrograms();
-  EXPECT_THAT(ListPage(Filter(kProgramId, "", "", "katech")), ElementsAre(kChungnam));
-  EXPECT_THAT(ListPage(Filter("alliance-small", "", "", "katech")), ElementsAre("daegu-robotics"));
+  EXPECT_THAT(ListPage(Filter(kProgramId, "", "", Pid("katech"))), ElementsAre(kChungnam));
+  EXPECT_THAT(ListPage(Filter("alliance-small", "", "", Pid("katech"))),
+              ElementsAre("daegu-robotics"));
   EXPECT_THAT(ListPage(Filter("", "KR-44", "future vehicles", "")), ElementsAre(kChungnam));
   EXPECT_THAT(ListPage(Filter("", "KR-44", "이차전지", "")), IsEmpty());
   EXPECT_THAT(ListPage(Filter(kProgramId, "KR-27", "", "")), IsEmpty());
-  EXPECT_THAT(ListPage(Filter("alliance-small", "KR-27", "robotics", "katech")),
+  EXPECT_THAT(ListPage(Filter("alliance-small", "KR-27", "robotics", Pid("katech"))),
               ElementsAre("daegu-robotics"));
-  EXPECT_THAT(ListPage(Filter(kProgramId, "KR-31", "secondary batteries", "cosmo-chemical")),
+  EXPECT_THAT(ListPage(Filter(kProgramId, "KR-31", "secondary batteries", Pid("cosmo-chemical"))),
               ElementsAre(kUlsan));
-  EXPECT_THAT(ListPage(Filter(kProgramId, "KR-31", "secondary batteries", "conex")), IsEmpty());
+  EXPECT_THAT(ListPage(Filter(kProgramId, "KR-31", "secondary batteries", Pid("conex"))),
+              IsEmpty());
 }
 
 // ---- ListConsortia pages ------------------------------------------------------------------
@@ -316,7 +332,7 @@ TEST_F(QueryServiceTest, ListConsortia_TokenWithOtherFilters_InvalidArgument) {
   ListPage(request, &token);
   ASSERT_NE(token, "");
 
-  v1::ListConsortiaRequest other = Filter("", "", "", "katech");
+  v1::ListConsortiaRequest other = Filter("", "", "", Pid("katech"));
   other.set_page_size(1);
   other.set_page_token(token);
   v1::ListConsortiaResponse response;
@@ -358,6 +374,7 @@ TEST_F(QueryServiceTest, ListConsortia_WalkWhileConsortiaAreSelected_EachOnceInO
     walks[w].set_page_token(token);
   }
   // Selected between pages: one before the walks' position, one after.
+  MustSend(RoundRequest(2024, 3));
   MustSend(OtherSelectionRequest("busan-robotics", kProgramId, 2024, "KR-26"));
   MustSend(OtherSelectionRequest("daegu-robotics", kProgramId, 2024, "KR-27"));
   for (size_t w = 0; w < walks.size(); ++w) {
@@ -383,22 +400,26 @@ TEST_F(QueryServiceTest, ListConsortia_WalkWhileConsortiaAreSelected_EachOnceInO
 // ---- ReadEvents --------------------------------------------------------------------------
 
 TEST_F(QueryServiceTest, ReadEvents_WholeLogAndOneStream_InOrder) {
-  Seed2023();
+  Seed2023(/*with_labs=*/false);
+  for (const char* consortium_id : {kChungnam, kGyeongnam, kUlsan}) {
+    MustSend(LabRequest(consortium_id));
+  }
   v1::ReadEventsRequest request;
   v1::ReadEventsResponse response;
   grpc::Status status = queries().ReadEvents(NewContext().get(), request, &response);
   ASSERT_TRUE(status.ok()) << Describe(status);
-  ASSERT_EQ(response.events_size(), 7);
+  ASSERT_EQ(response.events_size(), 8);
   EXPECT_EQ(response.next_from(), 0u);
   const std::vector<std::string> types = {
-      "ProgramEstablished", "ConsortiumSelected", "ConsortiumSelected", "ConsortiumSelected",
-      "LabDesignated",      "LabDesignated",      "LabDesignated"};
-  for (int i = 0; i < 7; ++i) {
+      "ProgramEstablished", "SelectionRoundOpened", "ConsortiumSelected", "ConsortiumSelected",
+      "ConsortiumSelected", "LabDesignated",        "LabDesignated",      "LabDesignated"};
+  for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(response.events(i).global_position(), static_cast<uint64_t>(i + 1));
     EXPECT_EQ(response.events(i).event_type(), types[i]);
   }
   EXPECT_EQ(response.events(0).stream_id(), "program-alliance-2023");
-  EXPECT_EQ(response.events(1).payload().consortium_selected().consortium_id(), kChungnam);
+  EXPECT_EQ(response.events(1).stream_id(), "program-alliance-2023");
+  EXPECT_EQ(response.events(2).payload().consortium_selected().consortium_id(), kChungnam);
 
   request.set_stream_id("consortium-ulsan-secondary-batteries");
   response.Clear();
@@ -406,10 +427,10 @@ TEST_F(QueryServiceTest, ReadEvents_WholeLogAndOneStream_InOrder) {
   ASSERT_TRUE(status.ok()) << Describe(status);
   ASSERT_EQ(response.events_size(), 2);
   EXPECT_EQ(response.events(0).stream_version(), 1u);
-  EXPECT_EQ(response.events(0).global_position(), 4u);
+  EXPECT_EQ(response.events(0).global_position(), 5u);
   EXPECT_EQ(response.events(0).event_type(), "ConsortiumSelected");
   EXPECT_EQ(response.events(1).stream_version(), 2u);
-  EXPECT_EQ(response.events(1).global_position(), 7u);
+  EXPECT_EQ(response.events(1).global_position(), 8u);
   EXPECT_EQ(response.events(1).payload().lab_designated().lab_id(), kUlsanLab);
   EXPECT_EQ(response.next_from(), 0u);
 
@@ -422,10 +443,11 @@ TEST_F(QueryServiceTest, ReadEvents_WholeLogAndOneStream_InOrder) {
 }
 
 TEST_F(QueryServiceTest, ReadEvents_PagesFollowNextFrom) {
-  Seed2023();
+  Seed2023(/*with_labs=*/false);  // 5 events
+  for (int32_t year : {2023, 2024, 2025}) MustSend(AgreementRequest(kChungnam, year));
   MustSend(DisburseRequest(kChungnam, 2023, 1'000));
   MustSend(DisburseRequest(kChungnam, 2024, 2'000));
-  MustSend(DisburseRequest(kChungnam, 2025, 3'000));  // 10 events; Chungnam's stream has 5
+  MustSend(DisburseRequest(kChungnam, 2025, 3'000));  // 11 events; Chungnam's stream has 7
 
   v1::ReadEventsRequest request;
   request.set_max_count(3);
@@ -441,7 +463,7 @@ TEST_F(QueryServiceTest, ReadEvents_PagesFollowNextFrom) {
     if (response.next_from() == 0) break;
     request.set_from(response.next_from());
   }
-  EXPECT_THAT(positions, ElementsAre(1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 9u, 10u));
+  EXPECT_THAT(positions, ElementsAre(1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 9u, 10u, 11u));
   EXPECT_THAT(next_froms, ElementsAre(4u, 7u, 10u, 0u));
 
   // One stream, by version.
@@ -461,16 +483,16 @@ TEST_F(QueryServiceTest, ReadEvents_PagesFollowNextFrom) {
     EXPECT_EQ(response.next_from(), versions.back() + 1);
     request.set_from(response.next_from());
   }
-  EXPECT_THAT(versions, ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_THAT(versions, ElementsAre(1u, 2u, 3u, 4u, 5u, 6u, 7u));
 
   // From the middle, and past the end.
   request.Clear();
-  request.set_from(9);
+  request.set_from(10);
   v1::ReadEventsResponse response;
   ASSERT_TRUE(queries().ReadEvents(NewContext().get(), request, &response).ok());
   ASSERT_EQ(response.events_size(), 2);
-  EXPECT_EQ(response.events(0).global_position(), 9u);
-  request.set_from(11);
+  EXPECT_EQ(response.events(0).global_position(), 10u);
+  request.set_from(12);
   response.Clear();
   ASSERT_TRUE(queries().ReadEvents(NewContext().get(), request, &response).ok());
   EXPECT_EQ(response.events_size(), 0);
@@ -490,12 +512,13 @@ TEST_F(QueryServiceTest, ReadEvents_AuditTrailKeepsTheOriginalAndTheReversal) {
   MustSend(paid);
   MustSend(ReverseRequest(kGyeongnam, paid.meta().event_id(), "wrong account"));
   std::vector<v1::EventEnvelope> events = ReadAllEvents("consortium-gyeongnam-metal-3d-printing");
-  ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[2].event_id(), paid.meta().event_id());
-  EXPECT_EQ(events[2].payload().funds_disbursed().amount_krw(), 123'000'000);
-  EXPECT_EQ(events[3].payload().disbursement_reversed().corrects_event_id(),
+  // Selection, lab, five agreements, the payment, its reversal.
+  ASSERT_EQ(events.size(), 9u);
+  EXPECT_EQ(events[7].event_id(), paid.meta().event_id());
+  EXPECT_EQ(events[7].payload().funds_disbursed().amount_krw(), 123'000'000);
+  EXPECT_EQ(events[8].payload().disbursement_reversed().corrects_event_id(),
             paid.meta().event_id());
-  EXPECT_EQ(events[3].payload().disbursement_reversed().reason(), "wrong account");
+  EXPECT_EQ(events[8].payload().disbursement_reversed().reason(), "wrong account");
 }
 
 }  // namespace

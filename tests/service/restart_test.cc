@@ -24,18 +24,42 @@ namespace {
 
 class RestartTest : public ServerTest {
  protected:
-  // The 2023 program with labs, payments, a reversal and hires: every event
-  // type, several streams.
+  // The 2023 program with labs, agreements, payments, a reversal, researchers'
+  // steps and a retraction, a membership change, an evaluation and its
+  // correction, a suspension and a second round: every event type, several
+  // streams. kHistoryEvents events in all.
+  static constexpr uint64_t kHistoryEvents = 45;
   void SeedHistory() {
-    Seed2023();
+    Seed2023();  // 23 events
     MustSend(DisburseRequest(kChungnam, 2023, 1'000'000'000, "CN-2023-1"));
     MustSend(DisburseRequest(kChungnam, 2024, 380'000'000, "CN-2024-1"));
     v1::DisburseFundsRequest mistake = DisburseRequest(kUlsan, 2023, 90'000'000, "US-2023-1");
     MustSend(mistake);
     MustSend(ReverseRequest(kUlsan, mistake.meta().event_id()));
     MustSend(DisburseRequest(kGyeongnam, 2025, 1'380'000'000, "GN-2025-1"));
-    MustSend(HireRequest(kChungnam, "knu-r1", kChungnamLab, "conex"));
-    MustSend(HireRequest(kUlsan, "uou-r1", kUlsanLab, "korea-ptg", v1::DEGREE_MASTERS));
+    MustSend(EnrolRequest(kChungnam, "knu-r1", kChungnamLab));
+    MustSend(EnrolRequest(kUlsan, "uou-r1", kUlsanLab, v1::DEGREE_TRACK_MASTERS));
+    MustSend(GraduationRequest(kUlsan, "uou-r1", kLaterIn2024 - 86'400));
+    MustSend(HireRequest(kChungnam, "knu-r1", kChungnamLab, Pid("conex")));
+    MustSend(HireRequest(kUlsan, "uou-r1", kUlsanLab, Pid("korea-ptg"), v1::DEGREE_MASTERS));
+    MustSend(EnrolRequest(kChungnam, "knu-r2", kChungnamLab));
+    v1::RecordHireRequest wrong = HireRequest(kChungnam, "knu-r2", kChungnamLab, Pid("yongsan"));
+    MustSend(wrong);
+    MustSend(RetractStepRequest(kChungnam, wrong.meta().event_id()));
+    MustSend(DepartureRequest(kChungnam, "knu-r1", kLaterIn2024 + 86'400));
+    MustSend(JoinRequest(kGyeongnam, MakeParticipant(Pid("third-enterprise"), "셋째기업", "Third",
+                                                     v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE)));
+    MustSend(WithdrawRequest(kGyeongnam, Pid("within")));
+    v1::RecordEvaluationRequest evaluation =
+        EvaluationRequest(kChungnam, 2023, v1::EVALUATION_GRADE_UNSATISFACTORY, 55);
+    MustSend(evaluation);
+    MustSend(CorrectEvaluationRequest(kChungnam, evaluation.meta().event_id(),
+                                      v1::EVALUATION_GRADE_SATISFACTORY, 75));
+    MustSend(AmendRequest(kGyeongnam, 2026, 1'000'000'000));
+    ASSERT_TRUE(SendState(StateChange::kSuspend, StateRequest(kUlsan, "audit", kLaterIn2024)).ok());
+    ASSERT_TRUE(
+        SendState(StateChange::kResume, StateRequest(kUlsan, "audit closed", kLaterIn2024)).ok());
+    MustSend(RoundRequest(2024, 3));
   }
 
   // Expects the stored read models to equal a fold of the log alone.
@@ -55,9 +79,9 @@ TEST_F(RestartTest, AcknowledgedEvents_AllThereAfterRestart_ByteForByte) {
   SeedHistory();
   const std::vector<std::string> before = SerializedEvents(ReadAllEvents());
   const StoreSnapshot snapshot = Snapshot();
-  ASSERT_EQ(before.size(), 14u);
+  ASSERT_EQ(before.size(), kHistoryEvents);
   Restart();
-  EXPECT_EQ(server().ledger().recovered_event_count(), 14u);
+  EXPECT_EQ(server().ledger().recovered_event_count(), kHistoryEvents);
   const std::vector<std::string> after = SerializedEvents(ReadAllEvents());
   ASSERT_EQ(after.size(), before.size());
   for (size_t i = 0; i < before.size(); ++i) {
@@ -65,7 +89,9 @@ TEST_F(RestartTest, AcknowledgedEvents_AllThereAfterRestart_ByteForByte) {
   }
   EXPECT_EQ(Snapshot(), snapshot);
   // Per stream too.
-  EXPECT_EQ(ReadAllEvents("consortium-ulsan-secondary-batteries").size(), 5u);
+  // Selected, lab, five agreements, payment, reversal, enrolment,
+  // graduation, hire, suspension, resumption.
+  EXPECT_EQ(ReadAllEvents("consortium-ulsan-secondary-batteries").size(), 14u);
 }
 
 TEST_F(RestartTest, ReadModelsAfterRestart_EqualAFoldOfTheLog) {
@@ -81,7 +107,18 @@ TEST_F(RestartTest, ReadModelsAfterRestart_EqualAFoldOfTheLog) {
   v1::ProgramSummary summary;
   ASSERT_TRUE(GetProgramSummary(kProgramId, &summary).ok());
   EXPECT_EQ(summary.disbursed_total_krw(), 2'760'000'000);
+  // knu-r1 (hired, then left) and uou-r1; knu-r2's hire was retracted.
   EXPECT_EQ(summary.hire_count(), 2);
+  v1::ConsortiumStatus chungnam;
+  ASSERT_TRUE(GetConsortium(kChungnam, &chungnam).ok());
+  EXPECT_EQ(chungnam.researcher_counts().left(), 1);
+  EXPECT_EQ(chungnam.researcher_counts().enrolled(), 1);  // knu-r2, back to enrolled
+  ASSERT_EQ(chungnam.evaluations_size(), 1);
+  EXPECT_EQ(chungnam.evaluations(0).grade(), v1::EVALUATION_GRADE_SATISFACTORY);
+  v1::ParticipantStatus within;
+  ASSERT_TRUE(GetParticipant(Pid("within"), &within).ok());
+  ASSERT_EQ(within.memberships_size(), 1);
+  EXPECT_FALSE(within.memberships(0).current());
 }
 
 TEST_F(RestartTest, RebuildReadModels_LeavesModelsByteIdentical) {
@@ -100,7 +137,7 @@ TEST_F(RestartTest, RebuildReadModels_LeavesModelsByteIdentical) {
   // And the rebuilt models serve queries.
   v1::ListConsortiaResponse list;
   v1::ListConsortiaRequest request;
-  request.set_participant_id("korea-ptg");
+  request.set_participant_id(Pid("korea-ptg"));
   ASSERT_TRUE(ListConsortia(request, &list).ok());
   ASSERT_EQ(list.consortia_size(), 1);
   EXPECT_EQ(list.consortia(0).consortium_id(), kUlsan);
