@@ -76,9 +76,11 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "services/domain/regions.h"
 #include "services/ledger.h"
 #include "storage/event_log.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_participant_id.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -150,30 +152,40 @@ constexpr double kFillSecondsMax = 1'200;
 constexpr uint64_t kOpsPerPointMax = 100'000'000;
 
 // The benchmark's program: rules wide enough for millions of payments, within
-// the validation limits (amounts at most kAmountKrwMax = 10^15 KRW).
+// the validation limits (amounts at most kAmountKrwMax = 10^15 KRW). Every
+// payment goes through the real rules: one selection round with a slot per
+// consortium, and each consortium's agreement for every year of its term
+// signed at the annual limit.
 constexpr char kProgramId[] = "bench-program";
 constexpr int32_t kFirstYear = 2024;
 constexpr int32_t kLastYear = 2033;
 constexpr int64_t kTotalBudgetKrw = 1'000'000'000'000'000;  // 10^15
-// 64 consortia x 10^13 stays under the total budget (the selection rule).
+// The round's 64 slots x 10^13 stay under the total budget (the round and
+// selection rules).
 constexpr int64_t kConsortiumLimitKrw = 10'000'000'000'000;
-constexpr int64_t kAnnualLimitKrw = 10'000'000'000'000;
 // The real program's five-year term: it sets how many years each consortium's
 // status carries, so its read model is as large as a real one.
 constexpr int32_t kTermYears = 5;
+// The five years' agreements at the annual limit fill the consortium limit
+// exactly (the agreement rule): 2 x 10^12 KRW a consortium and year.
+constexpr int64_t kAnnualLimitKrw = kConsortiumLimitKrw / kTermYears;
 constexpr int32_t kMinMidsized = 2;
 constexpr int32_t kHiringTarget = 30;
-// 1M payments of 1M KRW over 64 consortia: 1.6 x 10^10 KRW each, far below
-// the limits.
+// 1M payments of 1M KRW over 64 consortia and 5 years: about 3 x 10^9 KRW a
+// consortium and year, far below its 2 x 10^12 KRW grant (which 2 x 10^6
+// payments to it in one year would reach: 6.4 x 10^8 payments in all).
 constexpr int64_t kPaymentAmountKrw = 1'000'000;
-// 2024-01-01, 2024-03-01, 2024-06-01 (UTC).
+// 2024-01-01, 2024-02-01, 2024-03-01, 2024-04-01, 2024-06-01 (UTC).
 constexpr int64_t kEstablishedAtSeconds = 1'704'067'200;
+constexpr int64_t kRoundOpenedAtSeconds = 1'706'745'600;
 constexpr int64_t kSelectedAtSeconds = 1'709'251'200;
+constexpr int64_t kSignedAtSeconds = 1'711'929'600;
 constexpr int64_t kPaidAtSeconds = 1'717'200'000;
-// Regions outside the capital region (the program excludes KR-11, -28, -41).
+// Regions outside the capital region (the program excludes KR-11, -28, -41):
+// the other 14 of the 17 first-level divisions (services/domain/regions.h).
 constexpr const char* kRegionCodes[] = {"KR-26", "KR-27", "KR-29", "KR-30", "KR-31",
-                                        "KR-36", "KR-43", "KR-44", "KR-45", "KR-46",
-                                        "KR-47", "KR-48", "KR-49", "KR-50", "KR-51"};
+                                        "KR-50", "KR-42", "KR-43", "KR-44", "KR-45",
+                                        "KR-46", "KR-47", "KR-48", "KR-49"};
 constexpr char kAgency[] = "KIAT";
 constexpr char kPrincipal[] = "ledger-bench";
 
@@ -718,7 +730,8 @@ class LedgerWorkload {
       : commands_(v1::CommandService::NewStub(channel)),
         queries_(v1::QueryService::NewStub(channel)) {}
 
-  // Establishes the program and selects the consortia.
+  // Establishes the program, opens its selection round, selects the
+  // consortia and signs each one's agreement for every year of its term.
   absl::Status Setup() {
     v1::EstablishProgramRequest program;
     program.mutable_meta()->set_event_id(NewUuid());
@@ -743,10 +756,27 @@ class LedgerWorkload {
     if (absl::Status s = Command(&v1::CommandService::Stub::EstablishProgram, program); !s.ok()) {
       return s;
     }
+    v1::OpenSelectionRoundRequest round;
+    round.mutable_meta()->set_event_id(NewUuid());
+    round.mutable_round()->set_program_id(kProgramId);
+    round.mutable_round()->set_round_year(kFirstYear);
+    round.mutable_round()->set_slots(kConsortiumCount);
+    *round.mutable_round()->mutable_occurred_at() = Timestamp(kRoundOpenedAtSeconds);
+    if (absl::Status s = Command(&v1::CommandService::Stub::OpenSelectionRound, round); !s.ok()) {
+      return Context(s, "OpenSelectionRound");
+    }
     for (int i = 0; i < kConsortiumCount; ++i) {
       if (absl::Status s = Command(&v1::CommandService::Stub::SelectConsortium, Selection(i));
           !s.ok()) {
-        return s;
+        return Context(s, absl::StrCat("SelectConsortium ", ConsortiumId(i)));
+      }
+    }
+    for (int i = 0; i < kConsortiumCount; ++i) {
+      for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
+        if (absl::Status s = Command(&v1::CommandService::Stub::SignAgreement, Agreement(i, year));
+            !s.ok()) {
+          return Context(s, absl::StrCat("SignAgreement ", ConsortiumId(i), " ", year));
+        }
       }
     }
     return absl::OkStatus();
@@ -828,20 +858,33 @@ class LedgerWorkload {
     }
   }
 
+  static absl::Status Context(const absl::Status& status, absl::string_view what) {
+    return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+  }
+
+  // Participant ids are business registration numbers: a valid one for each
+  // made-up organisation ("bench-c07-univ").
+  static std::string ParticipantId(const std::string& consortium_id, absl::string_view member) {
+    return testing::TestParticipantId(absl::StrCat(consortium_id, "-", member));
+  }
+
   static v1::SelectConsortiumRequest Selection(int index) {
     const std::string id = ConsortiumId(index);
-    const char* region = kRegionCodes[index % std::size(kRegionCodes)];
+    const domain::Region* region =
+        domain::FindRegion(kRegionCodes[index % std::size(kRegionCodes)]);
+    if (region == nullptr)
+      Die(absl::StrCat("no region ", kRegionCodes[index % std::size(kRegionCodes)]));
     v1::SelectConsortiumRequest request;
     request.mutable_meta()->set_event_id(NewUuid());
     v1::ConsortiumSelected* s = request.mutable_selection();
     s->set_consortium_id(id);
     s->set_program_id(kProgramId);
     s->set_round_year(kFirstYear);
-    s->set_region_code(region);
-    s->set_region_name_ko(absl::StrCat("지역 ", region));
+    s->set_region_code(std::string(region->code));
+    s->set_region_name_ko(std::string(region->name_ko));
     s->set_field_ko("로봇");
     s->set_field_en("robotics");
-    s->set_lead_participant_id(id + "-univ");
+    s->set_lead_participant_id(ParticipantId(id, "univ"));
     auto add = [s](const std::string& participant_id, const std::string& name_ko,
                    v1::ParticipantRole role) {
       v1::Participant* participant = s->add_participants();
@@ -849,11 +892,25 @@ class LedgerWorkload {
       participant->set_name_ko(name_ko);
       participant->set_role(role);
     };
-    add(id + "-univ", "벤치마크대학교", v1::PARTICIPANT_ROLE_UNIVERSITY);
-    add(id + "-ent-1", "(주)벤치마크일", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add(id + "-ent-2", "(주)벤치마크이", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-    add(id + "-province", "벤치마크도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
+    add(ParticipantId(id, "univ"), "벤치마크대학교", v1::PARTICIPANT_ROLE_UNIVERSITY);
+    add(ParticipantId(id, "ent-1"), "(주)벤치마크일", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(ParticipantId(id, "ent-2"), "(주)벤치마크이", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
+    add(ParticipantId(id, "province"), std::string(region->name_ko),
+        v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT);
     *s->mutable_occurred_at() = Timestamp(kSelectedAtSeconds);
+    return request;
+  }
+
+  // Consortium `index`'s agreement for `year`, at the annual limit.
+  static v1::SignAgreementRequest Agreement(int index, int32_t year) {
+    v1::SignAgreementRequest request;
+    request.mutable_meta()->set_event_id(NewUuid());
+    v1::AgreementSigned* agreement = request.mutable_agreement();
+    agreement->set_consortium_id(ConsortiumId(index));
+    agreement->set_program_year(year);
+    agreement->set_grant_krw(kAnnualLimitKrw);
+    agreement->set_agreement_reference(absl::StrFormat("BENCH-AGR-%d-%02d", year, index));
+    *agreement->mutable_occurred_at() = Timestamp(kSignedAtSeconds);
     return request;
   }
 

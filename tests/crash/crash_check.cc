@@ -108,19 +108,23 @@ constexpr auto kHealthPollInterval = std::chrono::milliseconds(50);
 // How much of the server's log a failure message shows, from its end.
 constexpr size_t kStderrTailBytes = 4000;
 
-// The program the writers pay into: rules wide enough that no payment of
-// any cycle is ever refused (validate.h's kAmountKrwMax is the budget;
-// budget / consortium limit = 10 consortia may be selected, we select 3).
+// The program the writers pay into, through the real rules: one selection
+// round with a slot per consortium, and every consortium's agreement for
+// every year of its term signed at the annual limit, wide enough that no
+// payment of any cycle is ever refused. validate.h's kAmountKrwMax is the
+// budget; the round's 3 slots x the consortium limit fit in it.
 constexpr char kProgramId[] = "crash-check";
 constexpr int32_t kFirstYear = 2000;  // validate.h kYearMin
 constexpr int32_t kLastYear = 2100;   // validate.h kYearMax
-constexpr int32_t kTermYears = kLastYear - kFirstYear + 1;
+// The writers pay into the term's years, 2000..2009; one agreement each.
+constexpr int32_t kTermYears = 10;
 constexpr int64_t kTotalBudgetKrw = 1'000'000'000'000'000;    // 10^15
-constexpr int64_t kConsortiumLimitKrw = 100'000'000'000'000;  // 10^14
-constexpr int64_t kAnnualLimitKrw = kConsortiumLimitKrw;
-// A payment is 1..2 million KRW: a consortium reaches its 10^14 limit only
-// after 5 x 10^7 payments, more than kCyclesMax cycles of a few thousand
-// payments make.
+constexpr int64_t kConsortiumLimitKrw = 300'000'000'000'000;  // 3 x 10^14
+// The ten years' agreements at the annual limit fill the consortium limit.
+constexpr int64_t kAnnualLimitKrw = kConsortiumLimitKrw / kTermYears;  // 3 x 10^13
+// A payment is 1..2 million KRW: a consortium's year reaches its 3 x 10^13
+// grant only after 2 x 10^7 payments to it in that year (6 x 10^8 payments
+// in all), more than kCyclesMax cycles of some ten thousand payments make.
 constexpr int64_t kPaymentKrwMin = 1'000'000;
 constexpr int64_t kPaymentKrwSpread = 1'000'000;
 struct CrashConsortium {
@@ -306,7 +310,7 @@ Ack AckOf(const v1::AppendResult& result, int cycle) {
   return Ack{result.stream_id(), result.global_position(), result.stream_version(), cycle};
 }
 
-// ---- Setup: the program and three consortia ------------------------------------------------
+// ---- Setup: the program, its round, three consortia and their agreements ------------------
 
 v1::ProgramRules CrashRules() {
   v1::ProgramRules rules = testing::Rules2023();  // excluded regions, hiring target
@@ -319,26 +323,60 @@ v1::ProgramRules CrashRules() {
   return rules;
 }
 
-absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& book) {
-  v1::EstablishProgramRequest program = testing::ProgramRequest(kProgramId, CrashRules());
+// Sends one setup command; it must succeed (the server is not killed yet).
+template <typename Request>
+absl::Status SetupCommand(v1::CommandService::Stub& stub,
+                          grpc::Status (v1::CommandService::Stub::*method)(grpc::ClientContext*,
+                                                                           const Request&,
+                                                                           v1::AppendResult*),
+                          const Request& request, absl::string_view what, int cycle,
+                          ClientView& book) {
   v1::AppendResult result;
-  book.sent.insert(program.meta().event_id());
-  grpc::Status status = stub.EstablishProgram(NewContext().get(), program, &result);
+  book.sent.insert(request.meta().event_id());
+  grpc::Status status = (stub.*method)(NewContext().get(), request, &result);
   if (!status.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("EstablishProgram ", kProgramId, " failed: ", Describe(status)));
+    return absl::FailedPreconditionError(absl::StrCat(what, " failed: ", Describe(status)));
   }
-  book.acked[program.meta().event_id()] = AckOf(result, cycle);
+  book.acked[request.meta().event_id()] = AckOf(result, cycle);
+  return absl::OkStatus();
+}
+
+absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& book) {
+  using Stub = v1::CommandService::Stub;
+  if (absl::Status s = SetupCommand(stub, &Stub::EstablishProgram,
+                                    testing::ProgramRequest(kProgramId, CrashRules()),
+                                    absl::StrCat("EstablishProgram ", kProgramId), cycle, book);
+      !s.ok()) {
+    return s;
+  }
+  const int32_t slots = static_cast<int32_t>(std::size(kConsortia));
+  if (absl::Status s = SetupCommand(stub, &Stub::OpenSelectionRound,
+                                    testing::RoundRequest(kFirstYear, slots, kProgramId),
+                                    absl::StrCat("OpenSelectionRound ", kFirstYear), cycle, book);
+      !s.ok()) {
+    return s;
+  }
   for (const CrashConsortium& consortium : kConsortia) {
-    v1::SelectConsortiumRequest selection = testing::OtherSelectionRequest(
-        consortium.consortium_id, kProgramId, kFirstYear, consortium.region_code);
-    book.sent.insert(selection.meta().event_id());
-    status = stub.SelectConsortium(NewContext().get(), selection, &result);
-    if (!status.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "SelectConsortium ", consortium.consortium_id, " failed: ", Describe(status)));
+    // A valid selection: business registration numbers, the region's name.
+    if (absl::Status s =
+            SetupCommand(stub, &Stub::SelectConsortium,
+                         testing::OtherSelectionRequest(consortium.consortium_id, kProgramId,
+                                                        kFirstYear, consortium.region_code),
+                         absl::StrCat("SelectConsortium ", consortium.consortium_id), cycle, book);
+        !s.ok()) {
+      return s;
     }
-    book.acked[selection.meta().event_id()] = AckOf(result, cycle);
+  }
+  for (const CrashConsortium& consortium : kConsortia) {
+    for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
+      if (absl::Status s = SetupCommand(
+              stub, &Stub::SignAgreement,
+              testing::AgreementRequest(consortium.consortium_id, year, kAnnualLimitKrw),
+              absl::StrCat("SignAgreement ", consortium.consortium_id, " ", year), cycle, book);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   return absl::OkStatus();
 }
