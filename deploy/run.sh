@@ -42,7 +42,7 @@ fi
 if "${ctl[@]}" events --max=1 --json | grep -q '"globalPosition"'; then
   echo "== store has events: keeping them (delete $data_dir to start over)"
 else
-  echo "== empty store: loading the 2023 program and its three consortia"
+  echo "== empty store: loading the 2023 program, its three consortia and an illustrative continuation"
   "${ctl[@]}" seed
 fi
 
@@ -53,8 +53,9 @@ allianced is serving on $listen (store: $data_dir). In another terminal:
   build/clients/alliancectl list                                   # the consortia
   build/clients/alliancectl status chungnam-future-vehicles        # one consortium
   build/clients/alliancectl program alliance-2023                  # the program's totals
-  build/clients/alliancectl disburse --consortium=chungnam-future-vehicles \\
-      --year=2023 --amount_krw=690000000 --reference=KIAT-2023-CN-001
+  build/clients/alliancectl participant 3128195582                 # Conex: consortia and hires
+  build/clients/alliancectl disburse --consortium=gyeongnam-metal-3d-printing \\
+      --year=2024 --amount_krw=690000000 --reference=KIAT-2024-GN-002
   build/clients/alliancectl events --stream=consortium-chungnam-future-vehicles
   build/clients/alliancectl --json status ulsan-secondary-batteries
 

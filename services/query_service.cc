@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/domain/business_registration.h"
 #include "services/domain/model_keys.h"
 #include "services/grpc_status.h"
 #include "storage/refusal.h"
@@ -109,6 +110,12 @@ std::string ScanPrefix(const v1::ListConsortiaRequest& request) {
 absl::Status ListPage(storage::ModelSnapshot& snapshot, const v1::ListConsortiaRequest& request,
                       v1::ListConsortiaResponse* reply) {
   if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
+  if (!request.participant_id().empty()) {
+    if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
+        !valid.ok()) {
+      return InvalidField("participant_id", valid.message());
+    }
+  }
   if (!v1::ConsortiumState_IsValid(request.state())) {
     return InvalidField("state", "is not a known ConsortiumState; leave it unset for any state");
   }
@@ -184,6 +191,10 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
                                                        const v1::GetParticipantRequest* request,
                                                        v1::ParticipantStatus* reply) {
   if (request->participant_id().empty()) return Answer(context, MissingField("participant_id"));
+  if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request->participant_id());
+      !valid.ok()) {
+    return Answer(context, InvalidField("participant_id", valid.message()));
+  }
   std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
   return Answer(
       context, ReadModel(*snapshot, domain::ParticipantModelKey(request->participant_id()),

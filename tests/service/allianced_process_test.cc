@@ -239,9 +239,18 @@ class AlliancedProcessTest : public ::testing::Test {
     grpc::Status status =
         commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
     ASSERT_TRUE(status.ok()) << Describe(status);
+    status = commands_->OpenSelectionRound(NewContext().get(), RoundRequest(2023, 3), &result);
+    ASSERT_TRUE(status.ok()) << Describe(status);
     for (const v1::SelectConsortiumRequest& selection : Consortia2023Requests()) {
       status = commands_->SelectConsortium(NewContext().get(), selection, &result);
       ASSERT_TRUE(status.ok()) << Describe(status);
+      // Agreements for the whole term, so payments of any term year go through.
+      for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
+        status = commands_->SignAgreement(
+            NewContext().get(), AgreementRequest(selection.selection().consortium_id(), year),
+            &result);
+        ASSERT_TRUE(status.ok()) << Describe(status);
+      }
     }
   }
 

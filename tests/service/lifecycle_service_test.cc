@@ -1100,6 +1100,26 @@ TEST_F(LifecycleServiceTest, GetParticipant_EmptyId_InvalidArgumentNamingTheFiel
   EXPECT_EQ(FieldOf(read), "participant_id");
 }
 
+TEST_F(LifecycleServiceTest, ParticipantQueries_MalformedId_InvalidArgumentNamingTheField) {
+  Seed2023();
+  std::string wrong_digit = Pid("conex");
+  wrong_digit.back() = wrong_digit.back() == '9' ? '0' : wrong_digit.back() + 1;
+  for (const std::string& id : {wrong_digit, std::string("312-81-95582"), std::string("conex")}) {
+    v1::ParticipantStatus status;
+    grpc::Status read = GetParticipant(id, &status);
+    EXPECT_EQ(read.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << id << ": " << Describe(read);
+    EXPECT_EQ(FieldOf(read), "participant_id") << id;
+    v1::ListConsortiaRequest request;
+    request.set_participant_id(id);
+    v1::ListConsortiaResponse response;
+    read = ListConsortia(request, &response);
+    EXPECT_EQ(read.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << id << ": " << Describe(read);
+    EXPECT_EQ(FieldOf(read), "participant_id") << id;
+  }
+}
+
 // ---- ListConsortia: the state and participant filters ----------------------------------------
 
 std::vector<std::string> IdsOf(const v1::ListConsortiaResponse& response) {

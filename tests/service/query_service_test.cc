@@ -284,7 +284,7 @@ TEST_F(QueryServiceTest, ListConsortia_ByParticipant) {
   // KATECH takes part in two consortia of two programs.
   EXPECT_THAT(ListPage(Filter("", "", "", Pid("katech"))),
               ElementsAre(kChungnam, "daegu-robotics"));
-  EXPECT_THAT(ListPage(Filter("", "", "", "nobody")), IsEmpty());
+  EXPECT_THAT(ListPage(Filter("", "", "", Pid("nobody"))), IsEmpty());
 }
 
 TEST_F(QueryServiceTest, ListConsortia_CombinedFiltersAreAnded) {
