@@ -859,14 +859,23 @@ absl::StatusOr<v1::Event> DecideAmendAgreement(const LedgerState& state,
                   {{"consortium_id", consortium->consortium_id()},
                    {"program_year", absl::StrCat(request.program_year())}});
   }
-  if (IsClosed(*consortium) && request.grant_krw() > year->committed_krw()) {
-    return Refuse(absl::StatusCode::kFailedPrecondition, "CONSORTIUM_CLOSED",
-                  absl::StrCat("consortium ", consortium->consortium_id(), " is ",
-                               StateInWords(consortium->state()),
-                               " (final); its grants may only go down, not up to ",
-                               FormatKrw(request.grant_krw()), " KRW"),
-                  {{"consortium_id", consortium->consortium_id()},
-                   {"state", v1::ConsortiumState_Name(consortium->state())}});
+  // A grant going up is a new commitment: like a new agreement, only for an
+  // active consortium. Going down (closing the books) is always possible.
+  if (request.grant_krw() > year->committed_krw()) {
+    if (IsClosed(*consortium)) {
+      return Refuse(absl::StatusCode::kFailedPrecondition, "CONSORTIUM_CLOSED",
+                    absl::StrCat("consortium ", consortium->consortium_id(), " is ",
+                                 StateInWords(consortium->state()),
+                                 " (final); its grants may only go down, not up to ",
+                                 FormatKrw(request.grant_krw()), " KRW"),
+                    {{"consortium_id", consortium->consortium_id()},
+                     {"state", v1::ConsortiumState_Name(consortium->state())}});
+    }
+    const std::string what = absl::StrCat("a grant is raised (to ", FormatKrw(request.grant_krw()),
+                                          " KRW) only for an active consortium; it may be lowered");
+    if (absl::Status s = RequireActive(*consortium, what); !s.ok()) {
+      return s;
+    }
   }
   if (request.grant_krw() < year->disbursed_krw()) {
     return Refuse(

@@ -33,8 +33,9 @@
 //                         GRANT_OVER_CONSORTIUM_LIMIT (grants of all years)
 //   AmendAgreement      NOT_FOUND          CONSORTIUM_NOT_FOUND,
 //                                          AGREEMENT_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_CLOSED (a terminated or
-//                         completed consortium's grant may only go down),
+//                       FAILED_PRECONDITION CONSORTIUM_CLOSED,
+//                         CONSORTIUM_NOT_ACTIVE (a grant goes up only for an
+//                         active consortium; it may go down in any state),
 //                         GRANT_BELOW_DISBURSED, GRANT_OVER_ANNUAL_LIMIT,
 //                         GRANT_OVER_CONSORTIUM_LIMIT
 //   DisburseFunds       NOT_FOUND          CONSORTIUM_NOT_FOUND

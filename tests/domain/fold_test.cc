@@ -333,6 +333,59 @@ TEST(Models, Rebuild_FoldingTheSameEventsTwiceIsByteIdentical) {
   }
 }
 
+// ---- Events decided under older rules --------------------------------------------------------
+
+// A log written before rounds, agreements and enrolments existed (store
+// format 2) still folds: its models are rebuilt from it on open.
+TEST(Fold,
+     EventsOfTheFormerRules_SelectionWithoutRound_PaymentWithoutAgreement_HireWithoutEnrolment) {
+  std::vector<v1::Event> events(5);
+  *events[0].mutable_program_established() = Program2023().program();
+  *events[1].mutable_consortium_selected() = Chungnam().selection();
+  // Participant ids of the time were names, not registration numbers.
+  events[1].mutable_consortium_selected()->set_lead_participant_id("kongju-univ");
+  events[1].mutable_consortium_selected()->mutable_participants(0)->set_participant_id(
+      "kongju-univ");
+  events[1].mutable_consortium_selected()->mutable_participants(1)->set_participant_id("conex");
+  *events[2].mutable_lab_designated() = Lab(kChungnam, "kongju-lab", "kongju-univ").designation();
+  *events[3].mutable_funds_disbursed() =
+      Disbursement(kChungnam, 2023, 500'000'000, "C-1").disbursement();
+  *events[4].mutable_researcher_hired() = HireOf(kChungnam, "knu-1", "kongju-lab", "conex").hire();
+  LedgerState state;
+  ChangedModels changed;
+  for (size_t i = 0; i < events.size(); ++i) {
+    v1::EventEnvelope envelope;
+    envelope.set_global_position(i + 1);
+    envelope.set_stream_id(StreamOf(events[i]));
+    envelope.set_stream_version(i == 0 ? 1 : i);
+    envelope.set_event_id(EventIdFor(i + 1));
+    const google::protobuf::OneofDescriptor* kind =
+        events[i].GetDescriptor()->FindOneofByName("kind");
+    envelope.set_event_type(events[i]
+                                .GetReflection()
+                                ->GetOneofFieldDescriptor(events[i], kind)
+                                ->message_type()
+                                ->name());
+    *envelope.mutable_payload() = events[i];
+    Fold(envelope, &state, &changed);
+  }
+  const v1::ConsortiumStatus& chungnam = state.consortia.at(std::string(kChungnam));
+  EXPECT_EQ(chungnam.state(), v1::CONSORTIUM_STATE_ACTIVE);
+  EXPECT_EQ(chungnam.funding_by_year(0).disbursed_krw(), 500'000'000);
+  EXPECT_EQ(chungnam.funding_by_year(0).committed_krw(), 0);
+  EXPECT_EQ(chungnam.funding_by_year(0).remaining_commitment_krw(), -500'000'000);
+  ASSERT_EQ(chungnam.researchers_size(), 1);
+  EXPECT_EQ(chungnam.researchers(0).stage(), v1::RESEARCHER_STAGE_HIRED);
+  EXPECT_EQ(chungnam.researchers(0).lab_id(), "kongju-lab");
+  EXPECT_EQ(chungnam.hire_count(), 1);
+  ASSERT_EQ(chungnam.hires_size(), 1);
+  const v1::ProgramSummary& program = state.programs.at(std::string(kProgram2023));
+  EXPECT_EQ(program.consortium_count(), 1);
+  EXPECT_TRUE(program.rounds().empty());
+  EXPECT_EQ(program.hire_count(), 1);
+  EXPECT_EQ(state.participants.at("conex").hire_count(), 1);
+}
+
 // ---- Keys and streams ---------------------------------------------------------------------------
 
 TEST(ModelKeys, Keys_JoinPartsWithNul) {

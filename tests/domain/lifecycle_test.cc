@@ -311,6 +311,20 @@ TEST(AmendAgreement, Amendment_OfAClosedConsortiumMayOnlyLowerTheGrant) {
   }
 }
 
+TEST(AmendAgreement, Amendment_OfASuspendedConsortiumMayLowerButNotRaiseTheGrant) {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Agreement(kChungnam, 2023, 1'000'000'000));
+  ASSERT_TRUE(ledger.RecordState(StateCommand::kSuspend, StateChange(kChungnam)).ok());
+  absl::Status status = ledger.Record(Amendment(kChungnam, 2023, 1'000'000'001)).status();
+  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "CONSORTIUM_NOT_ACTIVE",
+                        {{"state", "CONSORTIUM_STATE_SUSPENDED"}}));
+  EXPECT_NE(status.message().find("may be lowered"), absl::string_view::npos) << status;
+  EXPECT_TRUE(ledger.Record(Amendment(kChungnam, 2023, 900'000'000)).ok());
+  ASSERT_TRUE(ledger.RecordState(StateCommand::kResume, StateChange(kChungnam)).ok());
+  EXPECT_TRUE(ledger.Record(Amendment(kChungnam, 2023, 1'000'000'000)).ok());
+}
+
 TEST(AmendAgreement, Amendment_RefusedBelowWhatWasDisbursed) {
   Ledger ledger;
   ledger.Given2023();

@@ -362,6 +362,17 @@ TEST_F(LifecycleServiceTest, AmendAgreement_RaisingAClosedConsortiumsGrant_Nothi
   MustSend(AmendRequest(kChungnam, 2023, 900'000'000));
 }
 
+TEST_F(LifecycleServiceTest, AmendAgreement_RaisingASuspendedConsortiumsGrant_NothingChanges) {
+  Seed2023(/*with_labs=*/false);
+  MustSend(AgreementRequest(kChungnam, 2023, 1'000'000'000));
+  MustSendState(StateChange::kSuspend, StateRequest(kChungnam, "evaluation", kLaterIn2024));
+  grpc::Status status =
+      ExpectRefused(AmendRequest(kChungnam, 2023, 1'100'000'000),
+                    grpc::StatusCode::FAILED_PRECONDITION, "CONSORTIUM_NOT_ACTIVE");
+  EXPECT_EQ(MetadataOf(status)["state"], "CONSORTIUM_STATE_SUSPENDED");
+  MustSend(AmendRequest(kChungnam, 2023, 900'000'000));
+}
+
 TEST_F(LifecycleServiceTest, AmendAgreement_BelowWhatWasDisbursed_NothingChanges) {
   Seed2023();
   MustSend(DisburseRequest(kChungnam, 2023, 500'000'000));
