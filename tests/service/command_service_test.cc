@@ -636,9 +636,9 @@ TEST_F(CommandServiceTest, ReverseDisbursement_RefusedWhenAlreadyReversed_Nothin
 
 TEST_F(CommandServiceTest, RecordHire_RefusedForUnknownConsortium_NothingChanges) {
   Seed2023();
-  grpc::Status status =
-      ExpectRefusedAndNothingChanges(HireRequest("jeju-unknown", "r-001", "jeju-lab", Pid("jeju-ent")),
-                                     grpc::StatusCode::NOT_FOUND, "CONSORTIUM_NOT_FOUND");
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      HireRequest("jeju-unknown", "r-001", "jeju-lab", Pid("jeju-ent")),
+      grpc::StatusCode::NOT_FOUND, "CONSORTIUM_NOT_FOUND");
   EXPECT_EQ(MetadataOf(status)["consortium_id"], "jeju-unknown");
 }
 
