@@ -330,6 +330,13 @@ absl::Status FillOccurredAt(bool has_occurred_at, pb::Timestamp* occurred_at) {
   return absl::OkStatus();
 }
 
+// Both of the above, for a command whose request has no occurred_at of its
+// own yet: the common case of the recording subcommands.
+absl::Status FillMetaAndOccurredAt(v1::CommandMeta* meta, pb::Timestamp* occurred_at) {
+  if (absl::Status s = FillMeta(meta); !s.ok()) return s;
+  return FillOccurredAt(false, occurred_at);
+}
+
 // Every name in `required` (flag name, value) must be non-empty.
 absl::Status RequireFlags(std::vector<std::pair<absl::string_view, std::string>> required) {
   std::vector<absl::string_view> missing;
@@ -622,8 +629,9 @@ Outcome DesignateLab(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, designation.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s =
+          FillMetaAndOccurredAt(request.mutable_meta(), designation.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("LabDesignated", client.DesignateLab(request));
@@ -646,8 +654,9 @@ Outcome DisburseFunds(AllianceClient& client, const Args& args) {
   // the flag was not given.
   if (disbursement.program_year() == 0) return UsageError{"missing --year"};
   if (disbursement.amount_krw() == 0) return UsageError{"missing --amount_krw"};
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, disbursement.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s =
+          FillMetaAndOccurredAt(request.mutable_meta(), disbursement.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("FundsDisbursed", client.DisburseFunds(request));
@@ -665,8 +674,8 @@ Outcome ReverseDisbursement(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("DisbursementReversed", client.ReverseDisbursement(request));
@@ -692,8 +701,8 @@ Outcome RecordHire(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::Degree> degree = ParseDegree(degree_text);
   if (!degree.ok()) return Usage(degree.status());
   hire.set_degree(*degree);
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, hire.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), hire.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ResearcherHired", client.RecordHire(request));
@@ -709,8 +718,8 @@ Outcome OpenSelectionRound(AllianceClient& client, const Args& args) {
   if (absl::Status s = RequireFlags({{"program", round.program_id()}}); !s.ok()) return Usage(s);
   if (round.round_year() == 0) return UsageError{"missing --year"};
   if (round.slots() == 0) return UsageError{"missing --slots"};
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, round.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), round.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("SelectionRoundOpened", client.OpenSelectionRound(request));
@@ -729,8 +738,9 @@ Outcome SignAgreement(AllianceClient& client, const Args& args) {
   }
   if (agreement.program_year() == 0) return UsageError{"missing --year"};
   if (agreement.grant_krw() == 0) return UsageError{"missing --grant_krw"};
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, agreement.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s =
+          FillMetaAndOccurredAt(request.mutable_meta(), agreement.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("AgreementSigned", client.SignAgreement(request));
@@ -750,8 +760,8 @@ Outcome AmendAgreement(AllianceClient& client, const Args& args) {
   }
   if (request.program_year() == 0) return UsageError{"missing --year"};
   if (request.grant_krw() == 0) return UsageError{"missing --grant_krw"};
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("AgreementAmended", client.AmendAgreement(request));
@@ -777,8 +787,8 @@ Outcome JoinConsortium(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::ParticipantRole> role = ParseEnum("role", role_text, kRoleFlagNames);
   if (!role.ok()) return Usage(role.status());
   participant.set_role(*role);
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, joining.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), joining.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ParticipantJoined", client.JoinConsortium(request));
@@ -796,8 +806,8 @@ Outcome WithdrawParticipant(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ParticipantWithdrew", client.WithdrawParticipant(request));
@@ -821,8 +831,9 @@ Outcome EnrolResearcher(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::DegreeTrack> track = ParseEnum("track", track_text, kTrackNames);
   if (!track.ok()) return Usage(track.status());
   enrolment.set_track(*track);
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, enrolment.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s =
+          FillMetaAndOccurredAt(request.mutable_meta(), enrolment.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ResearcherEnrolled", client.EnrolResearcher(request));
@@ -838,8 +849,8 @@ Outcome RecordGraduation(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ResearcherGraduated", client.RecordGraduation(request));
@@ -856,8 +867,8 @@ Outcome RecordDeparture(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ResearcherLeft", client.RecordDeparture(request));
@@ -875,8 +886,8 @@ Outcome RetractResearcherStep(AllianceClient& client, const Args& args) {
       !s.ok()) {
     return Usage(s);
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("ResearcherStepRetracted", client.RetractResearcherStep(request));
@@ -900,8 +911,9 @@ Outcome RecordEvaluation(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
   if (!grade.ok()) return Usage(grade.status());
   evaluation.set_grade(*grade);
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, evaluation.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s =
+          FillMetaAndOccurredAt(request.mutable_meta(), evaluation.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("EvaluationRecorded", client.RecordEvaluation(request));
@@ -925,8 +937,8 @@ Outcome CorrectEvaluation(AllianceClient& client, const Args& args) {
   absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
   if (!grade.ok()) return Usage(grade.status());
   request.set_grade(*grade);
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend("EvaluationCorrected", client.CorrectEvaluation(request));
@@ -947,8 +959,8 @@ Outcome ChangeConsortiumState(AllianceClient& client, const Args& args, ChangeSt
     return Usage(s);
   }
   if (reason_required && request.reason().empty()) return UsageError{"missing --reason"};
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  if (absl::Status s = FillOccurredAt(false, request.mutable_occurred_at()); !s.ok()) {
+  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
+      !s.ok()) {
     return Usage(s);
   }
   return PrintAppend(event_type, (client.*call)(request));
