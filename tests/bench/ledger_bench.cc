@@ -18,7 +18,6 @@
 //
 //   ledger_bench --smoke          # a few seconds, no PostgreSQL: deploy/test.sh
 //   tests/bench/run.sh            # the full run, with PostgreSQL, writes REPORT.md
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
@@ -79,6 +78,7 @@
 #include "services/domain/regions.h"
 #include "services/ledger.h"
 #include "storage/event_log.h"
+#include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/test_participant_id.h"
 
@@ -139,11 +139,10 @@ constexpr int64_t kRssCheckpointDivisor = 10;
 
 // Give-up bounds, never measured: a stuck call or server ends the run.
 constexpr auto kCallDeadline = std::chrono::seconds(10);
-constexpr auto kServingBound = std::chrono::seconds(60);
-constexpr auto kServingPollInterval = std::chrono::milliseconds(200);
+constexpr absl::Duration kServingBound = absl::Seconds(60);
 // Stopping allianced after a million events: in-flight calls, then RocksDB
 // closes (flushing memtables).
-constexpr auto kStopBound = std::chrono::seconds(120);
+constexpr absl::Duration kStopBound = absl::Seconds(120);
 // After a point's time is up, its outstanding calls must finish within this.
 constexpr double kDrainBoundSeconds = 30;
 // A fill of the log (to 1M events) must end within this.
@@ -283,6 +282,8 @@ google::protobuf::Timestamp Timestamp(int64_t unix_seconds) {
 
 std::string ConsortiumId(int index) { return absl::StrFormat("bench-c%02d", index); }
 
+using ::alliance::testing::AlliancedProcess;
+using ::alliance::testing::DescribeWaitStatus;
 using ::alliance::testing::FreePort;
 
 std::string ReadFile(const std::string& path) {
@@ -622,105 +623,58 @@ class EmptyService final : public Empty::CallbackService {
 
 // ---- The ledger, through its API ---------------------------------------------------------
 
-// allianced as operators run it, on a temporary folder and a free port;
-// killed if still running when destroyed.
-class ServerProcess {
- public:
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& binary,
-                                                              const std::string& data_dir,
-                                                              const std::string& log_path) {
-    const int port = FreePort();
-    if (port == 0) return absl::UnavailableError("no free port on 127.0.0.1");
-    std::unique_ptr<ServerProcess> server(new ServerProcess());
-    server->address_ = absl::StrCat("127.0.0.1:", port);
-    std::vector<std::string> args = {binary, "--data_dir=" + data_dir,
-                                     "--listen=" + server->address_};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-    if (pid == 0) {
-      // The child: async-signal-safe calls only until exec. It must not
-      // inherit the benchmark's blocked stop signals.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (log < 0 || dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0) _exit(126);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    server->pid_ = pid;
-    g_server_pid = pid;
-    // Wait for it to serve, in slices, so that one that exits at start-up is
-    // reported at once.
-    std::shared_ptr<grpc::Channel> channel = Connect(server->address_);
-    const Clock::time_point give_up = Clock::now() + kServingBound;
-    while (!channel->WaitForConnected(std::chrono::system_clock::now() + kServingPollInterval)) {
-      if (std::string state = server->Describe(); state != kStillRunning) {
-        return absl::UnavailableError(absl::StrCat(state, " before serving"));
-      }
-      if (Clock::now() >= give_up) {
-        return absl::UnavailableError(absl::StrCat("allianced did not serve on ", server->address_,
-                                                   " within ", kServingBound.count(), " s"));
-      }
-    }
-    return server;
+// allianced as operators run it, on a temporary folder and a free port,
+// its output in <log_dir>/allianced.{stdout,stderr}. While it runs,
+// g_server_pid names it for Die(); destroying it kills it.
+struct Server {
+  Server() = default;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server() { g_server_pid = 0; }
+
+  std::string address;
+  std::unique_ptr<AlliancedProcess> process;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& binary,
+                                                    const std::string& data_dir,
+                                                    const std::string& log_dir) {
+  const int port = FreePort();
+  if (port == 0) return absl::UnavailableError("no free port on 127.0.0.1");
+  auto server = std::make_unique<Server>();
+  server->address = absl::StrCat("127.0.0.1:", port);
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process = AlliancedProcess::Start(
+      binary, {"--data_dir=" + data_dir, "--listen=" + server->address}, log_dir);
+  if (!process.ok()) return process.status();
+  server->process = *std::move(process);
+  g_server_pid = server->process->pid();
+  if (absl::Status s = server->process->WaitServing(server->address, absl::Now() + kServingBound);
+      !s.ok()) {
+    return s;
   }
+  return server;
+}
 
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      g_server_pid = 0;
-    }
-  }
+// Whether allianced still runs and, if not, how it ended: what a failed
+// call's report needs (a crash shows as "Socket closed" to the client).
+std::string DescribeServer(Server& server) {
+  absl::StatusOr<int> wait_status = server.process->Wait(absl::InfinitePast());
+  if (!wait_status.ok()) return "allianced is still running";
+  g_server_pid = 0;
+  return absl::StrCat("allianced ", DescribeWaitStatus(*wait_status));
+}
 
-  const std::string& address() const { return address_; }
-  pid_t pid() const { return pid_; }
-
-  // Whether allianced still runs and, if not, how it ended: what a failed
-  // call's report needs (a crash shows as "Socket closed" to the client).
-  std::string Describe() {
-    if (pid_ <= 0) return "allianced was stopped";
-    int wait_status = 0;
-    if (waitpid(pid_, &wait_status, WNOHANG) != pid_) return kStillRunning;
-    pid_ = 0;
-    g_server_pid = 0;
-    if (WIFSIGNALED(wait_status)) {
-      return absl::StrCat("allianced was killed by signal ", WTERMSIG(wait_status), " (",
-                          strsignal(WTERMSIG(wait_status)), ")");
-    }
-    return absl::StrCat("allianced exited with code ", WEXITSTATUS(wait_status));
-  }
-
-  // SIGTERM, then waits (bounded) for a clean exit.
-  absl::Status Stop() {
-    if (kill(pid_, SIGTERM) != 0) return absl::InternalError("allianced is already gone");
-    const Clock::time_point give_up = Clock::now() + kStopBound;
-    while (Clock::now() < give_up) {
-      int wait_status = 0;
-      const pid_t reaped = waitpid(pid_, &wait_status, WNOHANG);
-      if (reaped == pid_) {
-        pid_ = 0;
-        g_server_pid = 0;
-        if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) return absl::OkStatus();
-        return absl::InternalError(
-            absl::StrCat("allianced stopped with wait status ", wait_status));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+// SIGTERM, then waits (bounded) for a clean exit.
+absl::Status StopServer(Server& server) {
+  if (absl::Status s = server.process->Terminate(); !s.ok()) return s;
+  absl::StatusOr<int> wait_status = server.process->Wait(absl::Now() + kStopBound);
+  if (!wait_status.ok()) {
     return absl::DeadlineExceededError("allianced did not stop after SIGTERM");
   }
-
- private:
-  static constexpr char kStillRunning[] = "allianced is still running";
-
-  ServerProcess() = default;
-  std::string address_;
-  pid_t pid_ = 0;
-};
+  g_server_pid = 0;
+  if (WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("allianced stopped: ", DescribeWaitStatus(*wait_status)));
+}
 
 // The benchmark's traffic through the ledger's real commands and rules: a
 // program with wide rules, kConsortiumCount consortia, and payments into them.
@@ -1592,8 +1546,8 @@ absl::Status FillTo(LedgerWorkload& workload, uint64_t target, bool batches) {
   return absl::OkStatus();
 }
 
-absl::Status ReadMemory(const ServerProcess& server, const LedgerWorkload& workload, Results& r) {
-  absl::StatusOr<int64_t> rss = ProcessMemoryKib(server.pid(), "VmRSS");
+absl::Status ReadMemory(const Server& server, const LedgerWorkload& workload, Results& r) {
+  absl::StatusOr<int64_t> rss = ProcessMemoryKib(server.process->pid(), "VmRSS");
   if (!rss.ok()) return rss.status();
   r.memory.push_back({workload.log_events(), *rss});
   std::printf("  allianced VmRSS at %s events: %s\n", Grouped(workload.log_events()).c_str(),
@@ -1623,24 +1577,25 @@ absl::StatusOr<RebuildResult> Rebuild(const std::string& data_dir) {
   return result;
 }
 
-absl::Status RunLedgerPoints(ServerProcess& server, const std::string& data_dir,
-                             int64_t rebuild_events, Results& r);
+absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_t rebuild_events,
+                             Results& r);
 
 absl::Status RunLedger(const std::string& temp_dir, int64_t rebuild_events, Results& r) {
   std::printf("== the ledger (allianced)\n");
   const std::string data_dir = temp_dir + "/store";
-  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-      ServerProcess::Start(absl::GetFlag(FLAGS_allianced), data_dir, temp_dir + "/allianced.log");
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      StartServer(absl::GetFlag(FLAGS_allianced), data_dir, temp_dir);
   if (!server.ok()) return server.status();
   absl::Status status = RunLedgerPoints(**server, data_dir, rebuild_events, r);
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(status.message(), "; ", (*server)->Describe()));
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), "; ", DescribeServer(**server)));
 }
 
 // Every ledger point, on the running `server`; stops it before the rebuild.
-absl::Status RunLedgerPoints(ServerProcess& server, const std::string& data_dir,
-                             int64_t rebuild_events, Results& r) {
-  LedgerWorkload workload(Connect(server.address()));
+absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_t rebuild_events,
+                             Results& r) {
+  LedgerWorkload workload(Connect(server.address));
   if (absl::Status s = workload.Setup(); !s.ok()) return s;
   absl::StatusOr<bool> batch = workload.ProbeBatch();
   if (!batch.ok()) return batch.status();
@@ -1691,12 +1646,12 @@ absl::Status RunLedgerPoints(ServerProcess& server, const std::string& data_dir,
 
   if (absl::Status s = FillTo(workload, rebuild_events, r.batch_implemented); !s.ok()) return s;
   if (absl::Status s = ReadMemory(server, workload, r); !s.ok()) return s;
-  absl::StatusOr<int64_t> peak = ProcessMemoryKib(server.pid(), "VmHWM");
+  absl::StatusOr<int64_t> peak = ProcessMemoryKib(server.process->pid(), "VmHWM");
   if (!peak.ok()) return peak.status();
   r.peak_kib = *peak;
   std::printf("  allianced VmHWM (peak): %s\n", Mib(r.peak_kib).c_str());
 
-  if (absl::Status s = server.Stop(); !s.ok()) return s;
+  if (absl::Status s = StopServer(server); !s.ok()) return s;
   r.store_bytes = FolderBytes(data_dir);
   absl::StatusOr<RebuildResult> rebuild = Rebuild(data_dir);
   if (!rebuild.ok()) return rebuild.status();
@@ -1805,8 +1760,9 @@ int Main(int argc, char** argv) {
   Results results;
   if (absl::Status s = RunCeilings(temp.path(), results); !s.ok()) Die(s.ToString());
   if (absl::Status s = RunLedger(temp.path(), rebuild_events, results); !s.ok()) {
-    Die(absl::StrCat(s.ToString(), "\nallianced's log:\n",
-                     ReadFile(temp.path() + "/allianced.log")));
+    Die(absl::StrCat(s.ToString(), "\nallianced's stderr:\n",
+                     ReadFile(temp.path() + "/allianced.stderr"), "\nallianced's stdout:\n",
+                     ReadFile(temp.path() + "/allianced.stdout")));
   }
   if (!pg.empty()) {
     if (absl::Status s = RunPostgres(pg, results); !s.ok()) Die(s.ToString());

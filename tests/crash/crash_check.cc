@@ -20,16 +20,11 @@
 // Prints one line a cycle and a summary; exits 1 at the first violation with
 // the seed and cycle, so the kill moments can be replayed.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -43,14 +38,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -65,10 +57,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "services/ledger.h"
 #include "storage/event_log.h"
 #include "tests/service/test_requests.h"
+#include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
 
 #ifndef ALLIANCED_PATH
@@ -101,10 +96,8 @@ constexpr int kCallsPerWriterMax = 1'000'000;
 // writer is in flight at the kill, the rest never left the client.
 constexpr size_t kRetriesPerCycleMax = 64;
 // Give-up bounds only: nothing here asserts how fast the server is.
-constexpr auto kServingBound = std::chrono::seconds(30);
-constexpr auto kExitBound = std::chrono::seconds(30);
-constexpr auto kHealthCallDeadline = std::chrono::milliseconds(250);
-constexpr auto kHealthPollInterval = std::chrono::milliseconds(50);
+constexpr absl::Duration kServingBound = absl::Seconds(30);
+constexpr absl::Duration kExitBound = absl::Seconds(30);
 // How much of the server's log a failure message shows, from its end.
 constexpr size_t kStderrTailBytes = 4000;
 
@@ -137,15 +130,6 @@ constexpr CrashConsortium kConsortia[] = {
     {"crash-jeonnam-robotics", "KR-46"},
 };
 
-// grpc.health.v1.Health/Check, spoken as bytes: this binary links
-// alliance_services (for FoldReadModels) and with it libgrpc++_reflection,
-// which registers reflection.proto; the generated health stubs come in
-// grpc_client_protos, which registers it again (an abort at start-up; see
-// tests/service/CMakeLists.txt). An empty request asks about the whole
-// server; the reply SERVING is field 1 (varint) = 1.
-constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
-constexpr char kHealthServingReply[] = {0x08, 0x01};
-
 // ---- Failures ---------------------------------------------------------------------------
 
 // A broken durability promise (as opposed to a run that could not proceed).
@@ -153,122 +137,17 @@ absl::Status Violation(absl::string_view message) { return absl::DataLossError(m
 
 // ---- The allianced process --------------------------------------------------------------
 
+using ::alliance::testing::AlliancedProcess;
+using ::alliance::testing::DescribeWaitStatus;
 using ::alliance::testing::FreePort;
 
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exited with ", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", WTERMSIG(status));
-  return absl::StrCat("wait status ", status);
-}
-
-// One allianced process, its output appended to one log file; SIGKILLed and
-// reaped if still running when destroyed (an early return never leaves it).
-class Allianced {
- public:
-  Allianced(const std::string& data_dir, const std::string& log_path)
-      : address_(absl::StrCat("127.0.0.1:", FreePort())), log_path_(log_path) {
-    std::vector<std::string> args = {ALLIANCED_PATH, "--data_dir=" + data_dir,
-                                     "--listen=" + address_};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const char* out_path = log_path_.c_str();
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // The child: async-signal-safe calls only until exec. It dies with
-      // crash_check's main thread (the one forking) even when an abort skips
-      // ~Allianced, so no server outlives the run.
-      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
-      int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) _exit(126);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-
-  ~Allianced() {
-    if (running()) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-
-  bool started() const { return pid_ > 0; }
-  bool running() const { return pid_ > 0 && !exit_status_.has_value(); }
-  pid_t pid() const { return pid_; }
-  const std::string& address() const { return address_; }
-
-  // The wait status once the process exited within `bound`, else nullopt.
-  std::optional<int> WaitExit(std::chrono::milliseconds bound) {
-    const auto give_up = steady_clock::now() + bound;
-    while (running()) {
-      int status = 0;
-      pid_t done = waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        exit_status_ = status;
-        break;
-      }
-      if (done < 0 || steady_clock::now() >= give_up) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return exit_status_;
-  }
-
-  // Polls the health service until SERVING; false when the process exits or
-  // `bound` passes first. A fresh channel each attempt: a refused first
-  // connection would leave a shared one in reconnect backoff.
-  bool WaitServing(std::chrono::milliseconds bound) {
-    const auto give_up = steady_clock::now() + bound;
-    while (steady_clock::now() < give_up) {
-      if (WaitExit(std::chrono::milliseconds(0)).has_value()) return false;
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
-      if (HealthServing(channel)) return true;
-      std::this_thread::sleep_for(kHealthPollInterval);
-    }
-    return false;
-  }
-
-  // The last few KiB the server wrote, for a failure message.
-  std::string LogTail() const {
-    std::ifstream in(log_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string all = text.str();
-    if (all.size() > kStderrTailBytes) all = "..." + all.substr(all.size() - kStderrTailBytes);
-    return absl::StrCat("allianced log ", log_path_, ":\n", all);
-  }
-
- private:
-  static bool HealthServing(const std::shared_ptr<grpc::Channel>& channel) {
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kHealthCallDeadline);
-    // An empty HealthCheckRequest (the whole server) is zero bytes, but must
-    // still be a real buffer: a default ByteBuffer is "no message" to gRPC.
-    grpc::Slice empty_request(std::string{});
-    grpc::ByteBuffer request(&empty_request, 1);
-    grpc::ByteBuffer reply;
-    std::promise<grpc::Status> done;
-    stub.UnaryCall(&context, kHealthCheckMethod, grpc::StubOptions(), &request, &reply,
-                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    if (!done.get_future().get().ok()) return false;
-    std::vector<grpc::Slice> slices;
-    if (!reply.Dump(&slices).ok()) return false;
-    std::string bytes;
-    for (const grpc::Slice& slice : slices) {
-      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    }
-    return bytes == std::string(kHealthServingReply, sizeof(kHealthServingReply));
-  }
-
-  std::string address_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_status_;
+// One allianced on the run's store and a free port, serving; its output is
+// appended to dir/allianced.{stdout,stderr} across cycles. It dies with
+// crash_check's main thread (the one starting it) even when an abort skips
+// its destructor, so no server outlives the run.
+struct Server {
+  std::string address;
+  std::unique_ptr<AlliancedProcess> process;
 };
 
 // ---- What the client saw ------------------------------------------------------------------
@@ -633,22 +512,26 @@ struct Run {
   std::string store() const { return dir + "/store"; }
 };
 
-absl::StatusOr<std::unique_ptr<Allianced>> StartServer(Run& run, int cycle) {
-  auto server = std::make_unique<Allianced>(run.store(), absl::StrCat(run.dir, "/allianced.log"));
-  if (!server->started()) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (!server->WaitServing(kServingBound)) {
-    return absl::UnavailableError(absl::StrCat("cycle ", cycle, ": allianced did not become ",
-                                               "SERVING on ", server->address(), "\n",
-                                               server->LogTail()));
+absl::StatusOr<Server> StartServer(Run& run, int cycle) {
+  Server server;
+  server.address = absl::StrCat("127.0.0.1:", FreePort());
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process = AlliancedProcess::Start(
+      ALLIANCED_PATH, {"--data_dir=" + run.store(), "--listen=" + server.address}, run.dir,
+      {.name = "allianced", .append_output = true, .die_with_parent = true});
+  if (!process.ok()) return process.status();
+  server.process = *std::move(process);
+  if (absl::Status s = server.process->WaitServing(server.address, absl::Now() + kServingBound);
+      !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("cycle ", cycle, ": ", s.message()));
   }
   return server;
 }
 
 absl::Status RunCycle(Run& run, int cycle) {
   const auto cycle_start = steady_clock::now();
-  absl::StatusOr<std::unique_ptr<Allianced>> server = StartServer(run, cycle);
+  absl::StatusOr<Server> server = StartServer(run, cycle);
   if (!server.ok()) return server.status();
-  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials());
   std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
   if (!run.established) {
     if (absl::Status s = Establish(*stub, cycle, run.book); !s.ok()) return s;
@@ -667,14 +550,14 @@ absl::Status RunCycle(Run& run, int cycle) {
       kKillDelayMsMin + static_cast<int>(run.random() % (kKillDelayMsMax - kKillDelayMsMin + 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
   killed.store(true);
-  kill((*server)->pid(), SIGKILL);
-  std::optional<int> exit_status = (*server)->WaitExit(kExitBound);
+  if (absl::Status s = server->process->Kill(); !s.ok()) return s;
+  absl::StatusOr<int> exit_status = server->process->Wait(absl::Now() + kExitBound);
   for (std::thread& thread : threads) thread.join();
-  if (!exit_status.has_value() || !WIFSIGNALED(*exit_status) || WTERMSIG(*exit_status) != SIGKILL) {
-    return absl::InternalError(
-        absl::StrCat("cycle ", cycle, ": allianced was expected to die of SIGKILL but ",
-                     exit_status ? DescribeWaitStatus(*exit_status) : std::string("did not exit"),
-                     "\n", (*server)->LogTail()));
+  if (!exit_status.ok() || !WIFSIGNALED(*exit_status) || WTERMSIG(*exit_status) != SIGKILL) {
+    return absl::InternalError(absl::StrCat(
+        "cycle ", cycle, ": allianced was expected to die of SIGKILL but ",
+        exit_status.ok() ? DescribeWaitStatus(*exit_status) : std::string("did not exit"), "\n",
+        server->process->OutputTail(kStderrTailBytes)));
   }
 
   size_t acked = 0;
@@ -710,20 +593,20 @@ absl::Status RunCycle(Run& run, int cycle) {
 // After the last cycle: one more start, so the last cycle's unknown outcomes
 // are retried too, then a clean stop (SIGTERM) and a last check.
 absl::Status Finish(Run& run, int cycle) {
-  absl::StatusOr<std::unique_ptr<Allianced>> server = StartServer(run, cycle);
+  absl::StatusOr<Server> server = StartServer(run, cycle);
   if (!server.ok()) return server.status();
   {
-    auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials());
     std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
     if (absl::Status s = RetryUnknown(*stub, run.log_size, cycle, run.book); !s.ok()) return s;
   }
-  kill((*server)->pid(), SIGTERM);
-  std::optional<int> exit_status = (*server)->WaitExit(kExitBound);
-  if (!exit_status.has_value() || !WIFEXITED(*exit_status) || WEXITSTATUS(*exit_status) != 0) {
-    return absl::InternalError(
-        absl::StrCat("allianced did not stop cleanly on SIGTERM: ",
-                     exit_status ? DescribeWaitStatus(*exit_status) : std::string("did not exit"),
-                     "\n", (*server)->LogTail()));
+  if (absl::Status s = server->process->Terminate(); !s.ok()) return s;
+  absl::StatusOr<int> exit_status = server->process->Wait(absl::Now() + kExitBound);
+  if (!exit_status.ok() || !WIFEXITED(*exit_status) || WEXITSTATUS(*exit_status) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "allianced did not stop cleanly on SIGTERM: ",
+        exit_status.ok() ? DescribeWaitStatus(*exit_status) : std::string("did not exit"), "\n",
+        server->process->OutputTail(kStderrTailBytes)));
   }
   std::vector<UnknownOutcome> none;
   absl::StatusOr<CheckFigures> figures = CheckStore(run.store(), cycle, run.book, none);

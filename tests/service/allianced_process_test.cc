@@ -6,8 +6,9 @@
 // This executable must not link alliance_services: libgrpc++_reflection
 // registers grpc/reflection/v1alpha/reflection.proto, which grpc_client_protos
 // (the client stubs used here) registers too.
+#include "tests/support/allianced_process.h"
+
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -45,9 +46,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/service/test_requests.h"
 #include "tests/support/free_port.h"
@@ -59,8 +63,6 @@
 namespace alliance::testing {
 namespace {
 
-using std::chrono::steady_clock;
-namespace health = ::grpc::health::v1;
 namespace reflection = ::grpc::reflection::v1alpha;
 
 // Give-up bounds only: no test asserts how fast anything happens.
@@ -86,110 +88,6 @@ class TempDir {
 
 using ::alliance::testing::FreePort;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// One allianced process; killed (SIGKILL) and reaped if still running when
-// destroyed.
-class Allianced {
- public:
-  // Starts allianced with `flags`; its stdout and stderr go to files in
-  // `log_dir` named after `name`.
-  Allianced(const std::vector<std::string>& flags, const std::string& log_dir,
-            const std::string& name)
-      : stdout_path_(log_dir + "/" + name + ".stdout"),
-        stderr_path_(log_dir + "/" + name + ".stderr") {
-    std::vector<std::string> args = {ALLIANCED_PATH};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const char* out_path = stdout_path_.c_str();
-    const char* err_path = stderr_path_.c_str();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // The child: async-signal-safe calls only until exec.
-      int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
-        _exit(126);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    EXPECT_GT(pid_, 0) << "fork failed: " << std::strerror(errno);
-  }
-
-  ~Allianced() {
-    if (running()) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-
-  bool running() const { return pid_ > 0 && !exit_status_.has_value(); }
-  pid_t pid() const { return pid_; }
-
-  // The wait status once the process exited within `bound`, else nullopt.
-  std::optional<int> WaitExit(std::chrono::milliseconds bound) {
-    const auto give_up = steady_clock::now() + bound;
-    while (running()) {
-      int status = 0;
-      pid_t done = waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        exit_status_ = status;
-        break;
-      }
-      if (done < 0 || steady_clock::now() > give_up) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return exit_status_;
-  }
-
-  // Polls grpc.health.v1.Health/Check with short deadlines until SERVING;
-  // false when the process exits or `bound` passes first. Each attempt uses a
-  // fresh channel with its own subchannel: a refused first connection would
-  // otherwise leave a shared subchannel in reconnect backoff.
-  bool WaitServing(const std::string& address, std::chrono::milliseconds bound) {
-    const auto give_up = steady_clock::now() + bound;
-    while (steady_clock::now() < give_up) {
-      if (WaitExit(std::chrono::milliseconds(0)).has_value()) return false;
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-      auto stub = health::Health::NewStub(channel);
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
-      health::HealthCheckRequest request;
-      health::HealthCheckResponse response;
-      grpc::Status status = stub->Check(&context, request, &response);
-      if (status.ok() && response.status() == health::HealthCheckResponse::SERVING) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  std::string Stdout() const { return ReadFile(stdout_path_); }
-  std::string Stderr() const { return ReadFile(stderr_path_); }
-
- private:
-  std::string stdout_path_;
-  std::string stderr_path_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_status_;
-};
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "wait status " + std::to_string(status);
-}
-
 class AlliancedProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -198,40 +96,41 @@ class AlliancedProcessTest : public ::testing::Test {
   }
 
   // Starts allianced on data_dir_ and a free port, and waits until it serves.
-  std::unique_ptr<Allianced> Start(const std::string& name,
-                                   std::vector<std::string> extra_flags = {}) {
+  std::unique_ptr<AlliancedProcess> Start(const std::string& name,
+                                          std::vector<std::string> extra_flags = {}) {
     const int port = FreePort();
     EXPECT_GT(port, 0);
     address_ = "127.0.0.1:" + std::to_string(port);
     std::vector<std::string> flags = {"--data_dir=" + data_dir_, "--listen=" + address_};
     flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
-    auto process = std::make_unique<Allianced>(flags, dir_.path(), name);
-    const bool serving = process->WaitServing(address_, kServingBound);
-    EXPECT_TRUE(serving) << "allianced did not become SERVING on " << address_ << "\nstdout:\n"
-                         << process->Stdout() << "\nstderr:\n"
-                         << process->Stderr();
-    if (!serving) return nullptr;
+    absl::StatusOr<std::unique_ptr<AlliancedProcess>> process =
+        AlliancedProcess::Start(ALLIANCED_PATH, flags, dir_.path(), {.name = name});
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (!process.ok()) return nullptr;
+    const absl::Status serving =
+        (*process)->WaitServing(address_, absl::Now() + absl::FromChrono(kServingBound));
+    EXPECT_TRUE(serving.ok()) << serving;
+    if (!serving.ok()) return nullptr;
     channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     commands_ = v1::CommandService::NewStub(channel_);
     queries_ = v1::QueryService::NewStub(channel_);
-    return process;
+    return *std::move(process);
   }
 
   // Sends SIGTERM and expects a clean exit (status 0) within the bound.
   // Drops the test's own channel first: an idle synchronous client polls
   // its connection only every few seconds, so it would answer the server's
   // graceful GOAWAY late and slow the shutdown down (within its grace).
-  void StopWithSigterm(Allianced& process) {
+  void StopWithSigterm(AlliancedProcess& process) {
     commands_.reset();
     queries_.reset();
     channel_.reset();
-    ASSERT_EQ(kill(process.pid(), SIGTERM), 0);
-    std::optional<int> status = process.WaitExit(kSigtermExitBound);
-    ASSERT_TRUE(status.has_value()) << "allianced did not exit after SIGTERM";
+    ASSERT_TRUE(process.Terminate().ok());
+    absl::StatusOr<int> status = process.Wait(absl::Now() + absl::FromChrono(kSigtermExitBound));
+    ASSERT_TRUE(status.ok()) << "allianced did not exit after SIGTERM: " << status.status();
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << DescribeWaitStatus(*status) << "\nstdout:\n"
-        << process.Stdout() << "\nstderr:\n"
-        << process.Stderr();
+        << DescribeWaitStatus(*status) << "\n"
+        << process.OutputTail();
   }
 
   void Seed() {
@@ -381,7 +280,7 @@ grpc::Status CallGeneric(const std::shared_ptr<grpc::Channel>& channel, const st
 }
 
 TEST_F(AlliancedProcessTest, Reflection_DiscoversServices_DynamicGetProgramSummary) {
-  std::unique_ptr<Allianced> process = Start("reflection");
+  std::unique_ptr<AlliancedProcess> process = Start("reflection");
   ASSERT_NE(process, nullptr);
 
   std::map<std::string, google::protobuf::FileDescriptorProto> files;
@@ -467,7 +366,7 @@ TEST_F(AlliancedProcessTest, Reflection_DiscoversServices_DynamicGetProgramSumma
 // ---- SIGTERM while commands are in flight -----------------------------------------------
 
 TEST_F(AlliancedProcessTest, Sigterm_ExitsCleanly_EveryAcknowledgedCommandSurvivesRestart) {
-  std::unique_ptr<Allianced> process = Start("sigterm");
+  std::unique_ptr<AlliancedProcess> process = Start("sigterm");
   ASSERT_NE(process, nullptr);
   Seed();
   const std::vector<std::string> consortia = {kChungnam, kGyeongnam, kUlsan};
@@ -512,7 +411,7 @@ TEST_F(AlliancedProcessTest, Sigterm_ExitsCleanly_EveryAcknowledgedCommandSurviv
   EXPECT_TRUE(unexpected.empty()) << unexpected.front();
   ASSERT_GE(acknowledged.size(), kAcksBeforeSignal);
 
-  std::unique_ptr<Allianced> restarted = Start("sigterm-restart");
+  std::unique_ptr<AlliancedProcess> restarted = Start("sigterm-restart");
   ASSERT_NE(restarted, nullptr);
   std::map<std::string, uint64_t> logged;
   for (const v1::EventEnvelope& event : ReadAll())
@@ -532,22 +431,23 @@ TEST_F(AlliancedProcessTest, UnopenableDataDir_ExitsNonZeroNamingTheFolder) {
   { std::ofstream(plain_file) << "not a folder\n"; }
   const std::string bad_dir = plain_file + "/store";
   const int port = FreePort();
-  Allianced process({"--data_dir=" + bad_dir, "--listen=127.0.0.1:" + std::to_string(port)},
-                    dir_.path(), "bad-dir");
-  std::optional<int> status = process.WaitExit(kFailedStartBound);
-  ASSERT_TRUE(status.has_value()) << "allianced kept running on a folder under a regular file";
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process = AlliancedProcess::Start(
+      ALLIANCED_PATH, {"--data_dir=" + bad_dir, "--listen=127.0.0.1:" + std::to_string(port)},
+      dir_.path(), {.name = "bad-dir"});
+  ASSERT_TRUE(process.ok()) << process.status();
+  absl::StatusOr<int> status = (*process)->Wait(absl::Now() + absl::FromChrono(kFailedStartBound));
+  ASSERT_TRUE(status.ok()) << "allianced kept running on a folder under a regular file";
   EXPECT_TRUE(WIFEXITED(*status)) << DescribeWaitStatus(*status);
   EXPECT_NE(WEXITSTATUS(*status), 0);
-  EXPECT_NE(process.Stderr().find(plain_file), std::string::npos)
-      << "stderr does not name the folder.\nstderr:\n"
-      << process.Stderr() << "\nstdout:\n"
-      << process.Stdout();
+  EXPECT_NE((*process)->Stderr().find(plain_file), std::string::npos)
+      << "stderr does not name the folder.\n"
+      << (*process)->OutputTail();
 }
 
 // ---- --max_request_bytes ---------------------------------------------------------------
 
 TEST_F(AlliancedProcessTest, RequestOverMaxRequestBytes_ResourceExhausted) {
-  std::unique_ptr<Allianced> process = Start("small-limit", {"--max_request_bytes=4096"});
+  std::unique_ptr<AlliancedProcess> process = Start("small-limit", {"--max_request_bytes=4096"});
   ASSERT_NE(process, nullptr);
 
   // A query over the limit.
