@@ -1,10 +1,8 @@
 // The stateless checks of validate.h, one field family a test: each bad
 // request is refused with INVALID_ARGUMENT naming the field by its path.
 //
-// Validation needs no state, so this test builds its requests itself rather
-// than through ledger_fixture.h (whose Ledger pulls in the rules and the
-// fold): the 2023 program and consortia below are the fixture's, with
-// participant ids as business registration numbers.
+// The requests are ledger_fixture.h's (the 2023 program and consortia);
+// only the validators are called, never the rules.
 #include "services/domain/validate.h"
 
 #include <functional>
@@ -22,6 +20,7 @@
 #include "services/domain/business_registration.h"
 #include "services/domain/regions.h"
 #include "storage/refusal.h"
+#include "tests/domain/ledger_fixture.h"
 #include "tests/support/test_participant_id.h"
 
 namespace alliance::domain::testing {
@@ -31,321 +30,55 @@ using ::alliance::testing::TestParticipantId;
 
 constexpr char kMissing[] = "MISSING_FIELD";
 constexpr char kInvalid[] = "INVALID_FIELD";
-constexpr absl::string_view kProgram2023 = "alliance-2023";
-constexpr absl::string_view kChungnam = "chungnam-future-vehicles";
-constexpr absl::string_view kGyeongnam = "gyeongnam-metal-3d-printing";
-constexpr absl::string_view kUlsan = "ulsan-secondary-batteries";
 // Business registration numbers with a correct check digit.
 constexpr const char* kValidNumbers[] = {"3128195582", "6098114770", "6108183205", "3078374027"};
 
-// ---- Requests ------------------------------------------------------------------------
+// ---- Requests: ledger_fixture.h's, for the one consortium the tests use ---------------
 
-google::protobuf::Timestamp At(const std::string& rfc3339) {
-  google::protobuf::Timestamp timestamp;
-  EXPECT_TRUE(google::protobuf::util::TimeUtil::FromString(rfc3339, &timestamp)) << rfc3339;
-  return timestamp;
-}
-
-// A valid, distinct UUID for each n.
-std::string EventIdFor(uint64_t n) { return absl::StrFormat("00000000-0000-4000-8000-%012d", n); }
-
-// A request with a valid meta.
-template <typename Request>
-Request WithMeta(Request request) {
-  request.mutable_meta()->set_event_id("123e4567-e89b-12d3-a456-426614174000");
-  return request;
-}
-
-v1::EstablishProgramRequest Program2023() {
-  v1::EstablishProgramRequest request;
-  v1::ProgramEstablished* program = request.mutable_program();
-  program->set_program_id(std::string(kProgram2023));
-  program->set_name_ko("중견기업-지역 혁신 얼라이언스 지원사업");
-  program->set_name_en("Mid-sized Enterprise - Regional Innovation Alliance support program");
-  program->set_ministry("산업통상자원부");
-  program->set_managing_agency("한국산업기술진흥원");
-  v1::ProgramRules* rules = program->mutable_rules();
-  rules->set_first_year(2023);
-  rules->set_last_year(2028);
-  rules->set_total_budget_krw(41'400'000'000);
-  rules->set_consortium_limit_krw(6'900'000'000);
-  rules->set_consortium_annual_limit_krw(1'380'000'000);
-  rules->set_consortium_term_years(5);
-  rules->set_min_midsized_enterprises(2);
-  for (const char* code : {"KR-11", "KR-28", "KR-41"}) rules->add_excluded_region_codes(code);
-  rules->set_hiring_target(30);
-  *program->mutable_occurred_at() = At("2023-01-02T00:00:00Z");
-  return request;
-}
-
-// A participant whose id is TestParticipantId(`name`).
-v1::Participant Member(absl::string_view name, const std::string& name_ko,
-                       v1::ParticipantRole role) {
-  v1::Participant participant;
-  participant.set_participant_id(TestParticipantId(name));
-  participant.set_name_ko(name_ko);
-  participant.set_role(role);
-  return participant;
-}
-
-v1::SelectConsortiumRequest Selection(absl::string_view consortium_id,
-                                      absl::string_view region_code,
-                                      const std::string& region_name_ko,
-                                      const std::vector<v1::Participant>& members) {
-  v1::SelectConsortiumRequest request;
-  v1::ConsortiumSelected* selection = request.mutable_selection();
-  selection->set_consortium_id(std::string(consortium_id));
-  selection->set_program_id(std::string(kProgram2023));
-  selection->set_round_year(2023);
-  selection->set_region_code(std::string(region_code));
-  selection->set_region_name_ko(region_name_ko);
-  selection->set_field_ko("미래차");
-  selection->set_field_en("future vehicles");
-  selection->set_lead_participant_id(members.front().participant_id());
-  for (const v1::Participant& member : members) *selection->add_participants() = member;
-  *selection->mutable_occurred_at() = At("2023-04-28T09:00:00Z");
-  return request;
-}
-
-v1::SelectConsortiumRequest Chungnam() {
-  return Selection(
-      kChungnam, "KR-44", "충청남도",
-      {Member("kongju-univ", "공주대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("conex", "주식회사 코넥", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("yongsan", "(주)용산", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("katech", "한국자동차연구원", v1::PARTICIPANT_ROLE_RESEARCH_INSTITUTE),
-       Member("chungnam-province", "충청남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
-}
-
-v1::SelectConsortiumRequest Gyeongnam() {
-  return Selection(
-      kGyeongnam, "KR-48", "경상남도",
-      {Member("changwon-univ", "창원대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("pk-valve", "피케이밸브앤엔지니어링(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("within", "주식회사 위딘", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("gyeongnam-province", "경상남도", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
-}
-
-v1::SelectConsortiumRequest Ulsan() {
-  return Selection(
-      kUlsan, "KR-31", "울산광역시",
-      {Member("ulsan-univ", "울산대학교", v1::PARTICIPANT_ROLE_UNIVERSITY),
-       Member("korea-ptg", "코리아피티지(주)", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("cosmo-chemical", "코스모화학주식회사", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE),
-       Member("ulsan-technopark", "울산테크노파크", v1::PARTICIPANT_ROLE_INNOVATION_INSTITUTION),
-       Member("ulsan-city", "울산광역시", v1::PARTICIPANT_ROLE_LOCAL_GOVERNMENT)});
-}
-
-// A made-up consortium in the division `region_code` of one university and
-// `enterprises` mid-sized enterprises.
-v1::SelectConsortiumRequest Hypothetical(absl::string_view consortium_id,
-                                         absl::string_view region_code, int enterprises = 2) {
-  const std::string id(consortium_id);
-  std::vector<v1::Participant> members = {
-      Member(id + "-univ", "가상대학교", v1::PARTICIPANT_ROLE_UNIVERSITY)};
-  for (int i = 0; i < enterprises; ++i) {
-    members.push_back(Member(absl::StrFormat("%s-enterprise-%d", id, i), "가상중견기업",
-                             v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE));
-  }
-  const Region* region = FindRegion(region_code);
-  EXPECT_NE(region, nullptr) << region_code;
-  return Selection(consortium_id, region_code,
-                   region != nullptr ? std::string(region->name_ko) : "", members);
-}
+namespace fixture = ::alliance::domain::testing;
 
 v1::DesignateLabRequest Lab(absl::string_view university) {
-  v1::DesignateLabRequest request;
-  v1::LabDesignated* lab = request.mutable_designation();
-  lab->set_consortium_id(std::string(kChungnam));
-  lab->set_lab_id("lab");
-  lab->set_lab_name_ko("중견기업 혁신연구실");
-  lab->set_university_participant_id(TestParticipantId(university));
-  *lab->mutable_occurred_at() = At("2023-05-25T05:00:00Z");
-  return request;
+  return fixture::Lab(kChungnam, "lab", Pid(university));
 }
-
-v1::DisburseFundsRequest Disbursement(absl::string_view consortium_id, int32_t program_year,
-                                      int64_t amount_krw, absl::string_view payment_reference) {
-  v1::DisburseFundsRequest request;
-  v1::FundsDisbursed* funds = request.mutable_disbursement();
-  funds->set_consortium_id(std::string(consortium_id));
-  funds->set_program_year(program_year);
-  funds->set_amount_krw(amount_krw);
-  funds->set_payment_reference(std::string(payment_reference));
-  *funds->mutable_occurred_at() = At(absl::StrFormat("%d-06-01T00:00:00Z", program_year));
-  return request;
-}
-
-// Payment i is `amounts_krw[i]` with reference "<reference_prefix>-<i>".
-v1::DisburseFundsBatchRequest PaymentRun(absl::string_view consortium_id, int32_t program_year,
-                                         const std::vector<int64_t>& amounts_krw,
-                                         absl::string_view reference_prefix) {
-  v1::DisburseFundsBatchRequest request;
-  for (size_t i = 0; i < amounts_krw.size(); ++i) {
-    *request.add_disbursements() = Disbursement(consortium_id, program_year, amounts_krw[i],
-                                                absl::StrFormat("%s-%d", reference_prefix, i))
-                                       .disbursement();
-  }
-  return request;
-}
-
 v1::ReverseDisbursementRequest Reversal(absl::string_view corrects_event_id) {
-  v1::ReverseDisbursementRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_corrects_event_id(std::string(corrects_event_id));
-  request.set_reason("paid twice by mistake");
-  *request.mutable_occurred_at() = At("2023-07-01T00:00:00Z");
-  return request;
+  return fixture::Reversal(kChungnam, corrects_event_id);
 }
-
 v1::RecordHireRequest HireOf(absl::string_view researcher_id) {
-  v1::RecordHireRequest request;
-  v1::ResearcherHired* hire = request.mutable_hire();
-  hire->set_consortium_id(std::string(kChungnam));
-  hire->set_researcher_id(std::string(researcher_id));
-  hire->set_degree(v1::DEGREE_MASTERS);
-  hire->set_lab_id("lab");
-  hire->set_enterprise_participant_id(TestParticipantId("conex"));
-  *hire->mutable_occurred_at() = At("2024-03-01T00:00:00Z");
-  return request;
+  return fixture::HireOf(kChungnam, researcher_id, "lab", Pid("conex"));
 }
-
-v1::OpenSelectionRoundRequest Round2024() {
-  v1::OpenSelectionRoundRequest request;
-  v1::SelectionRoundOpened* round = request.mutable_round();
-  round->set_program_id(std::string(kProgram2023));
-  round->set_round_year(2024);
-  round->set_slots(3);
-  *round->mutable_occurred_at() = At("2024-02-01T00:00:00Z");
-  return request;
-}
-
-v1::SignAgreementRequest Agreement2023() {
-  v1::SignAgreementRequest request;
-  v1::AgreementSigned* agreement = request.mutable_agreement();
-  agreement->set_consortium_id(std::string(kChungnam));
-  agreement->set_program_year(2023);
-  agreement->set_grant_krw(1'380'000'000);
-  agreement->set_agreement_reference("KIAT-2023-0042");
-  *agreement->mutable_occurred_at() = At("2023-05-25T00:00:00Z");
-  return request;
-}
-
-v1::AmendAgreementRequest Amendment2023() {
-  v1::AmendAgreementRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_program_year(2023);
-  request.set_grant_krw(1'200'000'000);
-  request.set_reason("award action 2023-11: grant reduced");
-  *request.mutable_occurred_at() = At("2023-11-01T00:00:00Z");
-  return request;
-}
-
+v1::OpenSelectionRoundRequest Round2024() { return Round(2024, 3); }
+v1::SignAgreementRequest Agreement2023() { return Agreement(kChungnam, 2023); }
+v1::AmendAgreementRequest Amendment2023() { return Amendment(kChungnam, 2023, 1'200'000'000); }
 v1::JoinConsortiumRequest Joining() {
-  v1::JoinConsortiumRequest request;
-  v1::ParticipantJoined* joining = request.mutable_joining();
-  joining->set_consortium_id(std::string(kChungnam));
-  *joining->mutable_participant() =
-      Member("new-enterprise", "주식회사 새기업", v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE);
-  *joining->mutable_occurred_at() = At("2024-01-15T00:00:00Z");
-  return request;
+  return fixture::Joining(kChungnam, Member(Pid("new-enterprise"), "주식회사 새기업",
+                                            v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE));
 }
-
 v1::WithdrawParticipantRequest Withdrawal() {
-  v1::WithdrawParticipantRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_participant_id(TestParticipantId("yongsan"));
-  request.set_reason("business restructuring");
-  *request.mutable_occurred_at() = At("2024-06-30T00:00:00Z");
-  return request;
+  return fixture::Withdrawal(kChungnam, Pid("yongsan"));
 }
-
 v1::EnrolResearcherRequest Enrolment() {
-  v1::EnrolResearcherRequest request;
-  v1::ResearcherEnrolled* enrolment = request.mutable_enrolment();
-  enrolment->set_consortium_id(std::string(kChungnam));
-  enrolment->set_researcher_id("kongju-2023-007");
-  enrolment->set_lab_id("lab");
-  enrolment->set_track(v1::DEGREE_TRACK_MASTERS);
-  *enrolment->mutable_occurred_at() = At("2023-09-01T00:00:00Z");
-  return request;
+  return fixture::Enrolment(kChungnam, "kongju-2023-007", "lab");
 }
-
 v1::RecordGraduationRequest Graduation() {
-  v1::RecordGraduationRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_researcher_id("kongju-2023-007");
-  *request.mutable_occurred_at() = At("2025-08-20T00:00:00Z");
-  return request;
+  return fixture::Graduation(kChungnam, "kongju-2023-007");
 }
-
-v1::RecordDepartureRequest Departure() {
-  v1::RecordDepartureRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_researcher_id("kongju-2023-007");
-  request.set_reason("moved to another company");
-  *request.mutable_occurred_at() = At("2026-03-01T00:00:00Z");
-  return request;
-}
-
+v1::RecordDepartureRequest Departure() { return fixture::Departure(kChungnam, "kongju-2023-007"); }
 v1::RetractResearcherStepRequest Retraction() {
-  v1::RetractResearcherStepRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_corrects_event_id(EventIdFor(7));
-  request.set_reason("hire recorded for the wrong researcher");
-  *request.mutable_occurred_at() = At("2025-09-01T00:00:00Z");
-  return request;
+  return fixture::Retraction(kChungnam, EventIdFor(7));
 }
-
 v1::RecordEvaluationRequest Evaluation2023() {
-  v1::RecordEvaluationRequest request;
-  v1::EvaluationRecorded* evaluation = request.mutable_evaluation();
-  evaluation->set_consortium_id(std::string(kChungnam));
-  evaluation->set_program_year(2023);
-  evaluation->set_grade(v1::EVALUATION_GRADE_EXCELLENT);
-  evaluation->set_score(92);
-  evaluation->set_summary("목표 초과 달성");
-  *evaluation->mutable_occurred_at() = At("2024-02-15T00:00:00Z");
+  v1::RecordEvaluationRequest request =
+      Evaluation(kChungnam, 2023, v1::EVALUATION_GRADE_EXCELLENT, 92);
+  request.mutable_evaluation()->set_summary("목표 초과 달성");
   return request;
 }
-
 v1::CorrectEvaluationRequest EvaluationCorrection() {
-  v1::CorrectEvaluationRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_corrects_event_id(EventIdFor(9));
-  request.set_grade(v1::EVALUATION_GRADE_SATISFACTORY);
-  request.set_score(78);
-  request.set_reason("scoring error found on appeal");
-  *request.mutable_occurred_at() = At("2024-03-15T00:00:00Z");
-  return request;
+  return fixture::EvaluationCorrection(kChungnam, EventIdFor(9), v1::EVALUATION_GRADE_SATISFACTORY,
+                                       78);
 }
-
-v1::ChangeConsortiumStateRequest StateChange() {
-  v1::ChangeConsortiumStateRequest request;
-  request.set_consortium_id(std::string(kChungnam));
-  request.set_reason("audit finding 2024-07");
-  *request.mutable_occurred_at() = At("2024-07-01T00:00:00Z");
-  return request;
-}
+v1::ChangeConsortiumStateRequest StateChange() { return fixture::StateChange(kChungnam); }
 
 // ---- Matchers and tables --------------------------------------------------------------
-
-// INVALID_ARGUMENT with `reason` (MISSING_FIELD or INVALID_FIELD) naming
-// `field` in both its metadata and its BadRequest.
-::testing::AssertionResult IsFieldRefusal(const absl::Status& status, const std::string& reason,
-                                          const std::string& field) {
-  if (status.code() != absl::StatusCode::kInvalidArgument) {
-    return ::testing::AssertionFailure() << "want INVALID_ARGUMENT, got " << status;
-  }
-  std::optional<RefusalDetails> details = GetRefusalDetails(status);
-  if (!details) return ::testing::AssertionFailure() << "no refusal details: " << status;
-  auto named = details->metadata.find("field");
-  if (details->reason != reason || details->field != field || named == details->metadata.end() ||
-      named->second != field) {
-    return ::testing::AssertionFailure() << "want " << reason << " of " << field << ": " << status;
-  }
-  return ::testing::AssertionSuccess();
-}
 
 bool Contains(const absl::Status& status, absl::string_view text) {
   return status.message().find(text) != absl::string_view::npos;
