@@ -525,17 +525,13 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
   return google::protobuf::util::TimeUtil::ToString(timestamp);
 }
 
-bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
-  return std::make_pair(a.seconds(), a.nanos()) < std::make_pair(b.seconds(), b.nanos());
-}
-
 // A step is dated no earlier than the step before it: a hire before the
 // enrolment is a typo in a date.
 absl::Status CheckStepOrder(const v1::Researcher& researcher,
                             const google::protobuf::Timestamp& occurred_at,
                             absl::string_view what) {
   const v1::ResearcherStep* latest = LatestStep(researcher);
-  if (latest == nullptr || !Before(occurred_at, latest->occurred_at())) return absl::OkStatus();
+  if (latest == nullptr || occurred_at >= latest->occurred_at()) return absl::OkStatus();
   return Refuse(
       absl::StatusCode::kFailedPrecondition, "STEP_BEFORE_PREVIOUS_STEP",
       absl::StrCat("the ", what, " of researcher ", researcher.researcher_id(), " is dated ",
