@@ -2,13 +2,19 @@
 // the encoders and decoders below are its only implementation.
 #include "storage/event_log.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -21,6 +27,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
@@ -58,6 +65,11 @@ constexpr uint64_t kFormatVersion = 3;
 // (FORMAT.md): their events are read as they are, their models are rebuilt
 // from them before serving.
 constexpr uint64_t kModelsFormatVersionMin = 3;
+// Present while ReplaceModels is between deleting the old models and
+// recording the new ones: a store opened with it has outdated models.
+constexpr char kModelsRebuildingKey[] = "models_rebuilding";
+// The table file ReplaceModels writes in the store's folder and ingests.
+constexpr char kModelsRebuildFile[] = "models-rebuild.sst";
 
 constexpr size_t kPositionBytes = 8;
 constexpr size_t kVersionBytes = 8;
@@ -86,6 +98,12 @@ constexpr size_t kBlockCacheBytes = size_t{32} << 20;
 // Readahead for whole-log scans (rebuilds, subscriptions catching up): large
 // sequential reads instead of one block at a time.
 constexpr size_t kScanReadaheadBytes = 4 << 20;
+// ForEachEvent's reader thread hands over events in chunks of this many (one
+// lock round trip a chunk, not an event), at most kScanChunksAhead ahead of
+// the visitor: enough to ride out a slow stretch of either side, while the
+// memory held stays a few MiB.
+constexpr size_t kScanChunkEvents = 1024;
+constexpr size_t kScanChunksAhead = 8;
 
 // ---- Encodings (storage/FORMAT.md) ----
 
@@ -238,6 +256,53 @@ std::string PrefixUpperBound(absl::string_view prefix) {
   return bound;
 }
 
+// Chunks of parsed events handed from ForEachEvent's reader thread to the
+// visiting thread, at most kScanChunksAhead waiting. Either side may stop
+// early: Close (the reader is done) and Cancel (the visitor is).
+class EventChunkQueue {
+ public:
+  // Moves *chunk in and leaves it empty with its capacity; waits while the
+  // queue is full. False when the visitor cancelled.
+  bool Push(std::vector<v1::EventEnvelope>* chunk) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return cancelled_ || chunks_.size() < kScanChunksAhead; });
+    if (cancelled_) return false;
+    chunks_.push_back(std::move(*chunk));
+    chunk->clear();
+    chunk->reserve(kScanChunkEvents);
+    changed_.notify_all();
+    return true;
+  }
+  // The next chunk into *chunk; false when the reader closed and all are taken.
+  bool Pop(std::vector<v1::EventEnvelope>* chunk) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+    if (chunks_.empty()) return false;
+    *chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    changed_.notify_all();
+    return true;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    chunks_.clear();
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<v1::EventEnvelope>> chunks_;
+  bool closed_ = false;
+  bool cancelled_ = false;
+};
+
 class RocksModelSnapshot final : public ModelSnapshot {
  public:
   RocksModelSnapshot(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* models)
@@ -329,6 +394,13 @@ class RocksEventLog final : public EventLog {
       }
       models_outdated_ = version < kModelsFormatVersionMin;
     }
+    // A rebuild that did not finish (ReplaceModels) left models half done.
+    status = db_->Get(rocksdb::ReadOptions(), meta_cf(), kModelsRebuildingKey, &stored);
+    if (status.ok()) {
+      models_outdated_ = true;
+    } else if (!status.IsNotFound()) {
+      return ToAbsl(status, "reading the rebuild mark");
+    }
     absl::StatusOr<uint64_t> last = LastPosition();
     if (!last.ok()) return last.status();
     last_position_ = *last;
@@ -378,8 +450,8 @@ class RocksEventLog final : public EventLog {
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadAll(uint64_t from_position,
                                                          size_t max_count) override {
     std::vector<v1::EventEnvelope> events;
-    absl::Status status = Scan(from_position, max_count, [&](const v1::EventEnvelope& event) {
-      events.push_back(event);
+    absl::Status status = Scan(from_position, max_count, [&](v1::EventEnvelope&& event) {
+      events.push_back(std::move(event));
       return absl::OkStatus();
     });
     if (!status.ok()) return status;
@@ -417,7 +489,36 @@ class RocksEventLog final : public EventLog {
   absl::Status ForEachEvent(
       uint64_t from_position,
       const std::function<absl::Status(const v1::EventEnvelope&)>& visit) override {
-    return Scan(from_position, std::numeric_limits<size_t>::max(), visit);
+    // Reading and parsing the events costs about as much as what a recovery
+    // or a rebuild does with them: a second thread reads a few chunks ahead,
+    // so the scan costs the larger of the two instead of their sum.
+    EventChunkQueue chunks;
+    absl::Status read_status;
+    std::thread reader([&] {
+      std::vector<v1::EventEnvelope> chunk;
+      chunk.reserve(kScanChunkEvents);
+      read_status =
+          Scan(from_position, std::numeric_limits<size_t>::max(), [&](v1::EventEnvelope&& event) {
+            chunk.push_back(std::move(event));
+            if (chunk.size() < kScanChunkEvents) return absl::OkStatus();
+            if (!chunks.Push(&chunk)) return absl::CancelledError("scan stopped");
+            return absl::OkStatus();
+          });
+      if (read_status.ok() && !chunk.empty()) chunks.Push(&chunk);
+      chunks.Close();
+    });
+    absl::Status visit_status;
+    std::vector<v1::EventEnvelope> chunk;
+    while (visit_status.ok() && chunks.Pop(&chunk)) {
+      for (const v1::EventEnvelope& event : chunk) {
+        visit_status = visit(event);
+        if (!visit_status.ok()) break;
+      }
+    }
+    if (!visit_status.ok()) chunks.Cancel();
+    reader.join();
+    if (!visit_status.ok()) return visit_status;
+    return read_status;
   }
 
   absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) override {
@@ -466,29 +567,45 @@ class RocksEventLog final : public EventLog {
 
   absl::Status ReplaceModels(
       const std::vector<std::pair<std::string, std::string>>& models) override {
-    rocksdb::WriteBatch write_batch;
-    // Model keys are arbitrary bytes, so no range bound covers them all:
-    // delete each present key instead. A later Put of the same key in the
-    // batch wins over its Delete.
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), models_cf()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      rocksdb::Status status = write_batch.Delete(models_cf(), it->key());
-      if (!status.ok()) return ToAbsl(status, "batching a read-model delete");
+    // Three steps, each durable, instead of one write batch: a rebuild puts
+    // millions of rule-index entries, and one batch of them went through the
+    // WAL and the memtable (then a flush, and at the next open a replay of
+    // that WAL) at a tenth of the speed of writing one sorted table file and
+    // ingesting it. Until the last step the store is marked as rebuilding,
+    // so a crash in between leaves models that the next open calls outdated.
+    //
+    // 1. The mark, and every old model deleted.
+    rocksdb::WriteBatch clear;
+    rocksdb::Status status = clear.Put(meta_cf(), kModelsRebuildingKey, "");
+    if (!status.ok()) return ToAbsl(status, "batching the rebuild mark");
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), models_cf()));
+      it->SeekToFirst();
+      if (it->Valid()) {
+        const std::string first = it->key().ToString();
+        it->SeekToLast();
+        // [first, last) and last itself: every key, whatever its bytes.
+        status = clear.DeleteRange(models_cf(), first, it->key());
+        if (status.ok()) status = clear.Delete(models_cf(), it->key());
+        if (!status.ok()) return ToAbsl(status, "batching the read models' deletion");
+      }
+      if (!it->status().ok()) return ToAbsl(it->status(), "listing the read models");
     }
-    if (!it->status().ok()) return ToAbsl(it->status(), "listing the read models");
-    for (const auto& [key, value] : models) {
-      rocksdb::Status status = write_batch.Put(models_cf(), key, value);
-      if (!status.ok()) return ToAbsl(status, "batching a read model");
-    }
-    // The models are now the current format's: so is the store, in the same
-    // write (a crash leaves either the old models and version or both new).
-    rocksdb::Status status =
-        write_batch.Put(meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;  // a rebuild is rare and must not be lost
+    status = db_->Write(synced, &clear);
+    if (!status.ok()) return ToAbsl(status, "deleting the old read models");
+
+    // 2. The new models, as one table file ingested into `models`.
+    if (absl::Status ingested = IngestModels(models); !ingested.ok()) return ingested;
+
+    // 3. The models are now the current format's: so is the store.
+    rocksdb::WriteBatch done;
+    status = done.Put(meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
+    if (status.ok()) status = done.Delete(meta_cf(), kModelsRebuildingKey);
     if (!status.ok()) return ToAbsl(status, "batching format_version");
-    rocksdb::WriteOptions write;
-    write.sync = true;  // a rebuild is rare and must not be lost
-    status = db_->Write(write, &write_batch);
-    if (!status.ok()) return ToAbsl(status, "replacing the read models");
+    status = db_->Write(synced, &done);
+    if (!status.ok()) return ToAbsl(status, "recording the rebuilt read models");
     models_outdated_ = false;
     return absl::OkStatus();
   }
@@ -585,10 +702,41 @@ class RocksEventLog final : public EventLog {
     return positions;
   }
 
+  // Writes `models` into one sorted table file in the store's folder and
+  // ingests it into `models` (moved, not copied). Of equal keys the last
+  // wins, as in a write batch.
+  absl::Status IngestModels(const std::vector<std::pair<std::string, std::string>>& models) {
+    if (models.empty()) return absl::OkStatus();  // a table file holds at least one entry
+    std::vector<const std::pair<std::string, std::string>*> sorted;
+    sorted.reserve(models.size());
+    for (const auto& entry : models) sorted.push_back(&entry);
+    // AllModels gives them in key order: the sort is for other callers.
+    const auto by_key = [](const auto* a, const auto* b) { return a->first < b->first; };
+    if (!std::is_sorted(sorted.begin(), sorted.end(), by_key)) {
+      std::stable_sort(sorted.begin(), sorted.end(), by_key);
+    }
+    const std::string path = db_->GetName() + "/" + kModelsRebuildFile;
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(models_cf()), models_cf());
+    rocksdb::Status status = writer.Open(path);
+    if (!status.ok()) return ToAbsl(status, "creating the rebuilt models' table file");
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (i + 1 < sorted.size() && sorted[i + 1]->first == sorted[i]->first) continue;
+      status = writer.Put(sorted[i]->first, sorted[i]->second);
+      if (!status.ok()) return ToAbsl(status, "writing the rebuilt models' table file");
+    }
+    status = writer.Finish();  // syncs the file
+    if (!status.ok()) return ToAbsl(status, "finishing the rebuilt models' table file");
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    status = db_->IngestExternalFile(models_cf(), {path}, ingest);
+    if (!status.ok()) return ToAbsl(status, "ingesting the rebuilt models");
+    return absl::OkStatus();
+  }
+
   // Visits up to `max_count` events from `from_position` in order; stops
   // early at the first error `visit` returns.
   absl::Status Scan(uint64_t from_position, size_t max_count,
-                    const std::function<absl::Status(const v1::EventEnvelope&)>& visit) {
+                    absl::FunctionRef<absl::Status(v1::EventEnvelope&&)> visit) {
     rocksdb::ReadOptions read;
     read.readahead_size = kScanReadaheadBytes;
     // A scan passes over old events once: keep them from evicting the hot
@@ -602,7 +750,7 @@ class RocksEventLog final : public EventLog {
       absl::StatusOr<v1::EventEnvelope> event =
           ParseEnvelope(GetBigEndian64(ToView(it->key())), ToView(it->value()));
       if (!event.ok()) return event.status();
-      absl::Status status = visit(*event);
+      absl::Status status = visit(*std::move(event));
       if (!status.ok()) return status;
     }
     return ToAbsl(it->status(), "scanning the events");

@@ -135,17 +135,20 @@ class EventLog {
   // A snapshot of the read models for one query.
   virtual std::unique_ptr<ModelSnapshot> SnapshotModels() = 0;
 
-  // Replaces every read model with `models` (sorted or not) in one synced
-  // write: what a rebuild from the log does. The events are untouched; the
-  // store's format version becomes the current one in the same write.
+  // Replaces every read model with `models` (sorted or not; of equal keys
+  // the last wins): what a rebuild from the log does. The events are
+  // untouched; the store's format version becomes the current one. Durable
+  // when it returns. Not atomic for readers: a read meanwhile may find the
+  // models empty, so call it before serving. A crash before it returns
+  // leaves the store's models outdated (ModelsOutdated), never half-new.
   virtual absl::Status ReplaceModels(
       const std::vector<std::pair<std::string, std::string>>& models) = 0;
 
   // True when the store was written in an older format whose read models
-  // lack entries the current one has (format 1: the rule indexes), so they
-  // must be rebuilt from the log (ReplaceModels, which also raises the
-  // store's format version) before the ledger decides anything against
-  // them. Its events and indexes are read as they are.
+  // lack entries the current one has (format 1: the rule indexes), or when
+  // a ReplaceModels did not finish, so they must be rebuilt from the log (ReplaceModels, which also
+  // raises the store's format version) before the ledger decides anything against them. Its events
+  // and indexes are read as they are.
   virtual bool ModelsOutdated() = 0;
 
   // Every read-model entry in key order: for tests and the rebuild check.

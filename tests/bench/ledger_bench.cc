@@ -98,6 +98,12 @@ ABSL_FLAG(std::string, report, "", "write the Markdown report to this path");
 ABSL_FLAG(int64_t, rebuild_events, 1'000'000,
           "events in the log whose read models are rebuilt; the server's memory is read at a "
           "tenth of it and at it");
+ABSL_FLAG(std::string, keep_store, "",
+          "after the run, move the ledger's store (the rebuilt log) to this new folder, for "
+          "profiling with --rebuild_store");
+ABSL_FLAG(std::string, rebuild_store, "",
+          "measure only the read-model rebuild, of the existing store in this folder (e.g. one "
+          "kept with --keep_store), and print it: for profiling the rebuild alone");
 
 namespace alliance::bench {
 namespace {
@@ -1750,6 +1756,18 @@ int Main(int argc, char** argv) {
     if (read(g_stop_pipe[0], &byte, 1) == 1) Die(absl::StrCat("interrupted by ", strsignal(byte)));
   }).detach();
 
+  if (const std::string store = absl::GetFlag(FLAGS_rebuild_store); !store.empty()) {
+    absl::StatusOr<RebuildResult> rebuild = Rebuild(store);
+    if (!rebuild.ok()) Die(rebuild.status().ToString());
+    std::printf(
+        "rebuild of %s events (%s models): fold %.2f s (%s events/s), fold + write %.2f s "
+        "(%s events/s)\n",
+        Grouped(rebuild->events).c_str(), Grouped(rebuild->models).c_str(), rebuild->fold_seconds,
+        Grouped(rebuild->events / rebuild->fold_seconds).c_str(), rebuild->total_seconds,
+        Grouped(rebuild->EventsPerSecond()).c_str());
+    return 0;
+  }
+
   TempDir temp;
   if (temp.path().empty()) Die("cannot create a temporary folder");
   g_temp_dir = temp.path();
@@ -1763,6 +1781,12 @@ int Main(int argc, char** argv) {
     Die(absl::StrCat(s.ToString(), "\nallianced's stderr:\n",
                      ReadFile(temp.path() + "/allianced.stderr"), "\nallianced's stdout:\n",
                      ReadFile(temp.path() + "/allianced.stdout")));
+  }
+  if (const std::string keep = absl::GetFlag(FLAGS_keep_store); !keep.empty()) {
+    std::error_code error;
+    std::filesystem::rename(temp.path() + "/store", keep, error);
+    if (error) Die(absl::StrCat("cannot move the store to ", keep, ": ", error.message()));
+    std::printf("the store is kept in %s\n", keep.c_str());
   }
   if (!pg.empty()) {
     if (absl::Status s = RunPostgres(pg, results); !s.ok()) Die(s.ToString());

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "rocksdb/db.h"
 #include "tests/storage/temp_dir.h"
@@ -288,6 +291,51 @@ TEST_P(OlderFormatTest, StoreIsReadButItsModelsAreOutdatedUntilReplaced) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FormatsOneAndTwo, OlderFormatTest, ::testing::Values("1", "2"));
+
+// What a crash between ReplaceModels' first and last write leaves: the old
+// models deleted, the mark still there. The next open must call the models
+// outdated, so the ledger rebuilds them instead of serving a partial set.
+TEST_F(EventLogTest, UnfinishedRebuildLeavesModelsOutdatedUntilReplaced) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  log_.reset();
+  const std::string path = dir_.Sub("store");
+  PutRaw(path, "meta", "models_rebuilding", "");
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_TRUE(log_->ModelsOutdated());
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  EXPECT_FALSE(log_->ModelsOutdated());
+  log_.reset();
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  EXPECT_FALSE(log_->ModelsOutdated()) << "ReplaceModels did not remove the rebuild mark";
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"consortium\0a"s, "rebuilt"}}));
+}
+
+// The rebuild writes a table file and ingests it: many entries, given out of
+// order and with a repeated key, come back sorted, the last of equal keys
+// winning, and survive a reopen; the events are untouched.
+TEST_F(EventLogTest, ReplaceModels_ManyUnsortedEntriesSurviveReopen) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  std::vector<std::pair<std::string, std::string>> models;
+  Models expected;
+  for (int i = 9999; i >= 0; --i) {
+    std::string key = absl::StrCat("payment\0"s, absl::Dec(i, absl::kZeroPad5));
+    models.emplace_back(key, "old");
+    models.emplace_back(key, absl::StrCat(i));
+    expected.emplace_back(key, absl::StrCat(i));
+  }
+  std::sort(expected.begin(), expected.end());
+  ASSERT_TRUE(log_->ReplaceModels(models).ok());
+  EXPECT_EQ(*log_->DumpModels(), expected);
+  log_.reset();
+  log_ = OpenOrDie(dir_.Sub("store"));
+  ASSERT_NE(log_, nullptr);
+  EXPECT_EQ(*log_->DumpModels(), expected);
+  EXPECT_EQ(*log_->LastPosition(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("store") + "/models-rebuild.sst"))
+      << "the ingested table file was left behind";
+}
 
 TEST_F(EventLogTest, GetModel_ReadsTheLatestCommittedValue) {
   EXPECT_EQ(*log_->GetModel("consortium\0a"s), std::nullopt);
