@@ -13,11 +13,14 @@ void LedgerStateMachine::Apply(const v1::EventEnvelope& event) {
 }
 
 void LedgerStateMachine::TakeModelWrites(std::vector<storage::ModelWrite>* writes) {
+  // The previous batch's entries are on disk now (the appender's promise).
+  unconfirmed_rule_entries_.clear();
   if (changed_.empty() && state_.pending_rule_entries.empty()) return;
   for (auto& [key, value] : domain::ModelEntries(state_, changed_)) {
     writes->push_back(storage::ModelWrite{std::move(key), std::move(value)});
   }
   changed_.clear();
+  unconfirmed_rule_entries_ = std::move(state_.pending_rule_entries);
   state_.pending_rule_entries.clear();
 }
 
@@ -26,6 +29,7 @@ absl::Status LedgerStateMachine::Recover(storage::EventLog& log) {
   state_ = domain::LedgerState();
   state_.committed = this;
   changed_.clear();
+  unconfirmed_rule_entries_.clear();
   recovered_event_count_ = 0;
   absl::Status status = log.ForEachEvent(1, [this](const v1::EventEnvelope& event) {
     domain::Fold(event, &state_, &changed_);
@@ -45,6 +49,9 @@ absl::StatusOr<std::optional<std::string>> LedgerStateMachine::Get(absl::string_
   // Recover sets both the log and state_.committed, so a state that reads
   // through this has a log.
   assert(log_ != nullptr);
+  if (auto it = unconfirmed_rule_entries_.find(key); it != unconfirmed_rule_entries_.end()) {
+    return it->second;
+  }
   return log_->GetModel(key);
 }
 

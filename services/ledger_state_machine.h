@@ -4,9 +4,10 @@
 // models and the rule-index entries folded since the last commit to the
 // appender's group commit. The committed rule-index entries stay on disk:
 // the state reads them through this class (a RuleIndexReader over
-// EventLog::GetModel), so memory does not grow with the log. Only the
-// appender thread calls it, and only the appender thread runs the `decide`
-// closures that read state().
+// EventLog::GetModel, after the entries of the batch being committed), so
+// memory does not grow with the log. Only the appender's decider thread
+// calls it, and only that thread runs the `decide` closures that read
+// state().
 #ifndef ALLIANCE_SERVICES_LEDGER_STATE_MACHINE_H_
 #define ALLIANCE_SERVICES_LEDGER_STATE_MACHINE_H_
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/domain/ledger_state.h"
@@ -26,9 +28,11 @@ namespace alliance {
 class LedgerStateMachine final : public storage::StateMachine, private domain::RuleIndexReader {
  public:
   void Apply(const v1::EventEnvelope& event) override;
-  // The changed read models and every pending rule-index entry; the entries
-  // are forgotten here (the commit puts them on disk, where the rules find
-  // them next; a failed commit is followed by Recover, which refolds).
+  // The changed read models and every pending rule-index entry. The entries
+  // stay readable here until the next call (the appender commits them while
+  // it decides the next batch, which must see them); then they are on disk,
+  // where the rules find them. A failed commit is followed by Recover, which
+  // refolds.
   void TakeModelWrites(std::vector<storage::ModelWrite>* writes) override;
   // Refolds the read models from `log` and reads the rule indexes from it
   // from then on. Keeps no rule-index entry in memory: they are on disk,
@@ -47,6 +51,9 @@ class LedgerStateMachine final : public storage::StateMachine, private domain::R
 
   domain::LedgerState state_;
   domain::ChangedModels changed_;
+  // The rule-index entries the last TakeModelWrites handed over, which may
+  // not be on disk yet.
+  absl::btree_map<std::string, std::string> unconfirmed_rule_entries_;
   uint64_t recovered_event_count_ = 0;
   // The log Recover was last given; not owned.
   storage::EventLog* log_ = nullptr;

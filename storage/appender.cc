@@ -1,5 +1,6 @@
-// The Appender: one thread, a bounded queue, group commit. See appender.h
-// for the algorithm; this file follows it step by step.
+// The Appender: a decider thread and a committer thread, a bounded queue,
+// group commit. See appender.h for the algorithm; this file follows it step
+// by step.
 #include "storage/appender.h"
 
 #include <cassert>
@@ -99,6 +100,7 @@ class Appender::Impl {
  public:
   Impl(EventLog* log, StateMachine* state, AppenderOptions options, uint64_t last_position)
       : log_(log), state_(state), options_(std::move(options)), next_position_(last_position + 1) {
+    committer_ = std::thread([this] { RunCommitter(); });
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -131,7 +133,15 @@ class Appender::Impl {
     }
     // Serializes concurrent Stop()s so only one joins.
     std::lock_guard<std::mutex> lock(join_mu_);
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) thread_.join();  // the decider ends after the last flight landed
+    if (committer_.joinable()) {
+      {
+        std::lock_guard<std::mutex> flight_lock(flight_mu_);
+        committer_stopping_ = true;
+        flight_changed_.notify_all();
+      }
+      committer_.join();
+    }
   }
 
   size_t QueueDepth() const {
@@ -160,12 +170,27 @@ class Appender::Impl {
     absl::flat_hash_map<std::string, size_t> event_ids;  // -> index in the batch
   };
 
+  // A batch handed to the committer thread: written, synced, then answered.
+  struct Flight {
+    std::vector<Entry> batch;
+    CommitBatch commit;
+  };
+
+  // A command of the flight, remembered by the decider until the flight is
+  // known durable, so that a retry in the next batch is recognised.
+  struct UnconfirmedCommand {
+    std::string request_sha256;
+    AppendResult result;
+  };
+
+  // The decider thread.
   void Run() {
     for (;;) {
       std::vector<Entry> batch = TakeBatch();
-      if (batch.empty()) return;  // stopping, and the queue is drained
-      ProcessBatch(batch);
+      if (batch.empty()) break;  // stopping, and the queue is drained
+      ProcessBatch(std::move(batch));
     }
+    (void)AwaitFlight();  // every answer is given before Stop() returns
   }
 
   // Waits for commands and takes up to batch_commands_max of them; empty
@@ -181,7 +206,18 @@ class Appender::Impl {
     return batch;
   }
 
-  void ProcessBatch(std::vector<Entry>& batch) {
+  // Decides the batch while the committer writes the previous one (the
+  // pipeline: deciding and syncing overlap), then hands it over.
+  void ProcessBatch(std::vector<Entry> batch) {
+    // A flight that failed since the last batch: the state holds its events,
+    // which are not in the log.
+    if (absl::Status landed = LandedFlightStatus(); !landed.ok()) recovered_ = false;
+    if (!recovered_ || stream_versions_.size() > kStreamVersionCacheMax) {
+      // Both read the log's tail, which must not be in flight.
+      if (!AwaitFlight().ok()) recovered_ = false;
+      unconfirmed_.clear();
+      stream_versions_.clear();
+    }
     if (!recovered_) {
       absl::Status recovered = RecoverTail();
       if (!recovered.ok()) {
@@ -189,7 +225,6 @@ class Appender::Impl {
         return;
       }
     }
-    if (stream_versions_.size() > kStreamVersionCacheMax) stream_versions_.clear();
 
     const absl::Time recorded_at = options_.clock();
     Staged staged;
@@ -199,23 +234,77 @@ class Appender::Impl {
       Decide(batch, i, recorded_at, &staged, &commit);
     }
 
-    absl::Status committed = absl::OkStatus();
-    if (!commit.commands.empty()) {
-      state_->TakeModelWrites(&commit.model_writes);
-      committed = log_->Commit(commit);
-    }
-    if (committed.ok()) {
-      next_position_ = staged.next_position;
-      for (auto& [stream_id, version] : staged.stream_versions) {
-        stream_versions_[stream_id] = version;
-      }
-    }
-    Answer(batch, committed);
-    if (!committed.ok()) {
-      // The state machine folded events that are not in the log: throw it
-      // away and fold it again from what is.
+    // The previous flight must be durable before this batch is written after
+    // it, and before the state machine hands over this batch's writes.
+    if (absl::Status previous = AwaitFlight(); !previous.ok()) {
+      // This batch was decided against events that never reached the log.
+      for (Entry& entry : batch) entry.request.done(StoreWriteFailed(previous));
       recovered_ = false;
       (void)RecoverTail();  // on failure, retried before the next batch
+      return;
+    }
+    unconfirmed_.clear();
+    if (commit.commands.empty()) {
+      Answer(batch, absl::OkStatus());
+      return;
+    }
+    state_->TakeModelWrites(&commit.model_writes);
+    // The tail as decided: the next batch continues it while this one is
+    // written. A failed write is followed by a recovery (above).
+    next_position_ = staged.next_position;
+    for (auto& [stream_id, version] : staged.stream_versions) {
+      stream_versions_[stream_id] = version;
+    }
+    for (const auto& [event_id, index] : staged.event_ids) {
+      unconfirmed_[event_id] =
+          UnconfirmedCommand{batch[index].request.request_sha256, batch[index].answer.value()};
+    }
+    Launch(Flight{std::move(batch), std::move(commit)});
+  }
+
+  // Hands `flight` to the committer. REQUIRES: no flight in progress.
+  void Launch(Flight flight) {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    assert(!flight_.has_value() && !flight_busy_);
+    flight_ = std::move(flight);
+    flight_busy_ = true;
+    flight_changed_.notify_all();
+  }
+
+  // Waits until no flight is in progress; the status of the last one (OK
+  // when it was written, or was already reported).
+  absl::Status AwaitFlight() {
+    std::unique_lock<std::mutex> lock(flight_mu_);
+    flight_changed_.wait(lock, [this] { return !flight_busy_; });
+    return std::exchange(flight_status_, absl::OkStatus());
+  }
+
+  // The status of the last flight if it has landed (reported once), OK when
+  // it has not landed yet or was written.
+  absl::Status LandedFlightStatus() {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    if (flight_busy_) return absl::OkStatus();
+    return std::exchange(flight_status_, absl::OkStatus());
+  }
+
+  // The committer thread: writes each flight (one write, one sync), then
+  // answers its callers. The only thread that calls EventLog::Commit.
+  void RunCommitter() {
+    for (;;) {
+      Flight flight;
+      {
+        std::unique_lock<std::mutex> lock(flight_mu_);
+        flight_changed_.wait(lock, [this] { return flight_.has_value() || committer_stopping_; });
+        if (!flight_.has_value()) return;
+        flight = std::move(*flight_);
+        flight_.reset();
+      }
+      const absl::Status committed = log_->Commit(flight.commit);
+      Answer(flight.batch, committed);
+      std::lock_guard<std::mutex> lock(flight_mu_);
+      flight_status_ = committed;
+      flight_busy_ = false;
+      flight_changed_.notify_all();
     }
   }
 
@@ -238,6 +327,18 @@ class Appender::Impl {
       } else {
         entry.answer =
             EventIdReused(request.event_id, original.answer.value().first_global_position);
+      }
+      return;
+    }
+    if (auto it = unconfirmed_.find(request.event_id); it != unconfirmed_.end()) {
+      // In the flight being written. This batch is answered only after that
+      // flight landed, and all of it fails if the flight did.
+      if (it->second.request_sha256 == request.request_sha256) {
+        AppendResult result = it->second.result;
+        result.replayed = true;
+        entry.answer = std::move(result);
+      } else {
+        entry.answer = EventIdReused(request.event_id, it->second.result.first_global_position);
       }
       return;
     }
@@ -444,6 +545,7 @@ class Appender::Impl {
   // Folds the state machine again from the log and relearns the tail.
   absl::Status RecoverTail() {
     stream_versions_.clear();
+    unconfirmed_.clear();
     absl::Status status = state_->Recover(*log_);
     if (!status.ok()) return status;
     absl::StatusOr<uint64_t> last = log_->LastPosition();
@@ -469,13 +571,27 @@ class Appender::Impl {
 
   std::mutex join_mu_;
 
-  // The tail, touched by the appender thread only.
+  // The hand-over between the decider and the committer: at most one flight
+  // at a time, so the decider is at most one batch ahead of the disk.
+  std::mutex flight_mu_;
+  std::condition_variable flight_changed_;
+  std::optional<Flight> flight_ ABSL_GUARDED_BY(flight_mu_);  // handed over, not yet taken
+  bool flight_busy_ ABSL_GUARDED_BY(flight_mu_) = false;      // handed over, not yet answered
+  absl::Status flight_status_ ABSL_GUARDED_BY(flight_mu_);    // of the last flight, until read
+  bool committer_stopping_ ABSL_GUARDED_BY(flight_mu_) = false;
+
+  // The tail as decided (including the flight being written), touched by
+  // the decider thread only.
   uint64_t next_position_;
   absl::flat_hash_map<std::string, uint64_t> stream_versions_;
+  // The commands of the flight being written, by event id.
+  absl::flat_hash_map<std::string, UnconfirmedCommand> unconfirmed_;
   // False after a failed commit until the state is folded again from the log.
   bool recovered_ = true;
 
-  std::thread thread_;  // started by the constructor's body, once every member exists
+  // Started by the constructor's body, once every member exists.
+  std::thread committer_;
+  std::thread thread_;
 };
 
 absl::StatusOr<std::unique_ptr<Appender>> Appender::Start(EventLog* log, StateMachine* state,

@@ -1,23 +1,31 @@
 // The Appender is the one writer of the event log. It owns the log's tail
 // (the next global position, every stream's version, the event ids being
-// written) and runs one thread that drains a bounded queue of commands:
+// written) and runs two threads: a decider that drains a bounded queue of
+// commands, and a committer that makes them durable:
 //
-//   for each queued command, in arrival order:
-//     1. event id already appended?  same content: answer the original
-//        result (replayed); other content: ALREADY_EXISTS EVENT_ID_REUSED
+//   decider, for each queued command, in arrival order:
+//     1. event id already appended (or in the batch being written)?  same
+//        content: answer the original result (replayed); other content:
+//        ALREADY_EXISTS EVENT_ID_REUSED
 //     2. expected version           mismatch: ABORTED WRONG_EXPECTED_VERSION
 //     3. decide(stream version)     the domain's rules: events or a refusal
 //     4. envelope the events (position, version, recorded_at, recorder) and
 //        fold them into the state machine, which marks its models dirty
-//   then write every accepted command's events, their indexes and the dirty
-//   read models in ONE EventLog::Commit (one write, one sync), and only then
-//   answer each caller.
+//   then hand every accepted command's events, their indexes and the dirty
+//   read models to the committer as ONE EventLog::Commit;
+//   committer: write it (one write, one sync), and only then answer each
+//   caller of the batch.
 //
 // Commands that arrive together are therefore decided one after another
 // against the state each previous one left, and made durable together: group
-// commit. A refused command adds nothing and fails alone. If the commit
-// fails, every caller in the batch gets UNAVAILABLE and the state machine and
-// the tail are recovered from the log, as they were before the batch.
+// commit. While the committer syncs one batch the decider decides the next
+// against the state the first left (a pipeline one batch deep: deciding and
+// syncing overlap instead of taking turns); the next batch is written only
+// after the previous one is durable. A refused command adds nothing and
+// fails alone. If a commit fails, every caller of that batch gets
+// UNAVAILABLE, so does every caller of the batch decided after it (decided
+// against events that never reached the log), and the state machine and the
+// tail are recovered from the log, as they were before the failed batch.
 //
 // No caller's thread ever waits on the disk: Submit() only enqueues.
 //
@@ -85,19 +93,19 @@ struct AppendRequest {
   std::string request_sha256;
   v1::Recorder recorded_by;
   std::string correlation_id;
-  // The domain's rules. Called on the appender thread, with the stream's
+  // The domain's rules. Called on the decider thread, with the stream's
   // current version, against the state every earlier command left. Returns
   // the events to append (1 to kCommandEventsMax) or a refusal; must not
   // change any state itself.
   std::function<absl::StatusOr<std::vector<v1::Event>>(uint64_t stream_version)> decide;
-  // Called exactly once, on the appender thread (or on Submit's caller's
-  // thread for RESOURCE_EXHAUSTED / UNAVAILABLE at submission), after the
-  // events are durable or the command is refused. Must not block.
+  // Called exactly once, on one of the appender's threads (or on Submit's
+  // caller's thread for RESOURCE_EXHAUSTED / UNAVAILABLE at submission),
+  // after the events are durable or the command is refused. Must not block.
   std::function<void(absl::StatusOr<AppendResult>)> done;
 };
 
 // The state the commands are decided against, and the read models folded
-// from the same events. Called by the appender thread only.
+// from the same events. Called by the decider thread only.
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -105,7 +113,10 @@ class StateMachine {
   // marks the read models it changes.
   virtual void Apply(const v1::EventEnvelope& event) = 0;
   // Appends a write for every read model changed since the last call, and
-  // forgets them.
+  // forgets them. The appender calls it only once the writes of the
+  // previous call are durable, and commits what it returns while the next
+  // batch is decided: until the next call, the state must decide as if
+  // these writes were already in the log's store (they may not be yet).
   virtual void TakeModelWrites(std::vector<ModelWrite>* writes) = 0;
   // Throws the state away and folds it again from every event in `log`
   // (start-up, and after a failed commit); marks nothing dirty.

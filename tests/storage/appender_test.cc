@@ -67,14 +67,45 @@ class CountingStateMachine : public StateMachine {
   std::vector<std::string> dirty_;
 };
 
+// A one-shot signal between threads, like absl::Notification. std::mutex
+// rather than absl::Mutex: Debian's Abseil is built without ThreadSanitizer
+// hooks, so TSan would not see absl's synchronization and report races.
+class Signal {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+    cv_.notify_all();
+  }
+  // False when kWaitMax passed first.
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, absl::ToChronoSeconds(kWaitMax), [this] { return notified_; });
+  }
+  bool HasBeenNotified() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return notified_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+};
+
 // Fault injection: forwards everything to the real log, but fails Commit
-// while `fail_commits` is set.
+// while `fail_commits` is set, and holds the first Commit after
+// `hold_commits` is set until `commit_released` (a slow disk).
 class FaultyEventLog : public EventLog {
  public:
   explicit FaultyEventLog(EventLog* log) : log_(log) {}
 
   absl::Status Commit(const CommitBatch& batch) override {
     ++commit_calls;
+    if (hold_commits.exchange(false)) {
+      commit_entered.Notify();
+      EXPECT_TRUE(commit_released.Wait());
+    }
     if (fail_commits) return absl::UnavailableError("injected: disk full");
     return log_->Commit(batch);
   }
@@ -114,35 +145,12 @@ class FaultyEventLog : public EventLog {
 
   std::atomic<bool> fail_commits{false};
   std::atomic<int> commit_calls{0};
+  std::atomic<bool> hold_commits{false};
+  Signal commit_entered;
+  Signal commit_released;
 
  private:
   EventLog* const log_;
-};
-
-// A one-shot signal between threads, like absl::Notification. std::mutex
-// rather than absl::Mutex: Debian's Abseil is built without ThreadSanitizer
-// hooks, so TSan would not see absl's synchronization and report races.
-class Signal {
- public:
-  void Notify() {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-    cv_.notify_all();
-  }
-  // False when kWaitMax passed first.
-  bool Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoSeconds(kWaitMax), [this] { return notified_; });
-  }
-  bool HasBeenNotified() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return notified_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
 };
 
 // One command's answer, waited for on the test's thread.
@@ -709,6 +717,70 @@ TEST_F(AppenderTest, FailedCommitAnswersUnavailableAndRecovers) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->first_global_position, 3u);
   EXPECT_EQ(b->first_stream_version, 1u);
+}
+
+// The pipeline: while one batch is being written, the next is decided
+// against the state the first left — its positions, versions and event ids —
+// and nobody is answered before their batch is durable.
+TEST_F(AppenderTest, NextBatchIsDecidedAgainstTheBatchBeingWritten) {
+  StartAppender();
+  faulty_->hold_commits = true;
+  Answer first, next, retry, reused;
+  Submit(Request("consortium-a", "e1"), &first);
+  faulty_->commit_entered.Wait();  // e1 is being written, not yet durable
+  Submit(Request("consortium-a", "e2", 'a', {ExpectedVersion::Kind::kExact, 1}), &next);
+  Submit(Request("consortium-a", "e1"), &retry);
+  Submit(Request("consortium-a", "e1", 'b'), &reused);
+  WaitForQueueDepth(0);
+  absl::SleepFor(absl::Milliseconds(50));  // time to answer early, were it wrong
+  EXPECT_FALSE(first.HasBeenCalled()) << "answered before its batch was durable";
+  EXPECT_FALSE(next.HasBeenCalled()) << "answered before the batch before it was durable";
+  EXPECT_EQ(LastPosition(), 0u);
+
+  faulty_->commit_released.Notify();
+  ASSERT_TRUE(first.Get().ok()) << first.Get().status();
+  EXPECT_EQ(first.Get()->first_global_position, 1u);
+  // Expected version 1 held: the version of the batch that was in flight.
+  ASSERT_TRUE(next.Get().ok()) << next.Get().status();
+  EXPECT_EQ(next.Get()->first_global_position, 2u);
+  EXPECT_EQ(next.Get()->first_stream_version, 2u);
+  ASSERT_TRUE(retry.Get().ok()) << retry.Get().status();
+  EXPECT_TRUE(retry.Get()->replayed);
+  EXPECT_EQ(retry.Get()->first_global_position, 1u);
+  EXPECT_EQ(ReasonOf(reused.Get().status()), "EVENT_ID_REUSED");
+  EXPECT_EQ(LastPosition(), 2u);
+  EXPECT_EQ(Model(CountKey("consortium-a")), "2");
+}
+
+// A batch decided while the batch before it was being written counted on
+// that batch's events: when that write fails, both batches fail, and the
+// state is recovered from the log before anything else is decided.
+TEST_F(AppenderTest, FailedWriteAlsoFailsTheBatchDecidedAfterIt) {
+  StartAppender();
+  faulty_->hold_commits = true;
+  faulty_->fail_commits = true;
+  Answer first, second;
+  Submit(Request("consortium-a", "e1"), &first);
+  faulty_->commit_entered.Wait();
+  Gate gate;
+  AppendRequest deciding = Request("consortium-a", "e2", 'a', {ExpectedVersion::Kind::kExact, 1});
+  deciding.decide = gate.Decide();
+  Submit(std::move(deciding), &second);
+  gate.WaitEntered();  // e2 is being decided against e1's state
+  faulty_->commit_released.Notify();
+  EXPECT_EQ(ReasonOf(first.Get().status()), "STORE_WRITE_FAILED");
+  gate.Release();
+  EXPECT_EQ(second.Get().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(second.Get().status()), "STORE_WRITE_FAILED");
+  EXPECT_EQ(LastPosition(), 0u);
+
+  faulty_->fail_commits = false;
+  absl::StatusOr<AppendResult> again = Append(Request("consortium-a", "e2"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->first_global_position, 1u);
+  EXPECT_EQ(again->first_stream_version, 1u);
+  EXPECT_EQ(state_.recover_calls.load(), 2);
+  EXPECT_EQ(Model(CountKey("consortium-a")), "1");
 }
 
 TEST_F(AppenderTest, StartRecoversTheTailOfAnExistingLog) {
