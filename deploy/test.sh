@@ -33,6 +33,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== build with TSan (build-tsan/): the appender's concurrency"
 build build-tsan -DALLIANCE_SANITIZE=thread -- appender_test
 echo "== appender tests under TSan"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/storage/appender_test
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ALLIANCE_ROOT/tests/storage/tsan.supp" build-tsan/tests/storage/appender_test
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"
