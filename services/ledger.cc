@@ -10,20 +10,23 @@
 
 namespace alliance {
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FoldReadModels(
-    storage::EventLog& log) {
+absl::StatusOr<FoldedLog> FoldLog(storage::EventLog& log, bool with_rule_entries) {
   // A fold from scratch that reads nothing but the events: the rule-index
-  // entries stay pending (no committed reader), so AllModels gives every one
-  // of them as the appends wrote them. They are all in memory meanwhile, as
-  // the rebuild's result (one vector for ReplaceModels) is anyway.
+  // entries stay pending (no committed reader), so RuleEntries gives every
+  // one of them as the appends wrote them. They are all in memory meanwhile,
+  // as the rebuild's result (one vector for ReplaceModels) is anyway.
   domain::LedgerState state;
+  state.fold_rule_entries = with_rule_entries;
   domain::ChangedModels changed;
   absl::Status status = log.ForEachEvent(1, [&](const v1::EventEnvelope& event) {
     domain::Fold(event, &state, &changed);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return domain::AllModels(state);
+  FoldedLog folded;
+  folded.models = domain::AllModels(state);
+  if (with_rule_entries) folded.rule_entries = domain::RuleEntries(state);
+  return folded;
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
@@ -42,16 +45,23 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
   if (!log.ok()) return log.status();
   ledger->log_ = std::move(*log);
 
-  // A store of an older format lacks the rule indexes the rules read: the
-  // ledger would accept a reused payment reference. Rebuild it first.
+  // A store of an older format lacks models or the rule index the rules
+  // read: the ledger would accept a reused payment reference. Rebuild both
+  // first. Asked to, rebuild the read models (the rule index, like the
+  // stream and event-id indexes, is written with its events).
   const bool outdated = ledger->log_->ModelsOutdated();
   if (options.rebuild_read_models || outdated) {
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> models =
-        FoldReadModels(*ledger->log_);
-    if (!models.ok()) return models.status();
-    if (absl::Status status = ledger->log_->ReplaceModels(*models); !status.ok()) return status;
-    spdlog::info("rebuilt {} read-model entries from the log{}", models->size(),
-                 outdated ? " (the store's models predated the rule indexes)" : "");
+    absl::StatusOr<FoldedLog> folded = FoldLog(*ledger->log_, /*with_rule_entries=*/outdated);
+    if (!folded.ok()) return folded.status();
+    if (absl::Status status =
+            ledger->log_->ReplaceModels(folded->models, outdated ? &folded->rule_entries : nullptr);
+        !status.ok()) {
+      return status;
+    }
+    spdlog::info(
+        "rebuilt {} read-model entries{} from the log{}", folded->models.size(),
+        outdated ? absl::StrCat(" and ", folded->rule_entries.size(), " rule-index entries") : "",
+        outdated ? " (the store's format predated them)" : "");
   }
 
   absl::StatusOr<std::unique_ptr<storage::Appender>> appender = storage::Appender::Start(

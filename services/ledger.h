@@ -63,12 +63,17 @@ class Ledger {
   std::unique_ptr<storage::Appender> appender_;
 };
 
-// The read models and rule-index entries a fold of the whole log gives, in
-// key order, without writing anything: what --rebuild_read_models writes,
-// and what a check compares the stored models with. Holds them all in
-// memory (unlike the server's state, whose rule indexes stay on disk).
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FoldReadModels(
-    storage::EventLog& log);
+// What a fold of the whole log gives, in key order, without writing
+// anything: the read models, and with `with_rule_entries` the rule index
+// too. What --rebuild_read_models writes (the read models; both when the
+// store's format requires it), and what a check compares the store with.
+// Holds it all in memory (unlike the server's state, whose rule index stays
+// on disk).
+struct FoldedLog {
+  std::vector<std::pair<std::string, std::string>> models;
+  std::vector<std::pair<std::string, std::string>> rule_entries;  // empty without
+};
+absl::StatusOr<FoldedLog> FoldLog(storage::EventLog& log, bool with_rule_entries);
 
 }  // namespace alliance
 

@@ -12,12 +12,16 @@ void LedgerStateMachine::Apply(const v1::EventEnvelope& event) {
   domain::Fold(event, &state_, &changed_);
 }
 
-void LedgerStateMachine::TakeModelWrites(std::vector<storage::ModelWrite>* writes) {
+void LedgerStateMachine::TakeModelWrites(std::vector<storage::ModelWrite>* model_writes,
+                                         std::vector<storage::ModelWrite>* rule_writes) {
   // The previous batch's entries are on disk now (the appender's promise).
   unconfirmed_rule_entries_.clear();
   if (changed_.empty() && state_.pending_rule_entries.empty()) return;
   for (auto& [key, value] : domain::ModelEntries(state_, changed_)) {
-    writes->push_back(storage::ModelWrite{std::move(key), std::move(value)});
+    model_writes->push_back(storage::ModelWrite{std::move(key), std::move(value)});
+  }
+  for (const auto& [key, value] : state_.pending_rule_entries) {
+    rule_writes->push_back(storage::ModelWrite{key, value});
   }
   changed_.clear();
   unconfirmed_rule_entries_ = std::move(state_.pending_rule_entries);
@@ -31,14 +35,15 @@ absl::Status LedgerStateMachine::Recover(storage::EventLog& log) {
   changed_.clear();
   unconfirmed_rule_entries_.clear();
   recovered_event_count_ = 0;
+  // The rule-index entries of these events were committed with them: they
+  // are on disk already, and folding them again would only cost time.
+  state_.fold_rule_entries = false;
   absl::Status status = log.ForEachEvent(1, [this](const v1::EventEnvelope& event) {
     domain::Fold(event, &state_, &changed_);
-    // The entries this event wrote were committed with it: they are on disk
-    // already, and keeping them would hold the whole log's in memory.
-    state_.pending_rule_entries.clear();
     ++recovered_event_count_;
     return absl::OkStatus();
   });
+  state_.fold_rule_entries = true;
   // The models on disk were committed with these same events; nothing is
   // dirty after a recovery.
   changed_.clear();
@@ -52,7 +57,7 @@ absl::StatusOr<std::optional<std::string>> LedgerStateMachine::Get(absl::string_
   if (auto it = unconfirmed_rule_entries_.find(key); it != unconfirmed_rule_entries_.end()) {
     return it->second;
   }
-  return log_->GetModel(key);
+  return log_->GetRuleEntry(key);
 }
 
 }  // namespace alliance

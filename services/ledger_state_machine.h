@@ -4,7 +4,7 @@
 // models and the rule-index entries folded since the last commit to the
 // appender's group commit. The committed rule-index entries stay on disk:
 // the state reads them through this class (a RuleIndexReader over
-// EventLog::GetModel, after the entries of the batch being committed), so
+// EventLog::GetRuleEntry, after the entries of the batch being committed), so
 // memory does not grow with the log. Only the appender's decider thread
 // calls it, and only that thread runs the `decide` closures that read
 // state().
@@ -33,7 +33,8 @@ class LedgerStateMachine final : public storage::StateMachine, private domain::R
   // it decides the next batch, which must see them); then they are on disk,
   // where the rules find them. A failed commit is followed by Recover, which
   // refolds.
-  void TakeModelWrites(std::vector<storage::ModelWrite>* writes) override;
+  void TakeModelWrites(std::vector<storage::ModelWrite>* model_writes,
+                       std::vector<storage::ModelWrite>* rule_writes) override;
   // Refolds the read models from `log` and reads the rule indexes from it
   // from then on. Keeps no rule-index entry in memory: they are on disk,
   // committed with their events.

@@ -248,7 +248,7 @@ class Appender::Impl {
       Answer(batch, absl::OkStatus());
       return;
     }
-    state_->TakeModelWrites(&commit.model_writes);
+    state_->TakeModelWrites(&commit.model_writes, &commit.rule_writes);
     // The tail as decided: the next batch continues it while this one is
     // written. A failed write is followed by a recovery (above).
     next_position_ = staged.next_position;

@@ -112,12 +112,14 @@ class StateMachine {
   // Folds one event (already enveloped, not yet durable) into the state and
   // marks the read models it changes.
   virtual void Apply(const v1::EventEnvelope& event) = 0;
-  // Appends a write for every read model changed since the last call, and
+  // Appends a write for every read model changed since the last call to
+  // `model_writes`, and for every rule-index entry to `rule_writes`, and
   // forgets them. The appender calls it only once the writes of the
   // previous call are durable, and commits what it returns while the next
   // batch is decided: until the next call, the state must decide as if
   // these writes were already in the log's store (they may not be yet).
-  virtual void TakeModelWrites(std::vector<ModelWrite>* writes) = 0;
+  virtual void TakeModelWrites(std::vector<ModelWrite>* model_writes,
+                               std::vector<ModelWrite>* rule_writes) = 0;
   // Throws the state away and folds it again from every event in `log`
   // (start-up, and after a failed commit); marks nothing dirty.
   virtual absl::Status Recover(EventLog& log) = 0;

@@ -71,6 +71,11 @@ struct CommitBatch {
   };
   std::vector<Command> commands;
   std::vector<ModelWrite> model_writes;
+  // Entries of the rule index: what the rules look up one key at a time
+  // (a payment reference's use, a disbursement's record). Like the stream
+  // and event-id indexes, written with their events and never shown by a
+  // query.
+  std::vector<ModelWrite> rule_writes;
 };
 
 // A consistent, read-only view of the read models at one moment.
@@ -132,27 +137,41 @@ class EventLog {
   // Any thread.
   virtual absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) = 0;
 
+  // The committed value of rule-index entry `key`, nullopt when absent. Any
+  // thread.
+  virtual absl::StatusOr<std::optional<std::string>> GetRuleEntry(absl::string_view key) = 0;
+
   // A snapshot of the read models for one query.
   virtual std::unique_ptr<ModelSnapshot> SnapshotModels() = 0;
 
   // Replaces every read model with `models` (sorted or not; of equal keys
-  // the last wins): what a rebuild from the log does. The events are
-  // untouched; the store's format version becomes the current one. Durable
-  // when it returns. Not atomic for readers: a read meanwhile may find the
-  // models empty, so call it before serving. A crash before it returns
-  // leaves the store's models outdated (ModelsOutdated), never half-new.
+  // the last wins): what a rebuild from the log does. With `rule_entries`,
+  // replaces the rule index with them too (required when ModelsOutdated());
+  // without, keeps it. The events are untouched; the store's format version
+  // becomes the current one. Durable when it returns. Not atomic for
+  // readers: a read meanwhile may find the models empty, so call it before
+  // serving. A crash before it returns leaves the store's models outdated
+  // (ModelsOutdated), never half-new.
   virtual absl::Status ReplaceModels(
-      const std::vector<std::pair<std::string, std::string>>& models) = 0;
+      const std::vector<std::pair<std::string, std::string>>& models,
+      const std::vector<std::pair<std::string, std::string>>* rule_entries) = 0;
+  absl::Status ReplaceModels(const std::vector<std::pair<std::string, std::string>>& models) {
+    return ReplaceModels(models, nullptr);
+  }
 
   // True when the store was written in an older format whose read models
-  // lack entries the current one has (format 1: the rule indexes), or when
-  // a ReplaceModels did not finish, so they must be rebuilt from the log (ReplaceModels, which also
-  // raises the store's format version) before the ledger decides anything against them. Its events
-  // and indexes are read as they are.
+  // or rule index lack entries the current one has (format 1: no rule
+  // index; 2: no lifecycle models; 3: the rule index among the models), or
+  // when a ReplaceModels did not finish, so both must be rebuilt from the
+  // log (ReplaceModels with rule entries, which also raises the store's
+  // format version) before the ledger decides anything against them. Its
+  // events and their indexes are read as they are.
   virtual bool ModelsOutdated() = 0;
 
   // Every read-model entry in key order: for tests and the rebuild check.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() = 0;
+  // Every rule-index entry in key order: for tests and the rebuild check.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpRuleEntries() = 0;
 };
 
 // Stream ids are "<kind>-<id>"; these name the kinds the ledger uses.

@@ -345,6 +345,7 @@ void FoldFundsDisbursed(const v1::EventEnvelope& envelope, const v1::FundsDisbur
   v1::ConsortiumStatus& consortium = ConsortiumOf(state, e.consortium_id());
   v1::YearFunding& funding = FundingOf(&consortium, e.program_year());
   funding.set_disbursement_count(funding.disbursement_count() + 1);
+  if (!state->fold_rule_entries) return;
 
   // Decide refused a used reference and event ids are unique, so neither key
   // is among the pending entries (the committed ones are not read: recovery
@@ -367,6 +368,11 @@ void FoldFundsDisbursed(const v1::EventEnvelope& envelope, const v1::FundsDisbur
 void FoldDisbursementReversed(const v1::EventEnvelope& envelope, const v1::DisbursementReversed& e,
                               LedgerState* state, ChangedModels* changed) {
   assert(e.amount_krw() > 0);
+  AddDisbursed(envelope, e.consortium_id(), e.program_year(), -e.amount_krw(), state, changed);
+  v1::YearFunding& funding = FundingOf(&ConsortiumOf(state, e.consortium_id()), e.program_year());
+  funding.set_reversal_count(funding.reversal_count() + 1);
+  if (!state->fold_rule_entries) return;
+
   std::string record_key = DisbursementRuleKey(e.corrects_event_id());
   internal::v1::DisbursementRecord record;
   record.set_consortium_id(e.consortium_id());
@@ -384,9 +390,6 @@ void FoldDisbursementReversed(const v1::EventEnvelope& envelope, const v1::Disbu
     assert(SerializeDeterministic(original) == SerializeDeterministic(record));
     (void)parsed;
   }
-  AddDisbursed(envelope, e.consortium_id(), e.program_year(), -e.amount_krw(), state, changed);
-  v1::YearFunding& funding = FundingOf(&ConsortiumOf(state, e.consortium_id()), e.program_year());
-  funding.set_reversal_count(funding.reversal_count() + 1);
   record.set_reversed(true);
   PutRuleEntry(std::move(record_key), SerializeDeterministic(record), state);
 }
@@ -906,8 +909,6 @@ std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState&
     assert(it != state.consortia.end());
     AddIndexEntries(it->second, &entries);
   }
-  entries.insert(entries.end(), state.pending_rule_entries.begin(),
-                 state.pending_rule_entries.end());
   std::sort(entries.begin(), entries.end());
   // A field whose Korean and English names are the same gives one key twice.
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
@@ -925,6 +926,10 @@ std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& st
     all.participant_ids.insert(participant_id);
   }
   return ModelEntries(state, all);
+}
+
+std::vector<std::pair<std::string, std::string>> RuleEntries(const LedgerState& state) {
+  return {state.pending_rule_entries.begin(), state.pending_rule_entries.end()};
 }
 
 }  // namespace alliance::domain

@@ -20,23 +20,26 @@ namespace alliance::domain {
 
 // Applies `event` to `state`, adds the programs and consortia whose read
 // models it changed to `changed`, and writes the rule-index entries it
-// changes into state->pending_rule_entries. Never reads state->committed:
+// changes into state->pending_rule_entries (unless
+// state->fold_rule_entries is off). Never reads state->committed:
 // recovery and rebuilds fold without touching the rule index on disk. REQUIRES: the event was
 // decided against this state (the fold asserts the invariants decide guarantees, e.g. that the
 // consortium of a FundsDisbursed exists).
 void Fold(const v1::EventEnvelope& event, LedgerState* state, ChangedModels* changed);
 
 // The read-model entries (key, deterministic serialization) of the changed
-// programs and consortia, index entries included, and every pending
-// rule-index entry of the state, in key order. The caller that commits them
-// then clears state.pending_rule_entries.
+// programs, consortia and participants, index entries included, in key
+// order.
 std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState& state,
                                                               const ChangedModels& changed);
 
 // Every read-model entry of the state, in key order: a rebuild writes these.
-// Holds every rule-index entry only for a state folded from scratch whose
-// pending entries were never cleared (what a rebuild folds).
 std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& state);
+
+// The pending rule-index entries of the state, in key order: what a commit
+// writes (the caller then clears state.pending_rule_entries), and for a
+// state folded from scratch, the whole rule index.
+std::vector<std::pair<std::string, std::string>> RuleEntries(const LedgerState& state);
 
 }  // namespace alliance::domain
 

@@ -9,7 +9,7 @@
 // growing with the program's people, not its payments) and live in
 // memory. The rule indexes grow with every payment (one entry per payment
 // reference, one per disbursement), so they do not: they are entries of the
-// store's `models` column family (model_keys.h), written in the same group
+// store's `rules` column family (model_keys.h), written in the same group
 // commit as their events. The state holds only the entries folded since the
 // last commit (`pending_rule_entries`) and reads the rest through a
 // RuleIndexReader, so memory stays flat however long the log grows:
@@ -59,6 +59,10 @@ struct LedgerState {
   // Where the committed entries are read; nullptr when nothing is committed
   // (a fold from scratch keeps every entry pending). Not owned.
   const RuleIndexReader* committed = nullptr;
+  // Whether the fold writes rule-index entries. A recovery (its events'
+  // entries are on disk already) and a rebuild of the read models alone
+  // turn it off: the entries are most of a payment's fold.
+  bool fold_rule_entries = true;
 };
 
 // The value of rule-index entry `key`: the pending one if the fold wrote it

@@ -11,8 +11,9 @@
 // participant index every member, current or former (entries are never
 // deleted, so a withdrawal writes nothing here).
 //
-// And the rule indexes, which no query reads: the rules look them up one key
-// at a time (ledger_state.h), so they stay on disk instead of in memory.
+// And the rule indexes, in the store's `rules` column family, which no query
+// reads: the rules look them up one key at a time (ledger_state.h), so they
+// stay on disk instead of in memory.
 //   payment\0<consortium_id>\0<payment_reference>     -> event_id of the
 //                                                      FundsDisbursed
 //   disbursement\0<event_id>                         -> DisbursementRecord

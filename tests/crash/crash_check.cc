@@ -454,28 +454,41 @@ absl::Status LocateUnknown(storage::EventLog& log,
 
 // Model keys join their parts with 0x00 (storage/FORMAT.md): messages show
 // them escaped.
+// `what` ("read model", "rule-index entry") as stored against as rebuilt.
+absl::Status CompareWithRebuild(absl::string_view what,
+                                const std::vector<std::pair<std::string, std::string>>& stored,
+                                const std::vector<std::pair<std::string, std::string>>& folded) {
+  if (stored == folded) return absl::OkStatus();
+  const size_t common = std::min(stored.size(), folded.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (stored[i].first != folded[i].first) {
+      return Violation(absl::StrCat(what, "s differ from a rebuild: entry ", i, " is key '",
+                                    absl::CHexEscape(stored[i].first), "' stored but '",
+                                    absl::CHexEscape(folded[i].first), "' rebuilt"));
+    }
+    if (stored[i].second != folded[i].second) {
+      return Violation(absl::StrCat(what, " '", absl::CHexEscape(stored[i].first),
+                                    "' differs from a rebuild (", stored[i].second.size(),
+                                    " bytes stored, ", folded[i].second.size(), " rebuilt)"));
+    }
+  }
+  return Violation(absl::StrCat(what, "s differ from a rebuild: ", stored.size(),
+                                " entries stored, ", folded.size(), " rebuilt"));
+}
+
 absl::Status CheckModels(storage::EventLog& log, CheckFigures& figures) {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored = log.DumpModels();
   if (!stored.ok()) return stored.status();
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> folded = FoldReadModels(log);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stored_rules =
+      log.DumpRuleEntries();
+  if (!stored_rules.ok()) return stored_rules.status();
+  absl::StatusOr<FoldedLog> folded = FoldLog(log, /*with_rule_entries=*/true);
   if (!folded.ok()) return folded.status();
-  figures.model_entries = stored->size();
-  if (*stored == *folded) return absl::OkStatus();
-  const size_t common = std::min(stored->size(), folded->size());
-  for (size_t i = 0; i < common; ++i) {
-    if ((*stored)[i].first != (*folded)[i].first) {
-      return Violation(absl::StrCat("read models differ from a rebuild: entry ", i, " is key '",
-                                    absl::CHexEscape((*stored)[i].first), "' stored but '",
-                                    absl::CHexEscape((*folded)[i].first), "' rebuilt"));
-    }
-    if ((*stored)[i].second != (*folded)[i].second) {
-      return Violation(absl::StrCat("read model '", absl::CHexEscape((*stored)[i].first),
-                                    "' differs from a rebuild (", (*stored)[i].second.size(),
-                                    " bytes stored, ", (*folded)[i].second.size(), " rebuilt)"));
-    }
+  figures.model_entries = stored->size() + stored_rules->size();
+  if (absl::Status s = CompareWithRebuild("read model", *stored, folded->models); !s.ok()) {
+    return s;
   }
-  return Violation(absl::StrCat("read models differ from a rebuild: ", stored->size(),
-                                " entries stored, ", folded->size(), " rebuilt"));
+  return CompareWithRebuild("rule-index entry", *stored_rules, folded->rule_entries);
 }
 
 absl::StatusOr<CheckFigures> CheckStore(const std::string& data_dir, int cycle, ClientView& book,

@@ -527,10 +527,10 @@ class Ledger {
   }
 
   // What the state machine does at a group commit: writes the pending
-  // rule-index entries (as ModelEntries hands them over) to the committed
+  // rule-index entries (as RuleEntries hands them over) to the committed
   // index and forgets them; from then on the rules read them from there.
   void Commit() {
-    for (auto& [key, value] : ModelEntries(state_, ChangedModels())) {
+    for (auto& [key, value] : RuleEntries(state_)) {
       committed_->entries[key] = value;
     }
     state_.pending_rule_entries.clear();

@@ -40,7 +40,7 @@ class LedgerStateMachineTest : public ::testing::Test {
       machine_.Apply(event);
       batch.commands.push_back({event.event_id(), std::string(32, 'x'), {event}});
     }
-    machine_.TakeModelWrites(&batch.model_writes);
+    machine_.TakeModelWrites(&batch.model_writes, &batch.rule_writes);
     return batch;
   }
 
@@ -63,8 +63,8 @@ TEST_F(LedgerStateMachineTest, HandedOverRuleEntriesAreSeenBeforeAndAfterTheirCo
   // Handed over, not yet on disk: the appender is writing it while it
   // decides the next batch.
   storage::CommitBatch in_flight = FoldAndTake(0);
-  ASSERT_FALSE(in_flight.model_writes.empty());
-  ASSERT_FALSE(log_->GetModel(domain::PaymentRuleKey(kChungnam, "PAY-1"))->has_value());
+  ASSERT_FALSE(in_flight.rule_writes.empty());
+  ASSERT_FALSE(log_->GetRuleEntry(domain::PaymentRuleKey(kChungnam, "PAY-1"))->has_value());
   absl::Status refused = DecideDuplicatePayment();
   EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists) << refused;
   EXPECT_EQ(GetRefusalDetails(refused)->reason, "PAYMENT_REFERENCE_ALREADY_USED");
@@ -73,8 +73,8 @@ TEST_F(LedgerStateMachineTest, HandedOverRuleEntriesAreSeenBeforeAndAfterTheirCo
   // rule finds the entry on disk.
   ASSERT_TRUE(log_->Commit(in_flight).ok());
   storage::CommitBatch empty = FoldAndTake(fixture_.log().size());
-  EXPECT_TRUE(empty.model_writes.empty());
-  ASSERT_TRUE(log_->GetModel(domain::PaymentRuleKey(kChungnam, "PAY-1"))->has_value());
+  EXPECT_TRUE(empty.rule_writes.empty());
+  ASSERT_TRUE(log_->GetRuleEntry(domain::PaymentRuleKey(kChungnam, "PAY-1"))->has_value());
   refused = DecideDuplicatePayment();
   EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists) << refused;
 }

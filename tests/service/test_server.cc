@@ -82,6 +82,9 @@ StoreSnapshot ServerTest::Snapshot() {
   auto models = server_->ledger().log().DumpModels();
   EXPECT_TRUE(models.ok()) << models.status();
   if (models.ok()) snapshot.models = *std::move(models);
+  auto rule_entries = server_->ledger().log().DumpRuleEntries();
+  EXPECT_TRUE(rule_entries.ok()) << rule_entries.status();
+  if (rule_entries.ok()) snapshot.rule_entries = *std::move(rule_entries);
   return snapshot;
 }
 

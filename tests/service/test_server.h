@@ -48,6 +48,7 @@ class TempDir {
 struct StoreSnapshot {
   uint64_t last_position = 0;
   std::vector<std::pair<std::string, std::string>> models;
+  std::vector<std::pair<std::string, std::string>> rule_entries;
   bool operator==(const StoreSnapshot& other) const = default;
 };
 

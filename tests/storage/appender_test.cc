@@ -41,7 +41,7 @@ class CountingStateMachine : public StateMachine {
     dirty_.push_back(event.stream_id());
   }
 
-  void TakeModelWrites(std::vector<ModelWrite>* writes) override {
+  void TakeModelWrites(std::vector<ModelWrite>* writes, std::vector<ModelWrite>*) override {
     std::sort(dirty_.begin(), dirty_.end());
     dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
     for (const std::string& stream_id : dirty_) {
@@ -133,14 +133,21 @@ class FaultyEventLog : public EventLog {
   absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) override {
     return log_->GetModel(key);
   }
+  absl::StatusOr<std::optional<std::string>> GetRuleEntry(absl::string_view key) override {
+    return log_->GetRuleEntry(key);
+  }
   std::unique_ptr<ModelSnapshot> SnapshotModels() override { return log_->SnapshotModels(); }
   absl::Status ReplaceModels(
-      const std::vector<std::pair<std::string, std::string>>& models) override {
-    return log_->ReplaceModels(models);
+      const std::vector<std::pair<std::string, std::string>>& models,
+      const std::vector<std::pair<std::string, std::string>>* rule_entries) override {
+    return log_->ReplaceModels(models, rule_entries);
   }
   bool ModelsOutdated() override { return log_->ModelsOutdated(); }
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpModels() override {
     return log_->DumpModels();
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpRuleEntries() override {
+    return log_->DumpRuleEntries();
   }
 
   std::atomic<bool> fail_commits{false};

@@ -57,6 +57,7 @@ CommitBatch FirstBatch() {
        {Envelope(1, "consortium-a", 1, "cmd-a"), Envelope(2, "consortium-a", 2, "cmd-a#1")}});
   batch.commands.push_back({"cmd-b", Sha('b'), {Envelope(3, "program-p", 1, "cmd-b")}});
   batch.model_writes.push_back({"consortium\0a"s, "status-a"});
+  batch.rule_writes.push_back({"payment\0a\0P-1"s, "cmd-a"});
   return batch;
 }
 
@@ -238,7 +239,8 @@ TEST_F(EventLogTest, SecondOpenOfTheSameFolderFails) {
 void PutRaw(const std::string& path, const std::string& family, const std::string& key,
             const std::string& value) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "events", "streams", "event_ids", "models", "meta"}) {
+  for (const char* name :
+       {"default", "events", "streams", "event_ids", "models", "meta", "rules"}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   rocksdb::DB* db = nullptr;
@@ -259,12 +261,12 @@ void PutRaw(const std::string& path, const std::string& family, const std::strin
 TEST_F(EventLogTest, NewerFormatVersionIsRefused) {
   log_.reset();
   const std::string path = dir_.Sub("store");
-  PutRaw(path, "meta", "format_version", "4");
+  PutRaw(path, "meta", "format_version", "5");
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition) << log.status();
   EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
-  EXPECT_NE(log.status().message().find("format version 4"), absl::string_view::npos)
+  EXPECT_NE(log.status().message().find("format version 5"), absl::string_view::npos)
       << log.status();
 }
 
@@ -282,15 +284,20 @@ TEST_P(OlderFormatTest, StoreIsReadButItsModelsAreOutdatedUntilReplaced) {
   ASSERT_NE(log_, nullptr);
   EXPECT_TRUE(log_->ModelsOutdated());
   EXPECT_EQ(*log_->LastPosition(), 3u);
-  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  // The rule index is outdated too: the models alone are not enough.
+  EXPECT_EQ(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  const Models rules = {{"payment\0a\0P-2"s, "rebuilt"}};
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}, &rules).ok());
   EXPECT_FALSE(log_->ModelsOutdated());
+  EXPECT_EQ(*log_->DumpRuleEntries(), rules);
   log_.reset();
   log_ = OpenOrDie(path);
   ASSERT_NE(log_, nullptr);
   EXPECT_FALSE(log_->ModelsOutdated()) << "ReplaceModels did not raise the format version";
 }
 
-INSTANTIATE_TEST_SUITE_P(FormatsOneAndTwo, OlderFormatTest, ::testing::Values("1", "2"));
+INSTANTIATE_TEST_SUITE_P(FormatsOneToThree, OlderFormatTest, ::testing::Values("1", "2", "3"));
 
 // What a crash between ReplaceModels' first and last write leaves: the old
 // models deleted, the mark still there. The next open must call the models
@@ -303,7 +310,8 @@ TEST_F(EventLogTest, UnfinishedRebuildLeavesModelsOutdatedUntilReplaced) {
   log_ = OpenOrDie(path);
   ASSERT_NE(log_, nullptr);
   EXPECT_TRUE(log_->ModelsOutdated());
-  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  const Models rules = {{"payment\0a\0P-1"s, "cmd-a"}};
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}, &rules).ok());
   EXPECT_FALSE(log_->ModelsOutdated());
   log_.reset();
   log_ = OpenOrDie(path);
@@ -335,6 +343,25 @@ TEST_F(EventLogTest, ReplaceModels_ManyUnsortedEntriesSurviveReopen) {
   EXPECT_EQ(*log_->LastPosition(), 3u);
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("store") + "/models-rebuild.sst"))
       << "the ingested table file was left behind";
+}
+
+// The rule index is a family of its own: written with the events, read one
+// key at a time, never among the read models, and kept by a rebuild of the
+// read models alone.
+TEST_F(EventLogTest, RuleEntriesAreKeptApartFromTheModels) {
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  EXPECT_EQ(*log_->GetRuleEntry("payment\0a\0P-1"s), "cmd-a");
+  EXPECT_EQ(*log_->GetModel("payment\0a\0P-1"s), std::nullopt);
+  EXPECT_EQ(*log_->GetRuleEntry("consortium\0a"s), std::nullopt);
+  EXPECT_EQ(*log_->DumpModels(), (Models{{"consortium\0a"s, "status-a"}}));
+  EXPECT_EQ(*log_->DumpRuleEntries(), (Models{{"payment\0a\0P-1"s, "cmd-a"}}));
+
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  EXPECT_EQ(*log_->DumpRuleEntries(), (Models{{"payment\0a\0P-1"s, "cmd-a"}}));
+  const Models rules = {{"disbursement\0cmd-a"s, "record"}};
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}, &rules).ok());
+  EXPECT_EQ(*log_->DumpRuleEntries(), rules);
+  EXPECT_EQ(*log_->GetRuleEntry("payment\0a\0P-1"s), std::nullopt);
 }
 
 TEST_F(EventLogTest, GetModel_ReadsTheLatestCommittedValue) {
