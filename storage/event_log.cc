@@ -591,19 +591,11 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) override {
-    std::string value;
-    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), models_cf(), ToSlice(key), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    if (!status.ok()) return ToAbsl(status, "reading a read model");
-    return value;
+    return GetLatest(models_cf(), key, "reading a read model");
   }
 
   absl::StatusOr<std::optional<std::string>> GetRuleEntry(absl::string_view key) override {
-    std::string value;
-    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), rules_cf(), ToSlice(key), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    if (!status.ok()) return ToAbsl(status, "reading the rule index");
-    return value;
+    return GetLatest(rules_cf(), key, "reading the rule index");
   }
 
   std::unique_ptr<ModelSnapshot> SnapshotModels() override {
@@ -744,6 +736,18 @@ class RocksEventLog final : public EventLog {
     }
     if (!it->status().ok()) return ToAbsl(it->status(), "reading a stream");
     return positions;
+  }
+
+  // The latest committed value of `key` in `family` (a point read, no
+  // snapshot); nullopt when absent. `what` names the read in an error.
+  absl::StatusOr<std::optional<std::string>> GetLatest(rocksdb::ColumnFamilyHandle* family,
+                                                       absl::string_view key,
+                                                       absl::string_view what) {
+    std::string value;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), family, ToSlice(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    if (!status.ok()) return ToAbsl(status, what);
+    return value;
   }
 
   // Every entry of `family` in key order.
