@@ -1580,6 +1580,32 @@ absl::Status ReadMemory(const Server& server, const LedgerWorkload& workload, Re
   return absl::OkStatus();
 }
 
+// One rebuild of `log`: fold it, then replace what the fold gives (the read
+// models, and with `with_rule_entries` the rule index too).
+struct RebuildPass {
+  size_t entries = 0;  // the rule-index entries with them, else the read models
+  double fold_seconds = 0;
+  double total_seconds = 0;
+};
+
+absl::StatusOr<RebuildPass> TimeRebuild(storage::EventLog& log, bool with_rule_entries) {
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<FoldedLog> folded = FoldLog(log, with_rule_entries);
+  if (!folded.ok()) return folded.status();
+  const Clock::time_point done_folding = Clock::now();
+  if (absl::Status s =
+          log.ReplaceModels(folded->models, with_rule_entries ? &folded->rule_entries : nullptr);
+      !s.ok()) {
+    return s;
+  }
+  const Clock::time_point written = Clock::now();
+  RebuildPass pass;
+  pass.entries = with_rule_entries ? folded->rule_entries.size() : folded->models.size();
+  pass.fold_seconds = std::chrono::duration<double>(done_folding - start).count();
+  pass.total_seconds = std::chrono::duration<double>(written - start).count();
+  return pass;
+}
+
 absl::StatusOr<RebuildResult> Rebuild(const std::string& data_dir) {
   storage::EventLogOptions options;
   options.create_if_missing = false;
@@ -1592,28 +1618,17 @@ absl::StatusOr<RebuildResult> Rebuild(const std::string& data_dir) {
   result.events = *last;
   // What opening a store of an older format does: the read models and the
   // rule index (first: a store kept from an older build needs it).
-  Clock::time_point start = Clock::now();
-  absl::StatusOr<FoldedLog> folded = FoldLog(**log, /*with_rule_entries=*/true);
-  if (!folded.ok()) return folded.status();
-  Clock::time_point done_folding = Clock::now();
-  if (absl::Status s = (*log)->ReplaceModels(folded->models, &folded->rule_entries); !s.ok()) {
-    return s;
-  }
-  Clock::time_point written = Clock::now();
-  result.rule_entries = folded->rule_entries.size();
-  result.full_fold_seconds = std::chrono::duration<double>(done_folding - start).count();
-  result.full_total_seconds = std::chrono::duration<double>(written - start).count();
-  folded->rule_entries = {};  // not held through the next measure
+  absl::StatusOr<RebuildPass> full = TimeRebuild(**log, /*with_rule_entries=*/true);
+  if (!full.ok()) return full.status();
+  result.rule_entries = full->entries;
+  result.full_fold_seconds = full->fold_seconds;
+  result.full_total_seconds = full->total_seconds;
   // What --rebuild_read_models does: the read models, from every event.
-  start = Clock::now();
-  folded = FoldLog(**log, /*with_rule_entries=*/false);
-  if (!folded.ok()) return folded.status();
-  done_folding = Clock::now();
-  if (absl::Status s = (*log)->ReplaceModels(folded->models); !s.ok()) return s;
-  written = Clock::now();
-  result.models = folded->models.size();
-  result.fold_seconds = std::chrono::duration<double>(done_folding - start).count();
-  result.total_seconds = std::chrono::duration<double>(written - start).count();
+  absl::StatusOr<RebuildPass> models = TimeRebuild(**log, /*with_rule_entries=*/false);
+  if (!models.ok()) return models.status();
+  result.models = models->entries;
+  result.fold_seconds = models->fold_seconds;
+  result.total_seconds = models->total_seconds;
   return result;
 }
 
