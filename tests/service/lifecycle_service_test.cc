@@ -109,18 +109,6 @@ class LifecycleServiceTest : public ServerTest {
     return status;
   }
 
-  // The envelope at `global_position`, read over the wire.
-  v1::EventEnvelope EventAt(uint64_t global_position) {
-    v1::ReadEventsRequest request;
-    request.set_from(global_position);
-    request.set_max_count(1);
-    v1::ReadEventsResponse response;
-    grpc::Status status = queries().ReadEvents(NewContext().get(), request, &response);
-    EXPECT_TRUE(status.ok()) << Describe(status);
-    EXPECT_EQ(response.events_size(), 1);
-    return response.events_size() == 0 ? v1::EventEnvelope() : response.events(0);
-  }
-
   // Checks that `result` acknowledges one new event `event_id` of type
   // `event_type` at the end of `stream_id` and of the log; returns it.
   v1::EventEnvelope ExpectAppended(const v1::AppendResult& result, const std::string& event_id,

@@ -88,120 +88,114 @@ StoreSnapshot ServerTest::Snapshot() {
   return snapshot;
 }
 
+namespace {
+
+// One command RPC on `stub` with the recorder headers; `result` may be null.
+template <typename Request>
+grpc::Status Call(v1::CommandService::Stub& stub,
+                  grpc::Status (v1::CommandService::Stub::*rpc)(grpc::ClientContext*,
+                                                                const Request&, v1::AppendResult*),
+                  const Request& request, v1::AppendResult* result) {
+  v1::AppendResult ignored;
+  return (stub.*rpc)(NewContext().get(), request, result ? result : &ignored);
+}
+
+}  // namespace
+
 grpc::Status ServerTest::Send(const v1::EstablishProgramRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().EstablishProgram(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::EstablishProgram, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::SelectConsortiumRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().SelectConsortium(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::SelectConsortium, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DesignateLabRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().DesignateLab(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::DesignateLab, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DisburseFundsRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().DisburseFunds(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::DisburseFunds, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DisburseFundsBatchRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().DisburseFundsBatch(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::DisburseFundsBatch, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::ReverseDisbursementRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().ReverseDisbursement(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::ReverseDisbursement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordHireRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().RecordHire(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::RecordHire, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::OpenSelectionRoundRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().OpenSelectionRound(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::OpenSelectionRound, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::SignAgreementRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().SignAgreement(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::SignAgreement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::AmendAgreementRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().AmendAgreement(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::AmendAgreement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::JoinConsortiumRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().JoinConsortium(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::JoinConsortium, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::WithdrawParticipantRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().WithdrawParticipant(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::WithdrawParticipant, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::EnrolResearcherRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().EnrolResearcher(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::EnrolResearcher, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordGraduationRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().RecordGraduation(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::RecordGraduation, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordDepartureRequest& request, v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().RecordDeparture(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::RecordDeparture, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RetractResearcherStepRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().RetractResearcherStep(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::RetractResearcherStep, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordEvaluationRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().RecordEvaluation(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::RecordEvaluation, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::CorrectEvaluationRequest& request,
                               v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  return commands().CorrectEvaluation(NewContext().get(), request, result ? result : &ignored);
+  return Call(commands(), &v1::CommandService::Stub::CorrectEvaluation, request, result);
 }
 
 grpc::Status ServerTest::SendState(StateChange change,
                                    const v1::ChangeConsortiumStateRequest& request,
                                    v1::AppendResult* result) {
-  v1::AppendResult ignored;
-  v1::AppendResult* out = result ? result : &ignored;
   switch (change) {
     case StateChange::kSuspend:
-      return commands().SuspendConsortium(NewContext().get(), request, out);
+      return Call(commands(), &v1::CommandService::Stub::SuspendConsortium, request, result);
     case StateChange::kResume:
-      return commands().ResumeConsortium(NewContext().get(), request, out);
+      return Call(commands(), &v1::CommandService::Stub::ResumeConsortium, request, result);
     case StateChange::kTerminate:
-      return commands().TerminateConsortium(NewContext().get(), request, out);
+      return Call(commands(), &v1::CommandService::Stub::TerminateConsortium, request, result);
     case StateChange::kComplete:
-      return commands().CompleteConsortium(NewContext().get(), request, out);
+      return Call(commands(), &v1::CommandService::Stub::CompleteConsortium, request, result);
   }
   return grpc::Status(grpc::StatusCode::INTERNAL, "unknown state change");
 }
@@ -230,6 +224,17 @@ grpc::Status ServerTest::GetProgramSummary(const std::string& program_id,
 grpc::Status ServerTest::ListConsortia(const v1::ListConsortiaRequest& request,
                                        v1::ListConsortiaResponse* response) {
   return queries().ListConsortia(NewContext().get(), request, response);
+}
+
+v1::EventEnvelope ServerTest::EventAt(uint64_t global_position) {
+  v1::ReadEventsRequest request;
+  request.set_from(global_position);
+  request.set_max_count(1);
+  v1::ReadEventsResponse response;
+  grpc::Status status = queries().ReadEvents(NewContext().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(response.events_size(), 1);
+  return response.events_size() == 0 ? v1::EventEnvelope() : response.events(0);
 }
 
 std::vector<v1::EventEnvelope> ServerTest::ReadAllEvents(const std::string& stream_id,

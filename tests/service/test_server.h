@@ -117,6 +117,8 @@ class ServerTest : public ::testing::Test {
   // `page_size` at a time following next_from.
   std::vector<v1::EventEnvelope> ReadAllEvents(const std::string& stream_id = "",
                                                int32_t page_size = 1000);
+  // The envelope at `global_position`, read over the wire.
+  v1::EventEnvelope EventAt(uint64_t global_position);
 
   // Establishes "alliance-2023", opens its 2023 round of 3 slots and
   // selects its three consortia; with_labs also designates each one's lab
