@@ -132,9 +132,9 @@ class EventLog {
   virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) = 0;
 
   // The latest committed value of read-model entry `key`, nullopt when
-  // absent: a plain point read, no snapshot. What the writer reads its rule
-  // indexes with between commits (it knows nothing newer is in flight).
-  // Any thread.
+  // absent: a plain point read, no snapshot (one key is consistent by
+  // itself), so cheaper than SnapshotModels for a query of one model. Any
+  // thread.
   virtual absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) = 0;
 
   // The committed value of rule-index entry `key`, nullopt when absent. Any
