@@ -95,20 +95,26 @@ constexpr int kBackgroundThreads = 2;
 // keys that are absent: a new payment reference). 10 bits gives about 1%
 // false positives.
 constexpr double kBloomBitsPerKey = 10.0;
-// RocksDB's memory, one budget so the server's footprint stays bounded as
-// the log grows: a block cache of kRocksDbMemoryBytes holds the data blocks
-// read and every table's index and filter blocks (outside the cache they
-// grew with the log, about 5 MiB a million events), and, charged to it by
-// the write buffer manager, the memtables (all families together at most
-// kMemtableBudgetBytes; RocksDB's default is 64 MiB a memtable, up to two a
-// family). Measured over a million events (ledger_bench, 3 s points): a
-// 16 MiB budget of 4 MiB memtables kept the resident size flattest but cut
-// 100-event batches from ~80k to ~22k events/s (small L0 files of the
-// randomly keyed families, event ids and rule entries, are merged into L1
-// four times as often); 32 MiB of 8 MiB memtables kept them at ~76k.
-constexpr size_t kRocksDbMemoryBytes = size_t{64} << 20;
-constexpr size_t kMemtableBudgetBytes = size_t{32} << 20;
-constexpr size_t kMemtableBytes = size_t{8} << 20;
+// RocksDB's memory, one budget so the server's footprint stays bounded
+// however long the log grows: a block cache of kRocksDbMemoryBytes holds
+// the data blocks read, every table's index and filter blocks (outside the
+// cache they grow with the log without bound, about 5 MiB a million
+// events), and, charged to it by the write buffer manager, the memtables
+// (all families together at most kMemtableBudgetBytes; RocksDB's default is
+// 64 MiB a memtable, up to two a family). Smaller memtables were measured
+// (ledger_bench, a million events): 16 MiB of 4 MiB memtables left the
+// resident size at a million events about the same (90 vs 92 MiB) and took
+// 10-20 % off 100-event batches (the randomly keyed families, event ids and
+// rule entries, are merged into L1 more often).
+constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
+constexpr size_t kMemtableBytes = size_t{16} << 20;
+constexpr size_t kRocksDbMemoryBytes = kMemtableBudgetBytes + (size_t{32} << 20);
+// The cache is split into 2^kBlockCacheShardBits shards, each an LRU of its
+// own. RocksDB's default (64 shards here) leaves a shard smaller than one
+// table's filter block (~1.2 MiB for a million rule entries): every point
+// read then fetched and checksummed the filter again (11 % of the server's
+// time in a profile of the query point).
+constexpr int kBlockCacheShardBits = 2;
 // Readahead for whole-log scans (rebuilds, subscriptions catching up): large
 // sequential reads instead of one block at a time.
 constexpr size_t kScanReadaheadBytes = 4 << 20;
@@ -912,7 +918,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.listeners.push_back(std::make_shared<ReleaseFreedMemory>());
-  std::shared_ptr<rocksdb::Cache> block_cache = rocksdb::NewLRUCache(kRocksDbMemoryBytes);
+  std::shared_ptr<rocksdb::Cache> block_cache =
+      rocksdb::NewLRUCache(kRocksDbMemoryBytes, kBlockCacheShardBits);
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudgetBytes, block_cache);
 
