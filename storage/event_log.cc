@@ -98,17 +98,19 @@ constexpr int kBackgroundThreads = 2;
 // keys that are absent: a new payment reference). 10 bits gives about 1%
 // false positives.
 constexpr double kBloomBitsPerKey = 10.0;
-// RocksDB's memory, one budget so the server's footprint stays bounded
-// however long the log grows: a block cache of kRocksDbMemoryBytes holds
-// the data blocks read, every table's index and filter blocks (outside the
-// cache they grow with the log without bound, about 5 MiB a million
-// events), and, charged to it by the write buffer manager, the memtables
+// RocksDB's memory, one budget, so that what RocksDB accounts for does not
+// grow with the log: a block cache of kRocksDbMemoryBytes holds the data
+// blocks read, every table's index and filter blocks (outside the cache
+// they grow with the log without bound, about 5 MiB a million events), and,
+// charged to it by the write buffer manager, the memtables
 // (all families together at most kMemtableBudgetBytes; RocksDB's default is
 // 64 MiB a memtable, up to two a family). Smaller memtables were measured
 // (ledger_bench, a million events): 16 MiB of 4 MiB memtables left the
 // resident size at a million events about the same (90 vs 92 MiB) and took
 // 10-20 % off 100-event batches (the randomly keyed families, event ids and
-// rule entries, are merged into L1 more often).
+// rule entries, are merged into L1 more often). Not inside the budget:
+// compactions' working memory (up to ~40 MiB more live heap at 2.5M events)
+// and the pages glibc keeps (ReleaseFreedMemory below).
 constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
 constexpr size_t kMemtableBytes = size_t{16} << 20;
 constexpr size_t kRocksDbMemoryBytes = kMemtableBudgetBytes + (size_t{32} << 20);
