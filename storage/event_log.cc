@@ -473,17 +473,11 @@ class RocksEventLog final : public EventLog {
         last_position = event.global_position();
       }
     }
-    for (const ModelWrite& model : batch.model_writes) {
-      rocksdb::Status status = model.value.has_value()
-                                   ? write_batch.Put(models_cf(), model.key, *model.value)
-                                   : write_batch.Delete(models_cf(), model.key);
-      if (!status.ok()) return ToAbsl(status, "batching a read model");
+    if (absl::Status s = AddWrites(models_cf(), batch.model_writes, &write_batch); !s.ok()) {
+      return s;
     }
-    for (const ModelWrite& rule : batch.rule_writes) {
-      rocksdb::Status status = rule.value.has_value()
-                                   ? write_batch.Put(rules_cf(), rule.key, *rule.value)
-                                   : write_batch.Delete(rules_cf(), rule.key);
-      if (!status.ok()) return ToAbsl(status, "batching a rule-index entry");
+    if (absl::Status s = AddWrites(rules_cf(), batch.rule_writes, &write_batch); !s.ok()) {
+      return s;
     }
     rocksdb::WriteOptions write;
     write.sync = options_.sync;
@@ -771,6 +765,18 @@ class RocksEventLog final : public EventLog {
     return value;
   }
 
+  // Adds `writes` (a put, or a delete where there is no value) to `batch`.
+  static absl::Status AddWrites(rocksdb::ColumnFamilyHandle* family,
+                                const std::vector<ModelWrite>& writes, rocksdb::WriteBatch* batch) {
+    for (const ModelWrite& write : writes) {
+      rocksdb::Status status = write.value.has_value() ? batch->Put(family, write.key, *write.value)
+                                                       : batch->Delete(family, write.key);
+      if (!status.ok())
+        return ToAbsl(status, absl::StrCat("batching a write to ", family->GetName()));
+    }
+    return absl::OkStatus();
+  }
+
   // Every entry of `family` in key order.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpFamily(
       rocksdb::ColumnFamilyHandle* family) {
@@ -779,7 +785,8 @@ class RocksEventLog final : public EventLog {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       entries.emplace_back(it->key().ToString(), it->value().ToString());
     }
-    if (!it->status().ok()) return ToAbsl(it->status(), "listing the read models");
+    if (!it->status().ok())
+      return ToAbsl(it->status(), absl::StrCat("listing ", family->GetName()));
     return entries;
   }
 
@@ -793,9 +800,10 @@ class RocksEventLog final : public EventLog {
       // [first, last) and last itself: every key, whatever its bytes.
       rocksdb::Status status = batch->DeleteRange(family, first, it->key());
       if (status.ok()) status = batch->Delete(family, it->key());
-      if (!status.ok()) return ToAbsl(status, "batching the read models' deletion");
+      if (!status.ok())
+        return ToAbsl(status, absl::StrCat("batching the deletion of ", family->GetName()));
     }
-    return ToAbsl(it->status(), "listing the read models");
+    return ToAbsl(it->status(), absl::StrCat("listing ", family->GetName()));
   }
 
   // Writes `models` into one sorted table file in the store's folder and
