@@ -324,6 +324,28 @@ absl::StatusOr<int64_t> ProcessMemoryKib(pid_t pid, absl::string_view field) {
   return kib;
 }
 
+// User + system CPU seconds of every thread of a process so far
+// (/proc/<pid>/stat fields 14 and 15, in clock ticks).
+absl::StatusOr<double> ProcessCpuSeconds(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  // The command name (field 2) is in parentheses and may hold spaces: count
+  // fields from the last ')', which is followed by field 3.
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos) {
+    return absl::InternalError(absl::StrCat("cannot read /proc/", pid, "/stat"));
+  }
+  std::istringstream fields(stat.substr(name_end + 1));
+  std::string field;
+  uint64_t utime = 0;
+  uint64_t stime = 0;
+  for (int number = 3; number <= 15 && fields >> field; ++number) {
+    if (number == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (number == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!fields) return absl::InternalError(absl::StrCat("short /proc/", pid, "/stat"));
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 int64_t FolderBytes(const std::string& path) {
   int64_t bytes = 0;
   std::error_code error;
@@ -359,8 +381,16 @@ struct LoadResult {
   uint64_t events = 0;
   double seconds = 0;
   std::vector<int64_t> latencies_us;
+  // CPU time the server process used during the measured run (user +
+  // system, all its threads), when it was measured (a point of allianced
+  // alone); negative otherwise. Per event it is the cost of the ledger's own
+  // work, far steadier on a shared machine than the rates are.
+  double server_cpu_seconds = -1;
 
   double OpsPerSecond() const { return seconds > 0 ? ops / seconds : 0; }
+  double ServerCpuUsPerEvent() const {
+    return server_cpu_seconds >= 0 && events > 0 ? server_cpu_seconds * 1e6 / events : -1;
+  }
   double EventsPerSecond() const { return seconds > 0 ? events / seconds : 0; }
   double PercentileMs(double quantile) const {
     if (latencies_us.empty()) return 0;
@@ -510,13 +540,22 @@ absl::StatusOr<LoadResult> RunLoop(int in_flight, double seconds, uint64_t event
   return ClosedLoop(in_flight, seconds, kOpsPerPointMax, events_per_op, std::move(start)).Run();
 }
 
-// Runs `run` unmeasured for the warm-up, then measured.
+// Runs `run` unmeasured for the warm-up, then measured. With a `server_pid`,
+// also takes the CPU time that process spent in the measured run.
 absl::StatusOr<LoadResult> WarmThenMeasure(
-    const std::function<absl::StatusOr<LoadResult>(double seconds)>& run) {
+    const std::function<absl::StatusOr<LoadResult>(double seconds)>& run, pid_t server_pid = 0) {
   if (absl::StatusOr<LoadResult> warm = run(g_settings.warmup_seconds); !warm.ok()) {
     return warm.status();
   }
-  return run(g_settings.seconds);
+  if (server_pid == 0) return run(g_settings.seconds);
+  absl::StatusOr<double> cpu_before = ProcessCpuSeconds(server_pid);
+  if (!cpu_before.ok()) return cpu_before.status();
+  absl::StatusOr<LoadResult> result = run(g_settings.seconds);
+  if (!result.ok()) return result;
+  absl::StatusOr<double> cpu_after = ProcessCpuSeconds(server_pid);
+  if (!cpu_after.ok()) return cpu_after.status();
+  result->server_cpu_seconds = *cpu_after - *cpu_before;
+  return result;
 }
 
 // A unary call made with the callback API: Method(context, request, response,
@@ -559,9 +598,13 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
 
 // One line of progress; `unit` names what EventsPerSecond() counts.
 void PrintPoint(absl::string_view what, const LoadResult& result, absl::string_view unit) {
-  std::printf("  %-48s %12s %s/s   p50 %8s   p99 %8s\n", std::string(what).c_str(),
+  std::printf("  %-48s %12s %s/s   p50 %8s   p99 %8s", std::string(what).c_str(),
               Grouped(result.EventsPerSecond()).c_str(), std::string(unit).c_str(),
               Ms(result.PercentileMs(0.5)).c_str(), Ms(result.PercentileMs(0.99)).c_str());
+  if (result.ServerCpuUsPerEvent() >= 0) {
+    std::printf("   server CPU %5.1f us/event", result.ServerCpuUsPerEvent());
+  }
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -1189,6 +1232,12 @@ std::string LatencyCell(const LoadResult& result) {
   return absl::StrCat(Ms(result.PercentileMs(0.5)), " / ", Ms(result.PercentileMs(0.99)));
 }
 
+// The server's CPU time per event of the point, "" when not measured.
+std::string CpuCell(const LoadResult& result) {
+  const double us = result.ServerCpuUsPerEvent();
+  return us >= 0 ? absl::StrFormat("%.1f us", us) : "";
+}
+
 struct Machine {
   std::string cpu;
   long cpus = 0;
@@ -1370,13 +1419,15 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
   absl::StrAppend(&out, c.Render(), "\n");
 
   absl::StrAppend(&out, "## The ledger over gRPC (allianced, real commands and rules)\n\n");
-  Table l({"workload", "concurrency", "rate", "p50 / p99", "vs empty call", "vs raw RocksDB"});
+  Table l({"workload", "concurrency", "rate", "p50 / p99", "vs empty call", "vs raw RocksDB",
+           "server CPU per event"});
   for (const auto& [n, result] : r.ours_single) {
     const double empty = r.empty_call.count(n) ? r.empty_call.at(n).OpsPerSecond() : 0;
     const double rocks = r.rocks_single.count(n) ? r.rocks_single.at(n).OpsPerSecond() : 0;
     l.Add({"DisburseFunds, one event a call", absl::StrCat(n, " in flight"),
            absl::StrCat(Grouped(result.EventsPerSecond()), " events/s"), LatencyCell(result),
-           RatioOf(result.EventsPerSecond(), empty), RatioOf(result.EventsPerSecond(), rocks)});
+           RatioOf(result.EventsPerSecond(), empty), RatioOf(result.EventsPerSecond(), rocks),
+           CpuCell(result)});
   }
   if (r.ours_batch) {
     l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
@@ -1385,20 +1436,21 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
            LatencyCell(*r.ours_batch), "",
            r.rocks_batch
                ? RatioOf(r.ours_batch->EventsPerSecond(), r.rocks_batch->EventsPerSecond())
-               : "n/a"});
+               : "n/a",
+           CpuCell(*r.ours_batch)});
   } else {
     l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
-           "n/a (DisburseFundsBatch unimplemented)", "", "", ""});
+           "n/a (DisburseFundsBatch unimplemented)", "", "", "", ""});
   }
   if (r.ours_queries && r.ours_query_appends) {
     const double empty16 = r.empty_call.count(16) ? r.empty_call.at(16).OpsPerSecond() : 0;
     l.Add({absl::StrCat("GetConsortium while ", kQueryAppenders, " DisburseFunds callers append"),
            absl::StrCat(kQueryInFlight, " in flight"),
            absl::StrCat(Grouped(r.ours_queries->OpsPerSecond()), " queries/s"),
-           LatencyCell(*r.ours_queries), RatioOf(r.ours_queries->OpsPerSecond(), empty16), ""});
+           LatencyCell(*r.ours_queries), RatioOf(r.ours_queries->OpsPerSecond(), empty16), "", ""});
     l.Add({"... the appends meanwhile", absl::StrCat(kQueryAppenders, " in flight"),
            absl::StrCat(Grouped(r.ours_query_appends->EventsPerSecond()), " events/s"),
-           LatencyCell(*r.ours_query_appends), "", ""});
+           LatencyCell(*r.ours_query_appends), "", "", ""});
   }
   absl::StrAppend(&out, l.Render(), "\n");
 
@@ -1481,6 +1533,11 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
       "- **Ceilings**: raw RocksDB 7.8 with default options in its own folder on the same file "
       "system, `WriteOptions::sync = true`; an in-process callback-API `Empty` service "
       "(tests/bench/bench.proto) called like the ledger.\n",
+      "- **Server CPU per event**: the user + system time of every allianced thread over a "
+      "point's measured seconds (`/proc/<pid>/stat`), divided by the events appended: what one "
+      "event costs the server (gRPC included, the client not). Steadier than the rates on a "
+      "shared machine, so it is the figure to compare two builds by; it still rises when a "
+      "slower run makes batches smaller.\n",
       "- **One caller**: on a virtual machine a lone thread asleep in fdatasync may be woken "
       "only at the next timer tick, so raw RocksDB at 1 thread can read below the ledger at 1 in "
       "flight, whose gRPC threads keep the CPU awake. The 1-caller ratios are the least "
@@ -1674,15 +1731,18 @@ absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_
 
   for (int n : kConcurrencies) {
     absl::StatusOr<LoadResult> result =
-        WarmThenMeasure([&](double seconds) { return RunLoop(n, seconds, 1, workload.Singles()); });
+        WarmThenMeasure([&](double seconds) { return RunLoop(n, seconds, 1, workload.Singles()); },
+                        server.process->pid());
     if (!result.ok()) return result.status();
     PrintPoint(absl::StrCat("DisburseFunds, ", n, " in flight"), *result, "events");
     r.ours_single[n] = std::move(*result);
   }
   if (r.batch_implemented) {
-    absl::StatusOr<LoadResult> result = WarmThenMeasure([&](double seconds) {
-      return RunLoop(kBatchInFlight, seconds, kBatchEvents, workload.Batches());
-    });
+    absl::StatusOr<LoadResult> result = WarmThenMeasure(
+        [&](double seconds) {
+          return RunLoop(kBatchInFlight, seconds, kBatchEvents, workload.Batches());
+        },
+        server.process->pid());
     if (!result.ok()) return result.status();
     PrintPoint(absl::StrCat("DisburseFundsBatch x100, ", kBatchInFlight, " in flight"), *result,
                "events");
