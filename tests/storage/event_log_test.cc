@@ -199,6 +199,37 @@ TEST_F(EventLogTest, ReopenKeepsEverything) {
   EXPECT_TRUE(log_->Commit(second).ok());
 }
 
+// Commit asserts the writer's promise that every stream continues where the
+// log left it: a version skipped or repeated is a bug in the writer and
+// crashes, whether the log remembers the stream's version from its own last
+// commit or reads it from the store (after a reopen).
+using EventLogDeathTest = EventLogTest;
+
+CommitBatch OneEventOf(const std::string& stream_id, uint64_t stream_version) {
+  CommitBatch batch;
+  batch.commands.push_back({"cmd-c", Sha('c'), {Envelope(4, stream_id, stream_version, "cmd-c")}});
+  return batch;
+}
+
+TEST_F(EventLogDeathTest, CommitThatSkipsOrRepeatsAStreamVersionCrashes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // RocksDB runs threads of its own
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());    // consortium-a at version 2
+  EXPECT_DEATH((void)log_->Commit(OneEventOf("consortium-a", 4)), "stream_version");
+  EXPECT_DEATH((void)log_->Commit(OneEventOf("consortium-a", 2)), "stream_version");
+  EXPECT_DEATH((void)log_->Commit(OneEventOf("program-new", 2)), "stream_version");
+}
+
+TEST_F(EventLogDeathTest, AfterReopenCommitThatSkipsAStreamVersionCrashes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
+  log_.reset();
+  log_ = OpenOrDie(dir_.Sub("store"));
+  ASSERT_NE(log_, nullptr);
+  EXPECT_DEATH((void)log_->Commit(OneEventOf("consortium-a", 4)), "stream_version");
+  EXPECT_DEATH((void)log_->Commit(OneEventOf("consortium-a", 1)), "stream_version");
+  EXPECT_TRUE(log_->Commit(OneEventOf("consortium-a", 3)).ok());
+}
+
 TEST(EventLogOpenTest, FolderUnderARegularFileFailsNamingTheFolder) {
   TempDir dir;
   std::ofstream(dir.Sub("file")) << "not a folder";
