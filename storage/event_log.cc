@@ -729,17 +729,14 @@ class RocksEventLog final : public EventLog {
   }
 
   // The stream's version as this log last committed it: from the cache of
-  // committed versions, else from the store (and then cached).
+  // committed versions, else from the store. (Commit caches every stream of
+  // a batch once it is written.)
   absl::StatusOr<uint64_t> CommittedStreamVersion(const std::string& stream_id) {
     if (auto it = committed_stream_versions_.find(stream_id);
         it != committed_stream_versions_.end()) {
       return it->second;
     }
-    absl::StatusOr<uint64_t> stored = StreamVersion(stream_id);
-    if (stored.ok() && committed_stream_versions_.size() < kCommittedStreamVersionsMax) {
-      committed_stream_versions_[stream_id] = *stored;
-    }
-    return stored;
+    return StreamVersion(stream_id);
   }
 
   absl::Status PutEventId(rocksdb::WriteBatch* write_batch, absl::string_view event_id,
