@@ -300,11 +300,17 @@ class Appender::Impl {
         flight_.reset();
       }
       const absl::Status committed = log_->Commit(flight.commit);
+      // The decider learns the outcome before any caller does: a caller that
+      // retries at once after a failed write must find the state recovered,
+      // not be decided against the failed batch. The next flight, handed
+      // over meanwhile, is taken only after these answers.
+      {
+        std::lock_guard<std::mutex> lock(flight_mu_);
+        flight_status_ = committed;
+        flight_busy_ = false;
+        flight_changed_.notify_all();
+      }
       Answer(flight.batch, committed);
-      std::lock_guard<std::mutex> lock(flight_mu_);
-      flight_status_ = committed;
-      flight_busy_ = false;
-      flight_changed_.notify_all();
     }
   }
 
