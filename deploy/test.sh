@@ -30,9 +30,11 @@ echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
 
-echo "== build with TSan (build-tsan/): the appender's concurrency"
-build build-tsan -DALLIANCE_SANITIZE=thread -- appender_test
-echo "== appender tests under TSan"
-TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ALLIANCE_ROOT/tests/storage/tsan.supp" build-tsan/tests/storage/appender_test
+echo "== build with TSan (build-tsan/): the appender's concurrency, the log's scan pipeline"
+build build-tsan -DALLIANCE_SANITIZE=thread -- appender_test event_log_test
+echo "== appender tests and the log's scans under TSan"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ALLIANCE_ROOT/tests/storage/tsan.supp"
+build-tsan/tests/storage/appender_test
+build-tsan/tests/storage/event_log_test --gtest_filter='*ForEachEvent*'
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -120,7 +120,8 @@ class EventLog {
 
   // Calls `visit` on every event from `from_position` to the end, in order,
   // without holding them all in memory; stops at the first non-ok status
-  // `visit` returns and returns it.
+  // `visit` returns and returns it. `visit` runs on the calling thread;
+  // reading and parsing run a few chunks ahead on two threads of their own.
   virtual absl::Status ForEachEvent(
       uint64_t from_position,
       const std::function<absl::Status(const v1::EventEnvelope&)>& visit) = 0;

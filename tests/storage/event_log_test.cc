@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -138,6 +139,68 @@ TEST_F(EventLogTest, ForEachEventVisitsInOrderAndStopsOnError) {
   });
   EXPECT_TRUE(absl::IsCancelled(status));
   EXPECT_EQ(visited, std::vector<uint64_t>{1});
+}
+
+// Appends `count` events to `stream_id` after what the log holds (one
+// command each, 500 a batch); the event at position p has payment reference
+// `reference(p)`.
+void AppendEvents(EventLog& log, const std::string& stream_id, uint64_t count,
+                  const std::function<std::string(uint64_t)>& reference) {
+  const uint64_t first = *log.LastPosition() + 1;
+  const uint64_t first_version = *log.StreamVersion(stream_id) + 1;
+  CommitBatch batch;
+  for (uint64_t position = first; position < first + count; ++position) {
+    const std::string id = absl::StrCat("cmd-", position);
+    v1::EventEnvelope event = Envelope(position, stream_id, first_version + (position - first), id);
+    event.mutable_payload()->mutable_funds_disbursed()->set_payment_reference(reference(position));
+    batch.commands.push_back({id, Sha('a'), {std::move(event)}});
+    if (batch.commands.size() == 500 || position + 1 == first + count) {
+      ASSERT_TRUE(log.Commit(batch).ok());
+      batch = CommitBatch();
+    }
+  }
+}
+
+// A scan is a pipeline that hands events over in chunks, by count and by
+// size: a long log, events of many sizes and some larger than a chunk, all
+// arrive in order and intact.
+TEST_F(EventLogTest, ForEachEventVisitsALongLogInOrderAcrossChunks) {
+  auto reference = [](uint64_t position) {
+    // Mostly short, every 97th a few KiB, every 1000th 300 KiB.
+    const size_t bytes = position % 1000 == 0 ? 300 << 10 : position % 97 == 0 ? 5000 : 10;
+    return absl::StrCat(position, ":", std::string(bytes, 'r'));
+  };
+  AppendEvents(*log_, "consortium-a", 12000, reference);
+
+  uint64_t expected = 1;
+  absl::Status status = log_->ForEachEvent(1, [&](const v1::EventEnvelope& event) {
+    if (event.global_position() != expected ||
+        event.payload().funds_disbursed().payment_reference() != reference(expected)) {
+      return absl::InternalError(
+          absl::StrCat("event ", expected, " came as ", event.global_position()));
+    }
+    ++expected;
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(expected, 12001u);
+}
+
+// A visitor that stops early, while the stages before it are chunks ahead,
+// gets its own status back, and nothing after it.
+TEST_F(EventLogTest, ForEachEventStopsMidwayThroughALongLog) {
+  AppendEvents(*log_, "consortium-a", 40000,
+               [](uint64_t position) { return absl::StrCat("P-", position); });
+
+  uint64_t visited = 0;
+  absl::Status status = log_->ForEachEvent(1, [&](const v1::EventEnvelope& event) {
+    ++visited;
+    if (event.global_position() == 3000) return absl::CancelledError("enough");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_EQ(status.message(), "enough");
+  EXPECT_EQ(visited, 3000u);
 }
 
 TEST_F(EventLogTest, FindEventIdRemembersTheCommand) {
@@ -416,6 +479,32 @@ TEST_F(EventLogTest, EventStoredUnderTheWrongPositionIsDataLoss) {
   ASSERT_NE(log_, nullptr);
   absl::StatusOr<std::vector<v1::EventEnvelope>> all = log_->ReadAll(1, 10);
   EXPECT_EQ(all.status().code(), absl::StatusCode::kDataLoss) << all.status();
+}
+
+// An event that does not parse ends the scan with DATA_LOSS naming it, not
+// with the cancellation of the reading it stops, which is still chunks
+// behind; the events before it were visited.
+TEST_F(EventLogTest, ForEachEventReportsAnEventThatDoesNotParse) {
+  AppendEvents(*log_, "consortium-a", 10,
+               [](uint64_t position) { return absl::StrCat("P-", position); });
+  log_.reset();
+  const std::string path = dir_.Sub("store");
+  std::string key(8, '\0');
+  key[7] = 11;  // position 11, big-endian
+  PutRaw(path, "events", key, "\xff\xff\xff not an envelope");
+  log_ = OpenOrDie(path);
+  ASSERT_NE(log_, nullptr);
+  AppendEvents(*log_, "consortium-b", 30000,
+               [](uint64_t position) { return absl::StrCat("P-", position); });
+
+  uint64_t last_visited = 0;
+  absl::Status status = log_->ForEachEvent(1, [&](const v1::EventEnvelope& event) {
+    last_visited = event.global_position();
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("position 11 "), std::string::npos) << status;
+  EXPECT_EQ(last_visited, 10u);
 }
 
 TEST_F(EventLogTest, SnapshotDoesNotSeeLaterCommits) {
