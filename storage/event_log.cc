@@ -119,7 +119,7 @@ constexpr size_t kRocksDbMemoryBytes = kMemtableBudgetBytes + (size_t{32} << 20)
 // until the table is finished, outside the cache's account. Over a log of
 // 3M events (ledger_bench --rebuild_events=3000000, four runs each) the
 // server's peak resident size was 176-184 MiB with 64 MiB tables and
-// 143-152 MiB with 16 MiB ones, at the same rate of 100-event batches.
+// 142-152 MiB with 16 MiB ones, at the same rate of 100-event batches.
 constexpr uint64_t kTableFileBytes = uint64_t{16} << 20;
 // The memtable bloom filter of the event-id and rule families, as a share of
 // the memtable (RocksDB's unit): 2 % of 16 MiB is about 2.7 million bits, some
