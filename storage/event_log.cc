@@ -592,7 +592,7 @@ class RocksEventLog final : public EventLog {
       uint64_t from_position,
       const std::function<absl::Status(const v1::EventEnvelope&)>& visit) override {
     // A pipeline of three threads: one reads the stored events, one parses
-    // them, and the caller's visits them. Reading, parsing and what a
+    // them, and the calling thread visits them. Reading, parsing and what a
     // recovery or a rebuild does with an event cost about 1 : 2 : 1 (a
     // profile of a rebuild of a million events): with the parse on the
     // reading thread, as it was, that thread bounded the scan while the
