@@ -26,8 +26,9 @@ ABSL_FLAG(int, max_request_bytes, alliance::kMaxRequestBytesDefault,
 ABSL_FLAG(bool, rebuild_read_models, false,
           "rewrite every read model from the event log before serving");
 
-// Below RocksDB's memtable arena block (1 MiB) and above the blocks the log's
-// scans parse events into (256 KiB), which are reused many times a second.
+// Below RocksDB's memtable arena block (1 MiB) and above the chunks a scan of
+// the log copies and parses events into (256 KiB), which are allocated many
+// times a second.
 constexpr int kMmapThresholdBytes = 512 << 10;
 
 int main(int argc, char** argv) {

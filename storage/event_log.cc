@@ -297,27 +297,28 @@ absl::StatusOr<v1::EventEnvelope> ParseEnvelope(uint64_t global_position, absl::
 // Events as stored, copied out of RocksDB's blocks by ForEachEvent's reader
 // thread for its parser thread.
 struct RawEventChunk {
+  struct Event {
+    uint64_t global_position;  // its key
+    size_t end;                // where its bytes end in `bytes`
+  };
   RawEventChunk() {
     bytes.reserve(kScanChunkBytes);
-    positions.reserve(kScanChunkEvents);
-    ends.reserve(kScanChunkEvents);
+    events.reserve(kScanChunkEvents);
   }
   void Add(uint64_t global_position, absl::string_view stored) {
     bytes.append(stored.data(), stored.size());
-    positions.push_back(global_position);
-    ends.push_back(bytes.size());
+    events.push_back({global_position, bytes.size()});
   }
   // Whether an event of `stored_bytes` more fits in the bytes reserved (a
   // first event always does): a chunk that grew would be reallocated for
   // every chunk of a scan.
   bool Fits(size_t stored_bytes) const {
-    return ends.empty() ||
-           (ends.size() < kScanChunkEvents && bytes.size() + stored_bytes <= kScanChunkBytes);
+    return events.empty() ||
+           (events.size() < kScanChunkEvents && bytes.size() + stored_bytes <= kScanChunkBytes);
   }
 
-  std::string bytes;                // the events' stored bytes, one after another
-  std::vector<uint64_t> positions;  // each event's key
-  std::vector<size_t> ends;         // where each event's bytes end in `bytes`
+  std::string bytes;  // the events' stored bytes, one after another
+  std::vector<Event> events;
 };
 
 // Events parsed by ForEachEvent's parser thread, on an arena of their own:
@@ -610,7 +611,7 @@ class RocksEventLog final : public EventLog {
                               chunk.Add(position, bytes);
                               return absl::OkStatus();
                             });
-      if (read_status.ok() && !chunk.ends.empty()) raw_chunks.Push(&chunk);
+      if (read_status.ok() && !chunk.events.empty()) raw_chunks.Push(&chunk);
       raw_chunks.Close();
     });
     absl::Status parse_status;
@@ -620,15 +621,15 @@ class RocksEventLog final : public EventLog {
       while (parse_status.ok() && !visitor_stopped && raw_chunks.Pop(&raw)) {
         EventChunk parsed;
         size_t begin = 0;
-        for (size_t i = 0; i < raw.ends.size(); ++i) {
+        for (const RawEventChunk::Event& stored : raw.events) {
           auto* event =
               google::protobuf::Arena::CreateMessage<v1::EventEnvelope>(parsed.arena.get());
           parse_status = ParseEnvelopeInto(
-              raw.positions[i], absl::string_view(raw.bytes).substr(begin, raw.ends[i] - begin),
-              event);
+              stored.global_position,
+              absl::string_view(raw.bytes).substr(begin, stored.end - begin), event);
           if (!parse_status.ok()) break;
           parsed.events.push_back(event);
-          begin = raw.ends[i];
+          begin = stored.end;
         }
         // The events before a bad one are visited, as a plain scan would.
         if (!parsed.events.empty()) visitor_stopped = !parsed_chunks.Push(&parsed);

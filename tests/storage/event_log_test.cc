@@ -330,6 +330,14 @@ TEST_F(EventLogTest, SecondOpenOfTheSameFolderFails) {
 
 // Opens the store with RocksDB directly, as a newer or broken program would,
 // and writes `key` = `value` into column family `family`.
+// The key an event is stored under: its global position, 8 bytes big-endian
+// (storage/FORMAT.md).
+std::string EventKey(uint64_t global_position) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
+  return key;
+}
+
 void PutRaw(const std::string& path, const std::string& family, const std::string& key,
             const std::string& value) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -472,9 +480,7 @@ TEST_F(EventLogTest, GetModel_ReadsTheLatestCommittedValue) {
 TEST_F(EventLogTest, EventStoredUnderTheWrongPositionIsDataLoss) {
   log_.reset();
   const std::string path = dir_.Sub("store");
-  std::string key(7, '\0');
-  key.push_back('\1');  // position 1, big-endian
-  PutRaw(path, "events", key, Envelope(7, "consortium-a", 1, "x").SerializeAsString());
+  PutRaw(path, "events", EventKey(1), Envelope(7, "consortium-a", 1, "x").SerializeAsString());
   log_ = OpenOrDie(path);
   ASSERT_NE(log_, nullptr);
   absl::StatusOr<std::vector<v1::EventEnvelope>> all = log_->ReadAll(1, 10);
@@ -489,9 +495,7 @@ TEST_F(EventLogTest, ForEachEventReportsAnEventThatDoesNotParse) {
                [](uint64_t position) { return absl::StrCat("P-", position); });
   log_.reset();
   const std::string path = dir_.Sub("store");
-  std::string key(8, '\0');
-  key[7] = 11;  // position 11, big-endian
-  PutRaw(path, "events", key, "\xff\xff\xff not an envelope");
+  PutRaw(path, "events", EventKey(11), "\xff\xff\xff not an envelope");
   log_ = OpenOrDie(path);
   ASSERT_NE(log_, nullptr);
   AppendEvents(*log_, "consortium-b", 30000,
