@@ -93,10 +93,10 @@ constexpr char kStreamKeySeparator = '\0';
 // Background threads for flushes and compactions: the machine is shared and
 // the log's write rate is small; more threads only add contention.
 constexpr int kBackgroundThreads = 2;
-// Bloom filter bits per key on the point-lookup families (streams, event_ids,
-// and models, whose rule-index entries are looked up one by one, mostly for
-// keys that are absent: a new payment reference). 10 bits gives about 1%
-// false positives.
+// Bloom filter bits per key on the point-lookup families (event_ids and
+// rules, whose entries are looked up one by one, mostly for keys that are
+// absent: a new command's id, a new payment reference; and models). 10 bits
+// gives about 1% false positives.
 constexpr double kBloomBitsPerKey = 10.0;
 // RocksDB's memory, one budget, so that what RocksDB accounts for does not
 // grow with the log: a block cache of kRocksDbMemoryBytes holds the data
@@ -121,6 +121,12 @@ constexpr size_t kRocksDbMemoryBytes = kMemtableBudgetBytes + (size_t{32} << 20)
 // server's peak resident size was 176-184 MiB with 64 MiB tables and
 // 142-152 MiB with 16 MiB ones, at the same rate of 100-event batches.
 constexpr uint64_t kTableFileBytes = uint64_t{16} << 20;
+// The same for the families with filters. A compaction's filter builder holds
+// 8 bytes a key until its table is finished, and rule entries compress to
+// about 11 bytes a key: a 16 MiB table of them is 1.5M keys and 12 MiB of
+// builder, the largest single part of the server's heap in a jemalloc heap
+// profile at 1M events (ledger_bench --rebuild_events=1000000).
+constexpr uint64_t kFilteredTableFileBytes = uint64_t{4} << 20;
 // The memtable bloom filter of the event-id and rule families, as a share of
 // the memtable (RocksDB's unit): 2 % of 16 MiB is about 2.7 million bits, some
 // 20 a key for the ~130k keys a memtable of event ids holds.
@@ -149,6 +155,17 @@ constexpr size_t kScanChunksAhead = 8;
 // The arena blocks a chunk's events are parsed into: a chunk's worth in a
 // few blocks.
 constexpr size_t kScanArenaBlockBytes = size_t{256} << 10;
+
+// The options of a point read that mostly asks for a key never written (a
+// new command's event id, a new payment reference). The filters answer most
+// of them; a false positive (about 1 % a table) reads a data block that no
+// later command wants. Cached, such blocks grow with the log until the cache
+// is full (3.9 MB of the heap at 1M events in a jemalloc heap profile).
+rocksdb::ReadOptions ProbeReadOptions() {
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;
+  return read;
+}
 
 // ---- Encodings (storage/FORMAT.md) ----
 
@@ -658,7 +675,7 @@ class RocksEventLog final : public EventLog {
   absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) override {
     std::string value;
     rocksdb::Status status =
-        db_->Get(rocksdb::ReadOptions(), event_ids_cf(), ToSlice(event_id), &value);
+        db_->Get(ProbeReadOptions(), event_ids_cf(), ToSlice(event_id), &value);
     if (status.IsNotFound()) return std::nullopt;
     if (!status.ok()) return ToAbsl(status, "reading the event-id index");
     std::optional<EventIdRecord> record = DecodeEventIdRecord(value);
@@ -688,11 +705,11 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::StatusOr<std::optional<std::string>> GetModel(absl::string_view key) override {
-    return GetLatest(models_cf(), key, "reading a read model");
+    return GetLatest(rocksdb::ReadOptions(), models_cf(), key, "reading a read model");
   }
 
   absl::StatusOr<std::optional<std::string>> GetRuleEntry(absl::string_view key) override {
-    return GetLatest(rules_cf(), key, "reading the rule index");
+    return GetLatest(ProbeReadOptions(), rules_cf(), key, "reading the rule index");
   }
 
   std::unique_ptr<ModelSnapshot> SnapshotModels() override {
@@ -849,11 +866,12 @@ class RocksEventLog final : public EventLog {
 
   // The latest committed value of `key` in `family` (a point read, no
   // snapshot); nullopt when absent. `what` names the read in an error.
-  absl::StatusOr<std::optional<std::string>> GetLatest(rocksdb::ColumnFamilyHandle* family,
+  absl::StatusOr<std::optional<std::string>> GetLatest(const rocksdb::ReadOptions& read,
+                                                       rocksdb::ColumnFamilyHandle* family,
                                                        absl::string_view key,
                                                        absl::string_view what) {
     std::string value;
-    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), family, ToSlice(key), &value);
+    rocksdb::Status status = db_->Get(read, family, ToSlice(key), &value);
     if (status.IsNotFound()) return std::nullopt;
     if (!status.ok()) return ToAbsl(status, what);
     return value;
@@ -999,7 +1017,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const rocksdb::ColumnFamilyOptions& b
   // The newest tables' index and filter blocks stay in the cache: every
   // command's point reads (event id, stream, rule entry) consult them.
   table.pin_l0_filter_and_index_blocks_in_cache = true;
-  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+    options.target_file_size_base = kFilteredTableFileBytes;
+  }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
@@ -1065,8 +1086,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kFamilyNames.size(); ++i) {
-    const bool point_lookups =
-        i == kStreamsIndex || i == kEventIdsIndex || i == kModelsIndex || i == kRulesIndex;
+    // The streams family is only ever read by iterators (a stream's events,
+    // its last version), which a whole-key filter cannot answer.
+    const bool point_lookups = i == kEventIdsIndex || i == kModelsIndex || i == kRulesIndex;
     const bool reads_mostly_absent_keys = i == kEventIdsIndex || i == kRulesIndex;
     families.emplace_back(kFamilyNames[i], FamilyOptions(db_options, block_cache, point_lookups,
                                                          reads_mostly_absent_keys));
