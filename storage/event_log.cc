@@ -104,15 +104,28 @@ constexpr double kBloomBitsPerKey = 10.0;
 // they grow with the log without bound, about 5 MiB a million events), and,
 // charged to it by the write buffer manager, the memtables
 // (all families together at most kMemtableBudgetBytes; RocksDB's default is
-// 64 MiB a memtable, up to two a family). Smaller memtables were measured
-// (ledger_bench, a million events): 16 MiB of 4 MiB memtables left the
-// resident size at a million events about the same (90 vs 92 MiB) and took
-// 10-20 % off 100-event batches (the randomly keyed families, event ids and
-// rule entries, are merged into L1 more often). Not inside the budget:
-// compactions' working memory (up to ~40 MiB more live heap at 2.5M events)
-// and the pages glibc keeps (ReleaseFreedMemory below).
-constexpr size_t kMemtableBudgetBytes = size_t{64} << 20;
-constexpr size_t kMemtableBytes = size_t{16} << 20;
+// 64 MiB a memtable, up to two a family). Not inside the budget: compactions'
+// working memory and the pages glibc keeps (ReleaseFreedMemory below).
+//
+// The memtables are the part of the resident size that swings: each family's
+// fills and is flushed on its own, and a jemalloc heap profile over a
+// million events saw all of them together anywhere between 21 and 53 MiB with
+// 64 MiB of 16 MiB memtables. The resident size at one moment then depended
+// more on where the memtables stood than on the log. With 32 MiB of 8 MiB
+// ones (ledger_bench --seconds=1 --rebuild_events=1000000, three runs each,
+// alternating): VmRSS at 1M events 63-66 MiB, against 80-101 MiB, for
+// 54 MiB at 100k events either way; peak 73-74 against 99-108 MiB. The cost
+// is more flushes: 100-event batches took 14.5-15.6 us of server CPU an
+// event against 11.1-17.0 us (the machine's hours vary more than that).
+constexpr size_t kMemtableBudgetBytes = size_t{32} << 20;
+constexpr size_t kMemtableBytes = size_t{8} << 20;
+// Level-0 tables that start a compaction into level 1 (RocksDB's default is
+// 4). With 8 MiB memtables this keeps each compaction merging as much of
+// level 0 into level 1 as four 16 MiB tables did: the randomly keyed families
+// (event ids, rule entries) rewrite most of level 1 every time, so merging
+// half as much twice as often would double that work. A point read looks in
+// every level-0 table, but their filters are pinned in the cache.
+constexpr int kLevel0CompactionTriggerTables = 8;
 constexpr size_t kRocksDbMemoryBytes = kMemtableBudgetBytes + (size_t{32} << 20);
 // The size compactions cut their output tables at (RocksDB's default is
 // 64 MiB). A compaction holds its output table's filter and index in memory
@@ -128,8 +141,8 @@ constexpr uint64_t kTableFileBytes = uint64_t{16} << 20;
 // profile at 1M events (ledger_bench --rebuild_events=1000000).
 constexpr uint64_t kFilteredTableFileBytes = uint64_t{4} << 20;
 // The memtable bloom filter of the event-id and rule families, as a share of
-// the memtable (RocksDB's unit): 2 % of 16 MiB is about 2.7 million bits, some
-// 20 a key for the ~130k keys a memtable of event ids holds.
+// the memtable (RocksDB's unit): 2 % of 8 MiB is about 1.3 million bits, some
+// 20 a key for the ~65k keys a memtable of event ids holds.
 constexpr double kMemtableBloomRatio = 0.02;
 // The cache is split into 2^kBlockCacheShardBits shards, each an LRU of its
 // own. RocksDB's default (64 shards here) leaves a shard smaller than one
@@ -1002,6 +1015,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const rocksdb::ColumnFamilyOptions& b
                                            bool point_lookups, bool reads_mostly_absent_keys) {
   rocksdb::ColumnFamilyOptions options = base;
   options.write_buffer_size = kMemtableBytes;
+  options.level0_file_num_compaction_trigger = kLevel0CompactionTriggerTables;
   options.target_file_size_base = kTableFileBytes;
   if (reads_mostly_absent_keys) {
     // Most point reads here are for keys never written (a new command's id,
