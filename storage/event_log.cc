@@ -1017,7 +1017,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const rocksdb::ColumnFamilyOptions& b
   rocksdb::ColumnFamilyOptions options = base;
   options.write_buffer_size = kMemtableBytes;
   options.level0_file_num_compaction_trigger = kLevel0CompactionTriggerTables;
-  options.target_file_size_base = kTableFileBytes;
+  options.target_file_size_base = point_lookups ? kFilteredTableFileBytes : kTableFileBytes;
   if (reads_mostly_absent_keys) {
     // Most point reads here are for keys never written (a new command's id,
     // a new payment reference): a bloom filter over the memtable's keys
@@ -1032,10 +1032,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const rocksdb::ColumnFamilyOptions& b
   // The newest tables' index and filter blocks stay in the cache: every
   // command's reads (event id, rule entry, its stream's version) consult them.
   table.pin_l0_filter_and_index_blocks_in_cache = true;
-  if (point_lookups) {
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
-    options.target_file_size_base = kFilteredTableFileBytes;
-  }
+  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
