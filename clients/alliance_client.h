@@ -10,7 +10,7 @@
 //     that runs past it fails with DEADLINE_EXCEEDED.
 //   - A failed call's status keeps the gRPC code and message, and carries the
 //     server's google.rpc details (ErrorInfo, BadRequest) as payloads under
-//     their type URLs, so alliance::GetRefusalDetails (storage/refusal.h)
+//     their type URLs, so alliance::GetRefusalDetails (proto/errors/refusal.h)
 //     reads the refusal's reason and numbers from it.
 //   - Commands are not retried here. A command is safe to retry with the same
 //     meta.event_id and the same content: the server then answers with the

@@ -43,7 +43,7 @@
 #include "clients/alliance_client.h"
 #include "clients/views.h"
 #include "seed.pb.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace {
 

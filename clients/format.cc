@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance::client {
 namespace {

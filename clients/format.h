@@ -66,7 +66,7 @@ class Table {
 };
 
 // Money in the form Korean readers use, for a glance beside the exact
-// figure (FormatKrw in storage/refusal.h):
+// figure (FormatKrw in proto/errors/refusal.h):
 //   0                 -> "0 원"
 //   9,999             -> "9,999 원"
 //   50,000,000        -> "5,000만 원"      (below 1억: exact, in 만 and 원)

@@ -1,14 +1,15 @@
 // CommandService: the gRPC adapter for the program's commands (the API and
 // its refusals are documented in proto/alliance/v1/commands.proto). Thin:
-// each RPC checks the caller's identity headers, validates the request
-// (services/domain/validate.h) on the gRPC thread, and hands the rules
-// (services/domain/decide.h) to the ledger's appender, which answers after
-// the event is durable. No handler thread ever waits on the disk.
+// each RPC finds its row of the command table (services/domain/commands.h),
+// checks the caller's identity headers, validates the request on the gRPC
+// thread, and hands it to the ledger core (services/ledger/ledger.h), which
+// answers after the event is durable. No handler thread ever waits on the
+// disk.
 #ifndef ALLIANCE_SERVICES_COMMAND_SERVICE_H_
 #define ALLIANCE_SERVICES_COMMAND_SERVICE_H_
 
 #include "alliance/v1/commands.grpc.pb.h"
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 
 namespace alliance {
 

@@ -7,7 +7,7 @@
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance {
 

@@ -1,5 +1,5 @@
 // The one place where the domain's error values become gRPC statuses. A
-// refusal (storage/refusal.h) keeps its code and message, and its reason,
+// refusal (proto/errors/refusal.h) keeps its code and message, and its reason,
 // metadata and field travel as google.rpc.Status details (ErrorInfo,
 // BadRequest) in the grpc-status-details-bin trailer, as Google's API
 // guidelines (AIP-193) do: a caller branches on ErrorInfo.reason, a person

@@ -9,9 +9,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/domain/business_registration.h"
-#include "services/domain/model_keys.h"
 #include "services/grpc_status.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance {
 namespace {
@@ -22,25 +21,20 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const abs
   return reactor;
 }
 
-// Parses one model as read from the store. NOT_FOUND (with `reason`) when
-// absent. The one-model queries read with EventLog::GetModel: a single point
-// read is consistent without a snapshot, and taking one costs two turns of
-// RocksDB's database mutex, which the committer's writes take too.
+// NOT_FOUND with `reason` for a model the published snapshot does not hold.
+absl::Status NotInLedger(absl::string_view reason, absl::string_view what, absl::string_view id) {
+  return Refuse(absl::StatusCode::kNotFound, reason,
+                absl::StrCat(what, " '", id, "' is not in the ledger"), {{"id", std::string(id)}});
+}
+
+// Copies the model under `id` of `models` into *reply.
 template <typename Model>
-absl::Status ParseModel(const absl::StatusOr<std::optional<std::string>>& value,
-                        absl::string_view reason, absl::string_view what, absl::string_view id,
-                        Model* model) {
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) {
-    return Refuse(absl::StatusCode::kNotFound, reason,
-                  absl::StrCat(what, " '", id, "' is not in the ledger"),
-                  {{"id", std::string(id)}});
-  }
-  if (!model->ParseFromString(**value)) {
-    return absl::DataLossError(absl::StrCat("the stored read model of ", what, " '", id,
-                                            "' cannot be parsed; restart the server with "
-                                            "--rebuild_read_models"));
-  }
+absl::Status CopyModel(const absl::btree_map<std::string, std::shared_ptr<const Model>>& models,
+                       absl::string_view reason, absl::string_view what, const std::string& id,
+                       Model* reply) {
+  auto it = models.find(id);
+  if (it == models.end()) return NotInLedger(reason, what, id);
+  *reply = *it->second;
   return absl::OkStatus();
 }
 
@@ -93,23 +87,7 @@ bool Matches(const v1::ListConsortiaRequest& request, const v1::ConsortiumStatus
   return true;
 }
 
-// The key prefix to scan: the most selective index a filter names, or every
-// consortium model when there is no filter.
-std::string ScanPrefix(const v1::ListConsortiaRequest& request) {
-  if (!request.participant_id().empty()) {
-    return domain::IndexPrefix(domain::kIndexParticipant, request.participant_id());
-  }
-  if (!request.region_code().empty()) {
-    return domain::IndexPrefix(domain::kIndexRegion, request.region_code());
-  }
-  if (!request.field().empty()) return domain::IndexPrefix(domain::kIndexField, request.field());
-  if (!request.program_id().empty()) {
-    return domain::IndexPrefix(domain::kIndexProgram, request.program_id());
-  }
-  return domain::ConsortiumModelKey("");
-}
-
-absl::Status ListPage(storage::ModelSnapshot& snapshot, const v1::ListConsortiaRequest& request,
+absl::Status ListPage(const PublishedModels& models, const v1::ListConsortiaRequest& request,
                       v1::ListConsortiaResponse* reply) {
   if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
   if (!request.participant_id().empty()) {
@@ -126,37 +104,22 @@ absl::Status ListPage(storage::ModelSnapshot& snapshot, const v1::ListConsortiaR
   absl::StatusOr<std::string> after_id = DecodePageToken(request);
   if (!after_id.ok()) return after_id.status();
 
-  const std::string prefix = ScanPrefix(request);
-  const bool scanning_index = prefix != domain::ConsortiumModelKey("");
-  std::string start_after = after_id->empty() ? "" : prefix + *after_id;
+  // Every consortium in id order, filtered: the program has tens of them,
+  // so a scan of the published map costs less than keeping indexes of it.
+  auto it = after_id->empty() ? models.consortia.begin() : models.consortia.upper_bound(*after_id);
   std::string last_id;
-  while (true) {
-    auto entries = snapshot.Scan(prefix, start_after, kIndexScanChunk);
-    if (!entries.ok()) return entries.status();
-    for (const auto& [key, value] : *entries) {
-      start_after = key;
-      std::string id = scanning_index ? std::string(domain::ConsortiumIdOfIndexKey(key))
-                                      : key.substr(prefix.size());
-      v1::ConsortiumStatus status;
-      if (scanning_index) {
-        absl::Status read = ParseModel(snapshot.Get(domain::ConsortiumModelKey(id)),
-                                       "CONSORTIUM_NOT_FOUND", "consortium", id, &status);
-        if (!read.ok()) return read;
-      } else if (!status.ParseFromString(value)) {
-        return absl::DataLossError(
-            absl::StrCat("the stored read model of consortium '", id, "' cannot be parsed"));
-      }
-      if (!Matches(request, status)) continue;
-      if (reply->consortia_size() == page_size) {
-        // One more match exists: the page is full and another follows.
-        reply->set_next_page_token(EncodePageToken(request, last_id));
-        return absl::OkStatus();
-      }
-      last_id = id;
-      *reply->add_consortia() = std::move(status);
+  for (; it != models.consortia.end(); ++it) {
+    const v1::ConsortiumStatus& status = *it->second;
+    if (!Matches(request, status)) continue;
+    if (reply->consortia_size() == page_size) {
+      // One more match exists: the page is full and another follows.
+      reply->set_next_page_token(EncodePageToken(request, last_id));
+      return absl::OkStatus();
     }
-    if (entries->size() < kIndexScanChunk) return absl::OkStatus();
+    last_id = it->first;
+    *reply->add_consortia() = status;
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -165,17 +128,14 @@ grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContex
                                                       const v1::GetConsortiumRequest* request,
                                                       v1::ConsortiumStatus* reply) {
   if (request->consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
-  return Answer(
-      context,
-      ParseModel(ledger_->log().GetModel(domain::ConsortiumModelKey(request->consortium_id())),
-                 "CONSORTIUM_NOT_FOUND", "consortium", request->consortium_id(), reply));
+  return Answer(context, CopyModel(ledger_->Published()->consortia, "CONSORTIUM_NOT_FOUND",
+                                   "consortium", request->consortium_id(), reply));
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContext* context,
                                                       const v1::ListConsortiaRequest* request,
                                                       v1::ListConsortiaResponse* reply) {
-  std::unique_ptr<storage::ModelSnapshot> snapshot = ledger_->log().SnapshotModels();
-  absl::Status status = ListPage(*snapshot, *request, reply);
+  absl::Status status = ListPage(*ledger_->Published(), *request, reply);
   if (!status.ok()) reply->Clear();
   return Answer(context, status);
 }
@@ -184,9 +144,8 @@ grpc::ServerUnaryReactor* QueryService::GetProgramSummary(
     grpc::CallbackServerContext* context, const v1::GetProgramSummaryRequest* request,
     v1::ProgramSummary* reply) {
   if (request->program_id().empty()) return Answer(context, MissingField("program_id"));
-  return Answer(context,
-                ParseModel(ledger_->log().GetModel(domain::ProgramModelKey(request->program_id())),
-                           "PROGRAM_NOT_FOUND", "program", request->program_id(), reply));
+  return Answer(context, CopyModel(ledger_->Published()->programs, "PROGRAM_NOT_FOUND", "program",
+                                   request->program_id(), reply));
 }
 
 grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerContext* context,
@@ -197,10 +156,8 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
       !valid.ok()) {
     return Answer(context, InvalidField("participant_id", valid.message()));
   }
-  return Answer(
-      context,
-      ParseModel(ledger_->log().GetModel(domain::ParticipantModelKey(request->participant_id())),
-                 "PARTICIPANT_NOT_FOUND", "participant", request->participant_id(), reply));
+  return Answer(context, CopyModel(ledger_->Published()->participants, "PARTICIPANT_NOT_FOUND",
+                                   "participant", request->participant_id(), reply));
 }
 
 grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,

@@ -1,6 +1,7 @@
 // QueryService: the gRPC adapter for status queries and event reads
-// (proto/alliance/v1/queries.proto). Every call reads one consistent snapshot
-// of the read models or the log; none waits for the appender.
+// (proto/alliance/v1/queries.proto). Status queries read the ledger core's
+// published read models (one immutable snapshot a call, no RocksDB read);
+// event reads read the log. None waits for the decider or the committer.
 //
 // ListConsortia pages by keyset: the page token holds the last consortium id
 // returned and a fingerprint of the filters, so pages stay correct while
@@ -10,7 +11,7 @@
 #define ALLIANCE_SERVICES_QUERY_SERVICE_H_
 
 #include "alliance/v1/queries.grpc.pb.h"
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 
 namespace alliance {
 
@@ -20,8 +21,6 @@ inline constexpr int kListPageSizeDefault = 20;
 inline constexpr int kListPageSizeMax = 100;
 inline constexpr int kReadEventsDefault = 100;
 inline constexpr int kReadEventsMax = 1000;
-// Index entries one scan step reads while filling a filtered page.
-inline constexpr size_t kIndexScanChunk = 256;
 
 class QueryService final : public v1::QueryService::CallbackService {
  public:

@@ -6,6 +6,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,14 +42,24 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   absl::string_view host = options.listen_address;
   host = host.substr(0, host.rfind(':'));
   server->address_ = absl::StrCat(host, ":", bound_port);
-  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
-  if (health != nullptr) health->SetServingStatus(true);
+  // Health follows the store: while it cannot be written the server as a
+  // whole and its CommandService are NOT_SERVING, and its QueryService,
+  // which reads on, is SERVING.
+  if (grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService()) {
+    health->SetServingStatus(std::string(v1::QueryService::service_full_name()), true);
+    server->ledger_->SetWritableListener([health](bool writable) {
+      health->SetServingStatus(writable);
+      health->SetServingStatus(std::string(v1::QueryService::service_full_name()), true);
+      health->SetServingStatus(std::string(v1::CommandService::service_full_name()), writable);
+    });
+  }
   return server;
 }
 
 AllianceServer::~AllianceServer() { Shutdown(); }
 
 void AllianceServer::Shutdown() {
+  if (ledger_ != nullptr) ledger_->SetWritableListener(nullptr);
   if (server_ != nullptr) {
     if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
       health->SetServingStatus(false);

@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/command_service.h"
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 #include "services/query_service.h"
 
 namespace alliance {
@@ -54,7 +54,7 @@ class AllianceServer {
   const std::string& address() const { return address_; }
 
   // Stops taking calls, lets in-flight ones finish (at most kShutdownGrace),
-  // drains the appender and closes the store. Idempotent.
+  // drains the ledger core's queue and closes the store. Idempotent.
   void Shutdown();
 
   Ledger& ledger() { return *ledger_; }

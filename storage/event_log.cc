@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "storage/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/arena.h"
@@ -560,8 +561,17 @@ class RocksEventLog final : public EventLog {
     rocksdb::WriteOptions write;
     write.sync = options_.sync;
     rocksdb::Status status = db_->Write(write, &write_batch);
-    if (!status.ok()) return ToAbsl(status, "writing a batch of events");
+    if (!status.ok()) {
+      // RocksDB refuses every write after this until Resume(); writing on
+      // regardless once aborted it (a WAL written after a WAL error).
+      {
+        MutexLock lock(&tail_mu_);
+        write_error_ = ToAbsl(status, "writing a batch of events");
+      }
+      return ToAbsl(status, "writing a batch of events");
+    }
     last_position_ = last_position;
+    MutexLock lock(&tail_mu_);
     if (committed_stream_versions_.size() + batch_stream_versions.size() >
         kCommittedStreamVersionsMax) {
       committed_stream_versions_.clear();
@@ -569,6 +579,23 @@ class RocksEventLog final : public EventLog {
     for (const auto& [stream_id, version] : batch_stream_versions) {
       committed_stream_versions_[stream_id] = version;
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status WritableStatus() override {
+    MutexLock lock(&tail_mu_);
+    return write_error_;
+  }
+
+  absl::Status Resume() override {
+    {
+      MutexLock lock(&tail_mu_);
+      if (write_error_.ok()) return absl::OkStatus();
+    }
+    rocksdb::Status status = db_->Resume();
+    if (!status.ok()) return ToAbsl(status, "resuming writes to the event store");
+    MutexLock lock(&tail_mu_);
+    write_error_ = absl::OkStatus();
     return absl::OkStatus();
   }
 
@@ -701,6 +728,25 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) override {
+    {
+      MutexLock lock(&tail_mu_);
+      if (auto it = committed_stream_versions_.find(stream_id);
+          it != committed_stream_versions_.end()) {
+        return it->second;
+      }
+    }
+    absl::StatusOr<uint64_t> stored = StoredStreamVersion(stream_id);
+    if (!stored.ok()) return stored;
+    MutexLock lock(&tail_mu_);
+    if (committed_stream_versions_.size() >= kCommittedStreamVersionsMax) {
+      committed_stream_versions_.clear();
+    }
+    // Commit's version wins over one read before it was written.
+    return committed_stream_versions_.try_emplace(stream_id, *stored).first->second;
+  }
+
+  // The stream's version as the store holds it: the version in its last key.
+  absl::StatusOr<uint64_t> StoredStreamVersion(absl::string_view stream_id) {
     std::string lower_bound = StreamPrefix(stream_id);
     std::string upper_bound = StreamUpperBound(stream_id);
     rocksdb::Slice lower(lower_bound);
@@ -798,7 +844,7 @@ class RocksEventLog final : public EventLog {
                                             absl::CHexEscape(ToView(key)), "\""));
   }
 
-  // Asserts the Appender's promise: positions continue the log without gaps,
+  // Asserts the writer's promise: positions continue the log without gaps,
   // and each stream's versions continue that stream without gaps. A broken
   // promise is a bug in the writer, never bad input, so it crashes. Leaves in
   // *stream_versions each stream's last version in the batch.
@@ -825,14 +871,8 @@ class RocksEventLog final : public EventLog {
     return absl::OkStatus();
   }
 
-  // The stream's version as this log last committed it: from the cache of
-  // committed versions, else from the store. (Commit caches every stream of
-  // a batch once it is written.)
+  // The stream's version as this log last committed it.
   absl::StatusOr<uint64_t> CommittedStreamVersion(const std::string& stream_id) {
-    if (auto it = committed_stream_versions_.find(stream_id);
-        it != committed_stream_versions_.end()) {
-      return it->second;
-    }
     return StreamVersion(stream_id);
   }
 
@@ -1000,12 +1040,16 @@ class RocksEventLog final : public EventLog {
   // The last position committed. Touched by the writer only (Commit and
   // Open), so it needs no lock.
   uint64_t last_position_ = 0;
-  // Every stream's version as this log committed it, for the check of each
-  // batch against them: an iterator over `streams` per stream per batch was
+  // Every stream's version as this log committed it: what StreamVersion
+  // answers (the ledger core asks it for every command), and what each batch
+  // is checked against. An iterator over `streams` per stream per batch was
   // 8 % of the server's time at 64 callers, a hash lookup is nothing. Only
-  // committed versions enter it (a failed write leaves it as it was). The
-  // writer's, like last_position_.
-  absl::flat_hash_map<std::string, uint64_t> committed_stream_versions_;
+  // committed versions enter it (a failed write leaves it as it was).
+  Mutex tail_mu_;
+  absl::flat_hash_map<std::string, uint64_t> committed_stream_versions_
+      ABSL_GUARDED_BY(tail_mu_);
+  // The error of the last failed write, until Resume() succeeds.
+  absl::Status write_error_ ABSL_GUARDED_BY(tail_mu_);
   // The store's models predate kModelsFormatVersionMin. Set by Open, cleared
   // by ReplaceModels: the writer's, like last_position_.
   bool models_outdated_ = false;
@@ -1087,6 +1131,7 @@ std::string OpenErrorHint(const rocksdb::Status& status) {
 absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path,
                                                          const EventLogOptions& options) {
   rocksdb::Options db_options;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.IncreaseParallelism(kBackgroundThreads);
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;

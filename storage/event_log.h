@@ -3,13 +3,13 @@
 // models projected from them. The key layout is in storage/FORMAT.md.
 //
 // EventLog does not decide anything: positions, versions and model contents
-// are computed by its one writer, the Appender (storage/appender.h), which
-// hands them to Commit() as a CommitBatch. Commit writes the whole batch in
+// are computed by its one writer, the ledger core (services/ledger/ledger.h),
+// which hands them to Commit() as a CommitBatch. Commit writes the whole batch in
 // one RocksDB WriteBatch with one sync, so events, indexes and read models
 // are never seen apart, before or after a crash.
 //
 // Thread safety: Commit() and ReplaceModels() must be called by one thread
-// at a time (the Appender's). Every read method may be called from any
+// at a time (the ledger core's committer). Every read method may be called from any
 // thread at any time, concurrently with a Commit(); a read sees either all
 // of a batch or none of it.
 //
@@ -34,6 +34,10 @@
 #include "absl/strings/string_view.h"
 #include "alliance/v1/events.pb.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace alliance::storage {
 
 struct EventLogOptions {
@@ -43,6 +47,10 @@ struct EventLogOptions {
   // fsync every Commit before it returns. Default true: an acknowledged event
   // must survive a crash. Only benchmarks of the raw engine turn it off.
   bool sync = true;
+  // The RocksDB environment (file system, threads) to open the store in;
+  // nullptr for the default. Fault tests pass one whose file system fails
+  // writes or syncs on demand.
+  rocksdb::Env* env = nullptr;
 };
 
 // What the event-id index remembers of an appended command, so that a retry
@@ -61,8 +69,8 @@ struct ModelWrite {
 
 // Everything one group commit writes. Events are complete envelopes whose
 // global positions continue the log without gaps and whose stream versions
-// continue their streams without gaps (the Appender guarantees it; Commit
-// asserts it in debug builds).
+// continue their streams without gaps (the ledger core guarantees it; Commit
+// asserts it).
 struct CommitBatch {
   struct Command {
     std::string event_id;                   // the caller's id for the command
@@ -105,6 +113,18 @@ class EventLog {
   // On error nothing of the batch is visible and the log is as before.
   virtual absl::Status Commit(const CommitBatch& batch) = 0;
 
+  // OK when Commit can write; otherwise why not: the error of a failed
+  // write (RocksDB refuses every write after one until it resumes). The
+  // writer must not Commit again until Resume() succeeded.
+  virtual absl::Status WritableStatus() = 0;
+
+  // After a failed write: asks the store to take writes again (RocksDB's
+  // DB::Resume, which needs the cause gone, e.g. space freed). OK when
+  // writable; the store is as the last successful Commit left it (a
+  // failed batch is not in it, though its WAL record may come back at the
+  // next open). Called by the writer only.
+  virtual absl::Status Resume() = 0;
+
   // Position of the last event in the log; 0 when the log is empty.
   virtual absl::StatusOr<uint64_t> LastPosition() = 0;
 
@@ -129,7 +149,9 @@ class EventLog {
   // The record of a command's event id; nullopt when it was never appended.
   virtual absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) = 0;
 
-  // Current version of a stream: 0 when it has no events.
+  // Current version of a stream as committed: 0 when it has no events.
+  // Remembered for every stream read or committed (a hash lookup after the
+  // first), so the writer may ask it for every command.
   virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) = 0;
 
   // The latest committed value of read-model entry `key`, nullopt when
@@ -174,10 +196,6 @@ class EventLog {
   // Every rule-index entry in key order: for tests and the rebuild check.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpRuleEntries() = 0;
 };
-
-// Stream ids are "<kind>-<id>"; these name the kinds the ledger uses.
-inline constexpr absl::string_view kProgramStreamPrefix = "program-";
-inline constexpr absl::string_view kConsortiumStreamPrefix = "consortium-";
 
 }  // namespace alliance::storage
 

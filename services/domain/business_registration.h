@@ -38,7 +38,7 @@ int BusinessRegistrationCheckDigit(absl::string_view first_nine);
 // the check digit of the first nine. Otherwise INVALID_ARGUMENT whose message
 // says what is wrong in words the caller can act on (dashes, a wrong length,
 // a non-digit, a wrong check digit), written to follow a field name as
-// InvalidField (storage/refusal.h) puts it: "<field>: <message>". The status
+// InvalidField (proto/errors/refusal.h) puts it: "<field>: <message>". The status
 // carries no field and no refusal details: the caller that knows the field
 // wraps the message.
 absl::Status CheckBusinessRegistrationNumber(absl::string_view number);

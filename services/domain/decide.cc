@@ -20,7 +20,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/domain/model_keys.h"
 #include "services/domain/validate.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance::domain {
 namespace {

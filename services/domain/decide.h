@@ -1,6 +1,6 @@
 // Decide: the program's rules (domain.md, "Business rules"). Each function
 // takes the ledger state and a command that passed validate.h, and returns
-// the event to append or a refusal (storage/refusal.h) with its reason. The
+// the event to append or a refusal (proto/errors/refusal.h) with its reason. The
 // reasons, by command, in the order they are checked:
 //
 //   EstablishProgram    ALREADY_EXISTS     PROGRAM_ALREADY_EXISTS

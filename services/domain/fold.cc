@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -930,6 +931,40 @@ std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& st
 
 std::vector<std::pair<std::string, std::string>> RuleEntries(const LedgerState& state) {
   return {state.pending_rule_entries.begin(), state.pending_rule_entries.end()};
+}
+
+absl::StatusOr<LedgerState> StateFromModels(
+    const std::vector<std::pair<std::string, std::string>>& models) {
+  LedgerState state;
+  for (const auto& [key, value] : models) {
+    const size_t separator = key.find('\0');
+    const absl::string_view kind = absl::string_view(key).substr(0, separator);
+    const std::string id = separator == std::string::npos ? "" : key.substr(separator + 1);
+    bool parsed = true;
+    if (key == ProgramModelKey(id)) {
+      parsed = state.programs[id].ParseFromString(value);
+    } else if (key == ConsortiumModelKey(id)) {
+      parsed = state.consortia[id].ParseFromString(value);
+    } else if (key == ParticipantModelKey(id)) {
+      parsed = state.participants[id].ParseFromString(value);
+    } else if (kind != "index") {
+      return absl::DataLossError(
+          absl::StrCat("the store holds a read-model entry of unknown kind '", kind, "'"));
+    }
+    if (!parsed) {
+      return absl::DataLossError(absl::StrCat("the stored read model '", kind, " ", id,
+                                              "' does not parse; restart with "
+                                              "--rebuild_read_models"));
+    }
+  }
+  // The index entries are derived from the models: a state that gives the
+  // same entries back is the state that wrote them.
+  if (AllModels(state) != models) {
+    return absl::DataLossError(
+        "the stored read models are not the ones their own state gives back (an entry missing, "
+        "extra or altered); restart with --rebuild_read_models");
+  }
+  return state;
 }
 
 }  // namespace alliance::domain

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "alliance/v1/events.pb.h"
 #include "services/domain/ledger_state.h"
 
@@ -35,6 +36,14 @@ std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState&
 
 // Every read-model entry of the state, in key order: a rebuild writes these.
 std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& state);
+
+// The state whose read models are `models` (every entry in key order, as
+// AllModels gives them): a store's read models, committed with their events,
+// loaded instead of a fold of the whole log. The rule index stays where it
+// is (state.committed is left unset). DATA_LOSS when an entry does not parse
+// or the state loaded does not give the same entries back byte for byte.
+absl::StatusOr<LedgerState> StateFromModels(
+    const std::vector<std::pair<std::string, std::string>>& models);
 
 // The pending rule-index entries of the state, in key order: what a commit
 // writes (the caller then clears state.pending_rule_entries), and for a

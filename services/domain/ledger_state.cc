@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/domain/model_keys.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance::domain {
 

@@ -14,7 +14,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "services/domain/business_registration.h"
 #include "services/domain/regions.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance::domain {
 namespace {

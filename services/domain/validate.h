@@ -1,7 +1,7 @@
 // Validate: the checks a command passes before it reaches the rules, needing
 // no state. Each returns OK or INVALID_ARGUMENT naming the first bad field by
 // its path in the request (e.g. "disbursement.amount_krw"), with reason
-// MISSING_FIELD or INVALID_FIELD (storage/refusal.h). They run on the gRPC
+// MISSING_FIELD or INVALID_FIELD (proto/errors/refusal.h). They run on the gRPC
 // thread, so malformed input never occupies the appender.
 //
 // What is checked:

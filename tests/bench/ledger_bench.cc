@@ -77,7 +77,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "services/domain/regions.h"
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 #include "storage/event_log.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"

@@ -13,7 +13,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 namespace alliance::client {
 namespace {

@@ -60,7 +60,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 #include "storage/event_log.h"
 #include "tests/service/test_requests.h"
 #include "tests/support/allianced_process.h"

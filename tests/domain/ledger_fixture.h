@@ -32,7 +32,7 @@
 #include "services/domain/regions.h"
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 #include "tests/support/test_participant_id.h"
 
 namespace alliance::domain::testing {

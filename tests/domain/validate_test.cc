@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "services/domain/business_registration.h"
 #include "services/domain/regions.h"
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/support/test_participant_id.h"
 

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "services/ledger.h"
+#include "services/ledger/ledger.h"
 #include "tests/service/test_server.h"
 
 namespace alliance::testing {

@@ -1,4 +1,4 @@
-#include "storage/refusal.h"
+#include "proto/errors/refusal.h"
 
 #include <cassert>
 #include <cstdlib>

@@ -3,8 +3,8 @@
 // key/value metadata, so that a calling system can branch on the reason
 // without parsing the English message. For a malformed field it also names
 // the field. The gRPC edge turns these into google.rpc.ErrorInfo and
-// google.rpc.BadRequest details; storage and the domain both refuse, so the
-// helper lives at the bottom of the dependency graph, here.
+// google.rpc.BadRequest details. The domain, the ledger core, the services
+// and the clients all speak it, so it lives beside the API, here.
 //
 //   return Refuse(absl::StatusCode::kFailedPrecondition,
 //                 "ANNUAL_LIMIT_EXCEEDED",
@@ -13,8 +13,8 @@
 //
 //   std::optional<RefusalDetails> d = GetRefusalDetails(status);
 //   if (d && d->reason == "ANNUAL_LIMIT_EXCEEDED") ...
-#ifndef ALLIANCE_STORAGE_REFUSAL_H_
-#define ALLIANCE_STORAGE_REFUSAL_H_
+#ifndef ALLIANCE_PROTO_ERRORS_REFUSAL_H_
+#define ALLIANCE_PROTO_ERRORS_REFUSAL_H_
 
 #include <map>
 #include <optional>
@@ -56,4 +56,4 @@ std::string FormatKrw(int64_t amount_krw);
 
 }  // namespace alliance
 
-#endif  // ALLIANCE_STORAGE_REFUSAL_H_
+#endif  // ALLIANCE_PROTO_ERRORS_REFUSAL_H_
