@@ -1,11 +1,11 @@
 #include "clients/alliance_client.h"
 
 #include <grpcpp/client_context.h>
+#include <uuid/uuid.h>
 
 #include <array>
 #include <cassert>
 #include <cstdint>
-#include <random>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -256,31 +256,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 }
 
 std::string NewEventId() {
-  // Seeded once per thread from the OS's entropy through random_device;
-  // a 64-bit Mersenne Twister then gives the 122 random bits of each id.
-  thread_local std::mt19937_64 engine = [] {
-    std::random_device device;
-    std::array<std::uint32_t, std::mt19937_64::state_size> seed_words;
-    for (auto& word : seed_words) word = device();
-    std::seed_seq seed(seed_words.begin(), seed_words.end());
-    return std::mt19937_64(seed);
-  }();
-  std::array<std::uint8_t, 16> bytes;
-  for (size_t i = 0; i < bytes.size(); i += 8) {
-    std::uint64_t word = engine();
-    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
-  }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  id.reserve(36);
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
-    id.push_back(kHex[bytes[i] >> 4]);
-    id.push_back(kHex[bytes[i] & 0x0f]);
-  }
-  return id;
+  // libuuid draws the 122 random bits from the kernel's cryptographic
+  // generator (getrandom), so ids from many agencies' systems do not
+  // collide; a seeded Mersenne Twister is predictable from its output.
+  uuid_t uuid;
+  uuid_generate_random(uuid);
+  char text[37];  // 36 characters and the terminator
+  uuid_unparse_lower(uuid, text);
+  return std::string(text, 36);
 }
 
 }  // namespace alliance::client

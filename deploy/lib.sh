@@ -5,12 +5,14 @@
 # command fingerprints; golang-github-gogo-googleapis-dev: google/rpc/*.proto
 # for error details; grpc-proto: the reflection .proto the reflection test
 # uses as a client; libpq-dev: the benchmark's PostgreSQL peer
-# (tests/bench/run.sh installs the server itself).
+# (tests/bench/run.sh installs the server itself); clang: the thread-safety
+# analysis of deploy/test.sh (-Wthread-safety); uuid-dev: the clients' event
+# ids (libuuid, from the kernel's random source).
 ALLIANCE_PACKAGES=(
-  cmake g++ ninja-build pkg-config clang-format
+  cmake g++ ninja-build pkg-config clang-format clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
-  golang-github-gogo-googleapis-dev grpc-proto libpq-dev
+  golang-github-gogo-googleapis-dev grpc-proto libpq-dev uuid-dev
 )
 
 ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

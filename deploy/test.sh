@@ -15,6 +15,13 @@ git ls-files '*.cc' '*.h' '*.proto' | xargs clang-format --dry-run --Werror
 
 echo "== build (build/)"
 build build
+# The locking the ABSL_GUARDED_BY annotations describe, checked by clang:
+# every file with a thread of its own or state shared between threads.
+echo "== clang -Wthread-safety over the concurrent code"
+for source in services/ledger/ledger.cc storage/event_log.cc; do
+  clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
+    -I"$ALLIANCE_ROOT" -I"$ALLIANCE_ROOT/build/proto/gen" "$source"
+done
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
 echo "== benchmark smoke (the full run is tests/bench/run.sh)"
@@ -30,11 +37,11 @@ echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
 
-echo "== build with TSan (build-tsan/): the appender's concurrency, the log's scan pipeline"
-build build-tsan -DALLIANCE_SANITIZE=thread -- appender_test event_log_test
-echo "== appender tests and the log's scans under TSan"
+echo "== build with TSan (build-tsan/): the ledger core's pipeline, the log's scan pipeline"
+build build-tsan -DALLIANCE_SANITIZE=thread -- ledger_test event_log_test
+echo "== ledger core tests and the log's scans under TSan"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ALLIANCE_ROOT/tests/storage/tsan.supp"
-build-tsan/tests/storage/appender_test
+build-tsan/tests/service/ledger_test
 build-tsan/tests/storage/event_log_test --gtest_filter='*ForEachEvent*'
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

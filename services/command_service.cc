@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
 #include "services/grpc_status.h"
-#include "proto/errors/refusal.h"
 
 namespace alliance {
 namespace {
@@ -60,8 +60,7 @@ void ToProto(const AppendResult& result, v1::AppendResult* reply) {
 // so malformed input never occupies the decider), then the ledger core,
 // which answers after the event is durable.
 grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* context,
-                                 absl::string_view method,
-                                 const google::protobuf::Message* request,
+                                 absl::string_view method, const google::protobuf::Message* request,
                                  v1::AppendResult* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const domain::CommandSpec* spec = domain::FindCommand(method);

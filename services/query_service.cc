@@ -8,9 +8,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
 #include "services/grpc_status.h"
-#include "proto/errors/refusal.h"
 
 namespace alliance {
 namespace {
@@ -170,8 +170,8 @@ grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* 
   const uint64_t from = std::max<uint64_t>(request->from(), 1);
   absl::StatusOr<std::vector<v1::EventEnvelope>> events =
       request->stream_id().empty()
-          ? ledger_->log().ReadAll(from, max_count)
-          : ledger_->log().ReadStream(request->stream_id(), from, max_count);
+          ? ledger_->log()->ReadAll(from, max_count)
+          : ledger_->log()->ReadStream(request->stream_id(), from, max_count);
   if (!events.ok()) return Answer(context, events.status());
   if (static_cast<int>(events->size()) == max_count) {
     const v1::EventEnvelope& last = events->back();

@@ -6,13 +6,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cassert>
-#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -23,7 +24,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "storage/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/arena.h"
@@ -31,6 +31,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
@@ -39,6 +40,8 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
+#include "spdlog/spdlog.h"
+#include "storage/mutex.h"
 
 namespace alliance::storage {
 namespace {
@@ -391,43 +394,43 @@ class ChunkQueue {
   // Moves *chunk in and leaves a fresh one; waits while the queue is full.
   // False when the consumer cancelled.
   bool Push(Chunk* chunk) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return cancelled_ || chunks_.size() < kScanChunksAhead; });
+    MutexLock lock(&mu_);
+    while (!cancelled_ && chunks_.size() >= kScanChunksAhead) changed_.Wait(&mu_);
     if (cancelled_) return false;
     chunks_.push_back(std::move(*chunk));
     *chunk = Chunk();
-    changed_.notify_all();
+    changed_.SignalAll();
     return true;
   }
   // The next chunk into *chunk; false when the producer closed and all are
   // taken.
   bool Pop(Chunk* chunk) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+    MutexLock lock(&mu_);
+    while (!closed_ && chunks_.empty()) changed_.Wait(&mu_);
     if (chunks_.empty()) return false;
     *chunk = std::move(chunks_.front());
     chunks_.pop_front();
-    changed_.notify_all();
+    changed_.SignalAll();
     return true;
   }
   void Close() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mu_);
     closed_ = true;
-    changed_.notify_all();
+    changed_.SignalAll();
   }
   void Cancel() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mu_);
     cancelled_ = true;
     chunks_.clear();
-    changed_.notify_all();
+    changed_.SignalAll();
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Chunk> chunks_;
-  bool closed_ = false;
-  bool cancelled_ = false;
+  Mutex mu_;
+  CondVar changed_;
+  std::deque<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class RocksModelSnapshot final : public ModelSnapshot {
@@ -476,12 +479,49 @@ class RocksModelSnapshot final : public ModelSnapshot {
   const rocksdb::Snapshot* const snapshot_;
 };
 
+// RocksDB's diagnostics go to the server's log (warnings and errors), not to
+// a LOG file in the store's folder: on a full disk RocksDB's own LOG writer
+// fails, and the next line it writes trips an assertion in Debian's build
+// (sync_without_flush_called_ in writable_file_writer.h) and aborts the
+// server.
+class ServerLogger final : public rocksdb::Logger {
+ public:
+  ServerLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[kLogLineBytesMax];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    spdlog::warn("rocksdb: {}", line);
+  }
+
+ private:
+  static constexpr size_t kLogLineBytesMax = 1024;
+};
+
+// Tells the log when RocksDB has recovered by itself from a background
+// error. After a write fails for want of space, RocksDB's SstFileManager
+// resumes writes on its own once enough space is free again; calling
+// DB::Resume meanwhile answers Busy, and calling it again after a failed
+// Resume can hang for ever (both seen with Debian's RocksDB 7.8).
+class RecoveryListener final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) recovered_.store(true);
+  }
+  // Whether a recovery ended well since the last call.
+  bool TakeRecovered() { return recovered_.exchange(false); }
+
+ private:
+  std::atomic<bool> recovered_{false};
+};
+
 class RocksEventLog final : public EventLog {
  public:
   // Takes ownership of `db` and `handles` (in the order of kFamilyNames).
   RocksEventLog(const EventLogOptions& options, rocksdb::DB* db,
-                std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : options_(options), db_(db), handles_(std::move(handles)) {
+                std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                std::shared_ptr<RecoveryListener> recovery)
+      : options_(options), db_(db), handles_(std::move(handles)), recovery_(std::move(recovery)) {
     assert(handles_.size() == kFamilyNames.size());
   }
 
@@ -501,7 +541,9 @@ class RocksEventLog final : public EventLog {
     std::string stored;
     rocksdb::Status status =
         db_->Get(rocksdb::ReadOptions(), meta_cf(), kFormatVersionKey, &stored);
-    if (status.IsNotFound()) {
+    if (status.IsNotFound() && options_.read_only) {
+      return absl::FailedPreconditionError("the store holds no format_version: it is empty");
+    } else if (status.IsNotFound()) {
       rocksdb::WriteOptions write;
       write.sync = true;
       status = db_->Put(write, meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
@@ -535,6 +577,7 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::Status Commit(const CommitBatch& batch) override {
+    if (options_.read_only) return ReadOnly();
     absl::flat_hash_map<std::string, uint64_t> batch_stream_versions;
     absl::Status valid = CheckBatchContinuesLog(batch, &batch_stream_versions);
     if (!valid.ok()) return valid;
@@ -567,6 +610,8 @@ class RocksEventLog final : public EventLog {
       {
         MutexLock lock(&tail_mu_);
         write_error_ = ToAbsl(status, "writing a batch of events");
+        write_error_no_space_ = status.IsNoSpace();
+        (void)recovery_->TakeRecovered();  // of an earlier error
       }
       return ToAbsl(status, "writing a batch of events");
     }
@@ -583,19 +628,42 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::Status WritableStatus() override {
+    if (options_.read_only) return ReadOnly();
     MutexLock lock(&tail_mu_);
     return write_error_;
   }
 
+  bool read_only() const override { return options_.read_only; }
+
   absl::Status Resume() override {
-    {
-      MutexLock lock(&tail_mu_);
-      if (write_error_.ok()) return absl::OkStatus();
-    }
-    rocksdb::Status status = db_->Resume();
-    if (!status.ok()) return ToAbsl(status, "resuming writes to the event store");
+    if (options_.read_only) return ReadOnly();
     MutexLock lock(&tail_mu_);
+    if (write_error_.ok()) return absl::OkStatus();
+    if (recovery_->TakeRecovered()) {
+      spdlog::info("the event store recovered from the write error by itself");
+      write_error_ = absl::OkStatus();
+      resume_tried_ = false;
+      return absl::OkStatus();
+    }
+    if (write_error_no_space_) {
+      // RocksDB resumes by itself once space is free (RecoveryListener).
+      return absl::UnavailableError(
+          absl::StrCat("the disk of the event store is full: free space (at least ",
+                       kMemtableBytes >> 20, " MiB) and writes resume by themselves"));
+    }
+    if (resume_tried_) {
+      // A second DB::Resume after a failed one can hang for ever.
+      return absl::UnavailableError(
+          absl::StrCat(write_error_.message(), "; resuming failed once, restart the server"));
+    }
+    resume_tried_ = true;
+    rocksdb::Status status = db_->Resume();
+    if (!status.ok()) {
+      spdlog::error("the event store could not resume writes: {}", status.ToString());
+      return ToAbsl(status, "resuming writes to the event store");
+    }
     write_error_ = absl::OkStatus();
+    resume_tried_ = false;
     return absl::OkStatus();
   }
 
@@ -839,6 +907,10 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[kMetaIndex]; }
   rocksdb::ColumnFamilyHandle* rules_cf() const { return handles_[kRulesIndex]; }
 
+  static absl::Status ReadOnly() {
+    return absl::UnavailableError("the store is open read-only; reopen it to write");
+  }
+
   static absl::Status BadKey(absl::string_view family, const rocksdb::Slice& key) {
     return absl::DataLossError(absl::StrCat("malformed key in column family ", family, ": \"",
                                             absl::CHexEscape(ToView(key)), "\""));
@@ -1046,10 +1118,13 @@ class RocksEventLog final : public EventLog {
   // 8 % of the server's time at 64 callers, a hash lookup is nothing. Only
   // committed versions enter it (a failed write leaves it as it was).
   Mutex tail_mu_;
-  absl::flat_hash_map<std::string, uint64_t> committed_stream_versions_
-      ABSL_GUARDED_BY(tail_mu_);
-  // The error of the last failed write, until Resume() succeeds.
+  absl::flat_hash_map<std::string, uint64_t> committed_stream_versions_ ABSL_GUARDED_BY(tail_mu_);
+  // The error of the last failed write, until Resume() succeeds; whether it
+  // was for want of space; whether DB::Resume was called since.
   absl::Status write_error_ ABSL_GUARDED_BY(tail_mu_);
+  bool write_error_no_space_ ABSL_GUARDED_BY(tail_mu_) = false;
+  bool resume_tried_ ABSL_GUARDED_BY(tail_mu_) = false;
+  const std::shared_ptr<RecoveryListener> recovery_;
   // The store's models predate kModelsFormatVersionMin. Set by Open, cleared
   // by ReplaceModels: the writer's, like last_position_.
   bool models_outdated_ = false;
@@ -1108,14 +1183,14 @@ class ReleaseFreedMemory : public rocksdb::EventListener {
   void MaybeTrim() {
     const absl::Time now = absl::Now();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (now - last_trim_ < kTrimInterval) return;
       last_trim_ = now;
     }
     malloc_trim(0);
   }
 
-  std::mutex mu_;  // RocksDB's background threads call in concurrently
+  Mutex mu_;  // RocksDB's background threads call in concurrently
   absl::Time last_trim_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
@@ -1136,6 +1211,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.listeners.push_back(std::make_shared<ReleaseFreedMemory>());
+  auto recovery = std::make_shared<RecoveryListener>();
+  db_options.listeners.push_back(recovery);
+  db_options.info_log = std::make_shared<ServerLogger>();
   std::shared_ptr<rocksdb::Cache> block_cache =
       rocksdb::NewLRUCache(kRocksDbMemoryBytes, kBlockCacheShardBits);
   db_options.write_buffer_manager =
@@ -1152,12 +1230,16 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path
   }
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status status = rocksdb::DB::Open(db_options, path, families, &handles, &db);
+  // A read-only instance takes no lock and writes nothing (no WAL, no
+  // MANIFEST): it opens on a full disk, and beside a writer opened later.
+  rocksdb::Status status =
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &db)
+                        : rocksdb::DB::Open(db_options, path, families, &handles, &db);
   if (!status.ok()) {
     absl::Status error = ToAbsl(status, absl::StrCat("cannot open event store in ", path));
     return absl::Status(error.code(), absl::StrCat(error.message(), OpenErrorHint(status)));
   }
-  auto log = std::make_unique<RocksEventLog>(options, db, std::move(handles));
+  auto log = std::make_unique<RocksEventLog>(options, db, std::move(handles), std::move(recovery));
   absl::Status initialized = log->Initialize();
   if (!initialized.ok()) {
     return absl::Status(initialized.code(), absl::StrCat("cannot open event store in ", path, ": ",

@@ -51,6 +51,12 @@ struct EventLogOptions {
   // nullptr for the default. Fault tests pass one whose file system fails
   // writes or syncs on demand.
   rocksdb::Env* env = nullptr;
+  // Open for reading only: no lock taken, nothing written, every Commit
+  // refused. For a store on a full disk, which cannot be opened for
+  // writing (opening writes a new WAL and MANIFEST); a writer may open the
+  // same folder meanwhile. The instance sees the store as it was when
+  // opened.
+  bool read_only = false;
 };
 
 // What the event-id index remembers of an appended command, so that a retry
@@ -113,16 +119,21 @@ class EventLog {
   // On error nothing of the batch is visible and the log is as before.
   virtual absl::Status Commit(const CommitBatch& batch) = 0;
 
-  // OK when Commit can write; otherwise why not: the error of a failed
-  // write (RocksDB refuses every write after one until it resumes). The
-  // writer must not Commit again until Resume() succeeded.
+  // OK when Commit can write; otherwise why not: the store is open
+  // read-only, or a write failed (RocksDB refuses every write after one
+  // until it resumes). The writer must not Commit again until Resume()
+  // succeeded.
   virtual absl::Status WritableStatus() = 0;
+
+  // Whether the store was opened with EventLogOptions::read_only.
+  virtual bool read_only() const = 0;
 
   // After a failed write: asks the store to take writes again (RocksDB's
   // DB::Resume, which needs the cause gone, e.g. space freed). OK when
   // writable; the store is as the last successful Commit left it (a
   // failed batch is not in it, though its WAL record may come back at the
-  // next open). Called by the writer only.
+  // next open). A read-only store never resumes: reopen it. Called by the
+  // writer only.
   virtual absl::Status Resume() = 0;
 
   // Position of the last event in the log; 0 when the log is empty.

@@ -9,11 +9,11 @@
 // compiles the concurrent code so, with -Werror).
 //
 //   Mutex mu_;
-//   CondVar changed_{&mu_};
+//   CondVar changed_;
 //   int depth_ ABSL_GUARDED_BY(mu_) = 0;
 //   ...
 //   MutexLock lock(&mu_);
-//   while (depth_ == 0) changed_.Wait();
+//   while (depth_ == 0) changed_.Wait(&mu_);
 #ifndef ALLIANCE_STORAGE_MUTEX_H_
 #define ALLIANCE_STORAGE_MUTEX_H_
 
@@ -55,23 +55,24 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-// A condition variable bound to one Mutex. Wait in a loop on the condition:
-// wake-ups may be spurious.
+// A condition variable. Wait in a loop on the condition: wake-ups may be
+// spurious. The mutex is passed to each wait, so the analysis checks that
+// the caller holds it.
 class CondVar {
  public:
-  explicit CondVar(Mutex* mu) : mu_(mu) {}
+  CondVar() = default;
   CondVar(const CondVar&) = delete;
   CondVar& operator=(const CondVar&) = delete;
 
-  // Releases the mutex while waiting; holds it again on return.
-  void Wait() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  // Releases `mu` while waiting; holds it again on return.
+  void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
   }
   // As Wait, for at most `timeout`; false when it timed out.
-  bool WaitFor(absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  bool WaitFor(Mutex* mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     const std::cv_status status = cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout));
     lock.release();
     return status == std::cv_status::no_timeout;
@@ -80,7 +81,6 @@ class CondVar {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  Mutex* const mu_;
   std::condition_variable cv_;
 };
 

@@ -5,7 +5,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "google/protobuf/descriptor.h"
-
 #include "services/domain/decide.h"
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
@@ -113,8 +112,7 @@ const std::vector<CommandSpec>& Table() {
           DecideDisburseFundsBatch>("DisburseFundsBatch"),
       Row<ReverseDisbursementRequest, FlatStream<ReverseDisbursementRequest>,
           ValidateReverseDisbursement, DecideReverseDisbursement>("ReverseDisbursement"),
-      Row<RecordHireRequest, RecordHireStream, ValidateRecordHire, DecideRecordHire>(
-          "RecordHire"),
+      Row<RecordHireRequest, RecordHireStream, ValidateRecordHire, DecideRecordHire>("RecordHire"),
       Row<OpenSelectionRoundRequest, OpenSelectionRoundStream, ValidateOpenSelectionRound,
           DecideOpenSelectionRound>("OpenSelectionRound"),
       Row<SignAgreementRequest, SignAgreementStream, ValidateSignAgreement, DecideSignAgreement>(
@@ -135,8 +133,8 @@ const std::vector<CommandSpec>& Table() {
           ValidateRetractResearcherStep, DecideRetractResearcherStep>("RetractResearcherStep"),
       Row<RecordEvaluationRequest, RecordEvaluationStream, ValidateRecordEvaluation,
           DecideRecordEvaluation>("RecordEvaluation"),
-      Row<CorrectEvaluationRequest, FlatStream<CorrectEvaluationRequest>,
-          ValidateCorrectEvaluation, DecideCorrectEvaluation>("CorrectEvaluation"),
+      Row<CorrectEvaluationRequest, FlatStream<CorrectEvaluationRequest>, ValidateCorrectEvaluation,
+          DecideCorrectEvaluation>("CorrectEvaluation"),
       Row<ChangeConsortiumStateRequest, FlatStream<ChangeConsortiumStateRequest>,
           ValidateSuspendConsortium, DecideSuspendConsortium>("SuspendConsortium"),
       Row<ChangeConsortiumStateRequest, FlatStream<ChangeConsortiumStateRequest>,
@@ -156,7 +154,8 @@ absl::string_view EventTypeName(const v1::Event& event) {
   // names are looked up once, by field number.
   static const absl::flat_hash_map<int, std::string>* const names = [] {
     auto* names = new absl::flat_hash_map<int, std::string>();
-    const google::protobuf::OneofDescriptor* kind = v1::Event::descriptor()->FindOneofByName("kind");
+    const google::protobuf::OneofDescriptor* kind =
+        v1::Event::descriptor()->FindOneofByName("kind");
     assert(kind != nullptr);
     for (int i = 0; i < kind->field_count(); ++i) {
       assert(kind->field(i)->message_type() != nullptr);

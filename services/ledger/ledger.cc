@@ -85,8 +85,9 @@ absl::Status StoreUnwritable(const absl::Status& cause) {
 absl::Status EventIdReused(absl::string_view event_id, uint64_t global_position) {
   return Refuse(
       absl::StatusCode::kAlreadyExists, "EVENT_ID_REUSED",
-      absl::StrCat("event id ", event_id, " was already used for a different command (global position ",
-                   global_position, ")"),
+      absl::StrCat("event id ", event_id,
+                   " was already used for a different command (global position ", global_position,
+                   ")"),
       {{"event_id", std::string(event_id)}, {"global_position", absl::StrCat(global_position)}});
 }
 
@@ -144,10 +145,9 @@ std::string Fingerprint(const domain::CommandSpec& spec, const google::protobuf:
 // input, but answered rather than asserted so one bad rule fails one command.
 absl::Status CheckDecidedEvents(absl::string_view event_id, const std::vector<v1::Event>& events) {
   if (events.empty() || events.size() > domain::kCommandEventsMax) {
-    return absl::InternalError(absl::StrCat("the rules decided ", events.size(),
-                                            " events for command ", event_id,
-                                            "; a command appends 1 to ",
-                                            domain::kCommandEventsMax));
+    return absl::InternalError(
+        absl::StrCat("the rules decided ", events.size(), " events for command ", event_id,
+                     "; a command appends 1 to ", domain::kCommandEventsMax));
   }
   for (const v1::Event& event : events) {
     if (domain::EventTypeName(event).empty()) {
@@ -195,9 +195,11 @@ absl::StatusOr<LoadedState> LoadState(storage::EventLog& log) {
 // The decider and committer threads and everything they share.
 class Ledger::Pipeline final : private domain::RuleIndexReader {
  public:
-  Pipeline(storage::EventLog* log, LedgerOptions options, LoadedState loaded,
-           absl::Status unwritable)
-      : log_(log),
+  Pipeline(std::shared_ptr<storage::EventLog> log, Reopen reopen, LedgerOptions options,
+           LoadedState loaded, absl::Status unwritable)
+      : log_(log.get()),
+        shared_log_(std::move(log)),
+        reopen_(std::move(reopen)),
         options_(std::move(options)),
         state_(std::move(loaded.state)),
         next_position_(loaded.last_position + 1),
@@ -256,9 +258,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     return queue_.size();
   }
 
-  std::shared_ptr<const PublishedModels> Published() const {
-    return published_.load();
-  }
+  std::shared_ptr<const PublishedModels> Published() const { return published_.load(); }
+
+  std::shared_ptr<storage::EventLog> Log() const { return shared_log_.load(); }
 
   bool writable() {
     MutexLock lock(&mu_);
@@ -276,9 +278,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   struct Entry {
     Command command;
     enum class Outcome {
-      kFinal,           // `answer` stands whatever the commit does
-      kAccepted,        // `answer` holds its result once the commit succeeds
-      kReplayOfStaged,  // same id and content as entry `original` of this batch
+      kFinal,                 // `answer` stands whatever the commit does
+      kAccepted,              // `answer` holds its result once the commit succeeds
+      kReplayOfStaged,        // same id and content as entry `original` of this batch
       kRefusedAfterAccepted,  // a refusal decided against commands of this
                               // batch: stands only if the commit succeeds
     };
@@ -333,9 +335,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
         MutexLock lock(&mu_);
         // An unwritable store is asked to resume every retry interval, even
         // when no command waits.
-        while (queue_.empty() && !stopping_ && writable_) work_.Wait();
+        while (queue_.empty() && !stopping_ && writable_) work_.Wait(&mu_);
         if (queue_.empty() && !stopping_ && !writable_) {
-          work_.WaitFor(options_.store_retry_interval);
+          work_.WaitFor(&mu_, options_.store_retry_interval);
         }
         while (!queue_.empty() && batch.size() < options_.batch_commands_max) {
           batch.emplace_back().command = std::move(queue_.front());
@@ -415,7 +417,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       commit->rule_writes.push_back(storage::ModelWrite{key, value});
     }
     for (const std::string& id : changed_.program_ids) {
-      flight->programs.push_back(std::make_shared<const v1::ProgramSummary>(state_.programs.at(id)));
+      flight->programs.push_back(
+          std::make_shared<const v1::ProgramSummary>(state_.programs.at(id)));
     }
     for (const std::string& id : changed_.consortium_ids) {
       flight->consortia.push_back(
@@ -557,9 +560,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     if (!last.ok()) return last.status();
     if (first->empty() || last->empty() || first->front().event_id() != event_id ||
         last->front().global_position() != last_position) {
-      return absl::DataLossError(absl::StrCat("event id ", event_id, " is indexed at global positions ",
-                                              record.first_global_position, "..", last_position,
-                                              ", which do not hold its events"));
+      return absl::DataLossError(absl::StrCat(
+          "event id ", event_id, " is indexed at global positions ", record.first_global_position,
+          "..", last_position, ", which do not hold its events"));
     }
     const v1::EventEnvelope& first_event = first->front();
     AppendResult result;
@@ -591,9 +594,23 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // writing: asks the store to resume and, when it does, reloads the state
   // from it (the failed batch may or may not be there). True once writable.
   bool TryResume() {
-    // A flight still being written is answered first.
+    // A flight still being written is answered first; then neither thread
+    // uses the log until this returns.
     (void)AwaitFlight();
-    if (absl::Status resumed = log_->Resume(); !resumed.ok()) {
+    if (log_->read_only()) {
+      // Opened read-only at start (a full disk): open it for writing beside
+      // the reader, then let the reader go once no query holds it.
+      absl::StatusOr<std::unique_ptr<storage::EventLog>> reopened =
+          reopen_ != nullptr ? reopen_() : absl::UnavailableError("the store was opened read-only");
+      if (!reopened.ok()) {
+        SetUnwritable(reopened.status());
+        return false;
+      }
+      std::shared_ptr<storage::EventLog> writable(*std::move(reopened));
+      log_ = writable.get();
+      shared_log_.store(std::move(writable));
+      spdlog::info("the event store is open for writing now");
+    } else if (absl::Status resumed = log_->Resume(); !resumed.ok()) {
       SetUnwritable(resumed);
       return false;
     }
@@ -631,7 +648,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // when it was written, or was already reported).
   absl::Status AwaitFlight() {
     MutexLock lock(&flight_mu_);
-    while (flight_busy_) flight_changed_.Wait();
+    while (flight_busy_) flight_changed_.Wait(&flight_mu_);
     return std::exchange(flight_status_, absl::OkStatus());
   }
 
@@ -644,7 +661,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       Flight flight;
       {
         MutexLock lock(&flight_mu_);
-        while (!flight_.has_value() && !committer_stopping_) flight_changed_.Wait();
+        while (!flight_.has_value() && !committer_stopping_) flight_changed_.Wait(&flight_mu_);
         if (!flight_.has_value()) return;
         flight = std::move(*flight_);
         flight_.reset();
@@ -653,9 +670,10 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       if (committed.ok()) {
         Publish(flight);
       } else {
-        spdlog::error("a batch of {} commands could not be made durable: {}; writes stop until "
-                      "the store resumes",
-                      flight.commit.commands.size(), std::string(committed.message()));
+        spdlog::error(
+            "a batch of {} commands could not be made durable: {}; writes stop until "
+            "the store resumes",
+            flight.commit.commands.size(), std::string(committed.message()));
         // Before any caller hears of it: a retry must find the store
         // refusing, not be decided against the failed batch.
         SetUnwritable(committed);
@@ -720,6 +738,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       changed = writable_;
       writable_ = false;
       unwritable_cause_ = cause;
+      // The decider may be waiting for a command, which an unwritable
+      // ledger no longer queues: it must start asking the store to resume.
+      work_.Signal();
     }
     if (changed) NotifyListener(false);
   }
@@ -745,7 +766,13 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     if (listener_) listener_(writable);
   }
 
-  storage::EventLog* const log_;
+  // The log the decider and the committer use; replaced (by TryResume, while
+  // neither uses it) only when a store opened read-only is reopened for
+  // writing. Readers take shared_log_, which keeps the instance they read
+  // alive until they are done.
+  storage::EventLog* log_;
+  std::atomic<std::shared_ptr<storage::EventLog>> shared_log_;
+  const Reopen reopen_;
   const LedgerOptions options_;
 
   // Touched by the decider thread only: the state as decided (including the
@@ -765,7 +792,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   std::atomic<std::shared_ptr<const PublishedModels>> published_;
 
   Mutex mu_;
-  CondVar work_{&mu_};  // a command queued, Stop() called
+  CondVar work_;  // a command queued, Stop() called
   std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool writable_ ABSL_GUARDED_BY(mu_);
@@ -779,7 +806,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // The hand-over between the decider and the committer: at most one flight
   // at a time, so the decider is at most one batch ahead of the disk.
   Mutex flight_mu_;
-  CondVar flight_changed_{&flight_mu_};
+  CondVar flight_changed_;
   std::optional<Flight> flight_ ABSL_GUARDED_BY(flight_mu_);  // handed over, not yet taken
   bool flight_busy_ ABSL_GUARDED_BY(flight_mu_) = false;      // handed over, not yet answered
   absl::Status flight_status_ ABSL_GUARDED_BY(flight_mu_);    // of the last flight, until read
@@ -820,30 +847,50 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
   }
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::EventLog::Open(data_dir, options.store);
+  if (!log.ok() && absl::IsUnavailable(log.status()) && !options.store.read_only) {
+    // Opening for writing writes (a new WAL, a MANIFEST), which a full disk
+    // refuses. A store that can be read is served read-only meanwhile.
+    storage::EventLogOptions read_only = options.store;
+    read_only.read_only = true;
+    absl::StatusOr<std::unique_ptr<storage::EventLog>> reader =
+        storage::EventLog::Open(data_dir, read_only);
+    if (!reader.ok()) return log.status();
+    spdlog::warn("the store in {} cannot be opened for writing ({}); opened read-only", data_dir,
+                 std::string(log.status().message()));
+    log = std::move(reader);
+  }
   if (!log.ok()) return log.status();
-  return Open(*std::move(log), std::move(options));
+  storage::EventLogOptions writable = options.store;
+  writable.read_only = false;
+  Reopen reopen = [data_dir, writable] { return storage::EventLog::Open(data_dir, writable); };
+  return Open(*std::move(log), std::move(reopen), std::move(options));
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::EventLog> log,
                                                      LedgerOptions options) {
+  return Open(std::move(log), nullptr, std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::EventLog> log,
+                                                     Reopen reopen, LedgerOptions options) {
   if (options.queue_capacity == 0 || options.batch_commands_max == 0 || options.clock == nullptr) {
     return absl::InvalidArgumentError(
         "ledger options need queue_capacity > 0, batch_commands_max > 0 and a clock");
   }
   std::unique_ptr<Ledger> ledger(new Ledger());
-  ledger->log_ = std::move(log);
-  const absl::Status writable = ledger->log_->WritableStatus();
+  const absl::Status writable = log->WritableStatus();
   if (!writable.ok()) {
-    spdlog::warn("the store is open read-only ({}); serving reads, refusing writes until it can "
-                 "be written",
-                 std::string(writable.message()));
+    spdlog::warn(
+        "the store is open read-only ({}); serving reads, refusing writes until it can "
+        "be written",
+        std::string(writable.message()));
   }
 
   // A store of an older format lacks models or the rule index the rules
   // read: the ledger would accept a reused payment reference. Rebuild both
   // first. Asked to, rebuild the read models (the rule index, like the
   // stream and event-id indexes, is written with its events).
-  const bool outdated = ledger->log_->ModelsOutdated();
+  const bool outdated = log->ModelsOutdated();
   if (outdated && !writable.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the store's read models must be rebuilt (an older format, or a rebuild that "
@@ -851,10 +898,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::Ev
                      writable.message()));
   }
   if ((options.rebuild_read_models && writable.ok()) || outdated) {
-    absl::StatusOr<FoldedLog> folded = FoldLog(*ledger->log_, /*with_rule_entries=*/outdated);
+    absl::StatusOr<FoldedLog> folded = FoldLog(*log, /*with_rule_entries=*/outdated);
     if (!folded.ok()) return folded.status();
     if (absl::Status status =
-            ledger->log_->ReplaceModels(folded->models, outdated ? &folded->rule_entries : nullptr);
+            log->ReplaceModels(folded->models, outdated ? &folded->rule_entries : nullptr);
         !status.ok()) {
       return status;
     }
@@ -866,11 +913,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::Ev
 
   // The read models are committed with their events, so they stand at the
   // log's tail: the state is loaded from them, not refolded from the log.
-  absl::StatusOr<LoadedState> loaded = LoadState(*ledger->log_);
+  absl::StatusOr<LoadedState> loaded = LoadState(*log);
   if (!loaded.ok()) return loaded.status();
   ledger->recovered_event_count_ = loaded->last_position;
-  ledger->pipeline_ = std::make_unique<Pipeline>(ledger->log_.get(), std::move(options),
-                                                 *std::move(loaded), writable);
+  ledger->pipeline_ = std::make_unique<Pipeline>(std::move(log), std::move(reopen),
+                                                 std::move(options), *std::move(loaded), writable);
   return ledger;
 }
 
@@ -878,9 +925,7 @@ Ledger::~Ledger() { Stop(); }
 
 void Ledger::Submit(Command command) { pipeline_->Submit(std::move(command)); }
 
-std::shared_ptr<const PublishedModels> Ledger::Published() const {
-  return pipeline_->Published();
-}
+std::shared_ptr<const PublishedModels> Ledger::Published() const { return pipeline_->Published(); }
 
 bool Ledger::writable() const { return pipeline_->writable(); }
 
@@ -893,5 +938,7 @@ void Ledger::Stop() {
 }
 
 size_t Ledger::QueueDepth() const { return pipeline_->QueueDepth(); }
+
+std::shared_ptr<storage::EventLog> Ledger::log() const { return pipeline_->Log(); }
 
 }  // namespace alliance

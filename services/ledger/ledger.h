@@ -149,9 +149,10 @@ class Ledger {
   // The committed read models, as of the last durable batch. Any thread.
   std::shared_ptr<const PublishedModels> Published() const;
 
-  // The log, for the event reads: safe from any thread, concurrently with
-  // appends.
-  storage::EventLog& log() { return *log_; }
+  // The log as now open, for the event reads: safe from any thread,
+  // concurrently with appends. Hold the pointer for one read at a time, not
+  // for long: a store opened read-only is replaced once it can be written.
+  std::shared_ptr<storage::EventLog> log() const;
 
   // Whether commands can be written now (false after a failed write until
   // the store resumed, and while a store opened read-only stays so).
@@ -173,8 +174,12 @@ class Ledger {
 
  private:
   class Pipeline;
+  // Opens the store for writing, for a ledger whose store was opened
+  // read-only; nullptr when the ledger was given its log.
+  using Reopen = std::function<absl::StatusOr<std::unique_ptr<storage::EventLog>>()>;
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(std::unique_ptr<storage::EventLog> log,
+                                                      Reopen reopen, LedgerOptions options);
   Ledger() = default;
-  std::unique_ptr<storage::EventLog> log_;
   std::unique_ptr<Pipeline> pipeline_;
   uint64_t recovered_event_count_ = 0;
 };

@@ -64,7 +64,8 @@ class RestartTest : public ServerTest {
 
   // Expects the stored read models to equal a fold of the log alone.
   void ExpectModelsEqualFoldOfLog() {
-    absl::StatusOr<FoldedLog> folded = FoldLog(server().ledger().log(), /*with_rule_entries=*/true);
+    absl::StatusOr<FoldedLog> folded =
+        FoldLog(*server().ledger().log(), /*with_rule_entries=*/true);
     ASSERT_TRUE(folded.ok()) << folded.status();
     const StoreSnapshot stored = Snapshot();
     EXPECT_FALSE(stored.models.empty());
@@ -72,7 +73,7 @@ class RestartTest : public ServerTest {
         << "stored read models (" << stored.models.size() << " entries) differ from a fold of "
         << "the log (" << folded->models.size() << " entries)";
     EXPECT_FALSE(folded->rule_entries.empty());
-    EXPECT_TRUE(folded->rule_entries == *server().ledger().log().DumpRuleEntries())
+    EXPECT_TRUE(folded->rule_entries == *server().ledger().log()->DumpRuleEntries())
         << "the stored rule index differs from a fold of the log";
   }
 };

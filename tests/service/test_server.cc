@@ -76,13 +76,13 @@ void ServerTest::Restart(LedgerOptions ledger) {
 
 StoreSnapshot ServerTest::Snapshot() {
   StoreSnapshot snapshot;
-  absl::StatusOr<uint64_t> last = server_->ledger().log().LastPosition();
+  absl::StatusOr<uint64_t> last = server_->ledger().log()->LastPosition();
   EXPECT_TRUE(last.ok()) << last.status();
   if (last.ok()) snapshot.last_position = *last;
-  auto models = server_->ledger().log().DumpModels();
+  auto models = server_->ledger().log()->DumpModels();
   EXPECT_TRUE(models.ok()) << models.status();
   if (models.ok()) snapshot.models = *std::move(models);
-  auto rule_entries = server_->ledger().log().DumpRuleEntries();
+  auto rule_entries = server_->ledger().log()->DumpRuleEntries();
   EXPECT_TRUE(rule_entries.ok()) << rule_entries.status();
   if (rule_entries.ok()) snapshot.rule_entries = *std::move(rule_entries);
   return snapshot;
