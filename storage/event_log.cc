@@ -653,14 +653,15 @@ class RocksEventLog final : public EventLog {
     }
     if (resume_tried_) {
       // A second DB::Resume after a failed one can hang for ever.
-      return absl::UnavailableError(
-          absl::StrCat(write_error_.message(), "; resuming failed once, restart the server"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(write_error_.message(), "; the store must be reopened to write again"));
     }
     resume_tried_ = true;
     rocksdb::Status status = db_->Resume();
     if (!status.ok()) {
       spdlog::error("the event store could not resume writes: {}", status.ToString());
-      return ToAbsl(status, "resuming writes to the event store");
+      return absl::FailedPreconditionError(absl::StrCat(
+          "resuming writes failed (", status.ToString(), "); the store must be reopened"));
     }
     write_error_ = absl::OkStatus();
     resume_tried_ = false;

@@ -128,12 +128,13 @@ class EventLog {
   // Whether the store was opened with EventLogOptions::read_only.
   virtual bool read_only() const = 0;
 
-  // After a failed write: asks the store to take writes again (RocksDB's
-  // DB::Resume, which needs the cause gone, e.g. space freed). OK when
-  // writable; the store is as the last successful Commit left it (a
+  // After a failed write: asks the store to take writes again. OK when
+  // writable; the store is then as the last successful Commit left it (a
   // failed batch is not in it, though its WAL record may come back at the
-  // next open). A read-only store never resumes: reopen it. Called by the
-  // writer only.
+  // next open). UNAVAILABLE while the cause lasts (a full disk: RocksDB
+  // resumes by itself once space is free). FAILED_PRECONDITION when only
+  // reopening the store can make it writable again (RocksDB would not
+  // resume; a read-only store never does). Called by the writer only.
   virtual absl::Status Resume() = 0;
 
   // Position of the last event in the log; 0 when the log is empty.

@@ -597,22 +597,36 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     // A flight still being written is answered first; then neither thread
     // uses the log until this returns.
     (void)AwaitFlight();
+    if (!log_->read_only()) {
+      absl::Status resumed = log_->Resume();
+      if (absl::IsFailedPrecondition(resumed) && reopen_ != nullptr) {
+        // RocksDB will not resume this writer: a reader takes its place,
+        // and the writer closes once no query holds it, so that the store
+        // can be opened for writing again (below, now or at a later try).
+        absl::StatusOr<std::unique_ptr<storage::EventLog>> reader = reopen_(/*read_only=*/true);
+        if (reader.ok()) {
+          spdlog::warn("reopening the event store: {}", std::string(resumed.message()));
+          Replace(*std::move(reader));
+        }
+      }
+      if (!resumed.ok() && !log_->read_only()) {
+        SetUnwritable(resumed);
+        return false;
+      }
+    }
     if (log_->read_only()) {
-      // Opened read-only at start (a full disk): open it for writing beside
-      // the reader, then let the reader go once no query holds it.
+      // Opened read-only (at a start on a full disk, or above): open it for
+      // writing beside the reader, then let the reader go once no query
+      // holds it.
       absl::StatusOr<std::unique_ptr<storage::EventLog>> reopened =
-          reopen_ != nullptr ? reopen_() : absl::UnavailableError("the store was opened read-only");
+          reopen_ != nullptr ? reopen_(/*read_only=*/false)
+                             : absl::UnavailableError("the store was opened read-only");
       if (!reopened.ok()) {
         SetUnwritable(reopened.status());
         return false;
       }
-      std::shared_ptr<storage::EventLog> writable(*std::move(reopened));
-      log_ = writable.get();
-      shared_log_.store(std::move(writable));
+      Replace(*std::move(reopened));
       spdlog::info("the event store is open for writing now");
-    } else if (absl::Status resumed = log_->Resume(); !resumed.ok()) {
-      SetUnwritable(resumed);
-      return false;
     }
     absl::StatusOr<LoadedState> loaded = LoadState(*log_);
     if (!loaded.ok()) {
@@ -631,6 +645,14 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
                  loaded->last_position);
     SetWritable();
     return true;
+  }
+
+  // Makes `log` the one the decider, the committer and new readers use.
+  // REQUIRES: on the decider thread, no flight in progress.
+  void Replace(std::unique_ptr<storage::EventLog> log) {
+    std::shared_ptr<storage::EventLog> shared(std::move(log));
+    log_ = shared.get();
+    shared_log_.store(std::move(shared));
   }
 
   // ---- The hand-over ------------------------------------------------------
@@ -860,9 +882,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
     log = std::move(reader);
   }
   if (!log.ok()) return log.status();
-  storage::EventLogOptions writable = options.store;
-  writable.read_only = false;
-  Reopen reopen = [data_dir, writable] { return storage::EventLog::Open(data_dir, writable); };
+  Reopen reopen = [data_dir, store = options.store](bool read_only) {
+    storage::EventLogOptions options = store;
+    options.read_only = read_only;
+    return storage::EventLog::Open(data_dir, options);
+  };
   return Open(*std::move(log), std::move(reopen), std::move(options));
 }
 

@@ -37,7 +37,9 @@
 // kStoreRetryInterval the decider asks the store to resume; once it does,
 // the state is reloaded from the store and writes are served again, without
 // a restart. A store that cannot be opened for writing at start (a full
-// disk) is opened read-only and recovers the same way.
+// disk) is opened read-only and recovers the same way; so is a writer that
+// RocksDB will not resume (a failed sync): it is replaced by a reader, then
+// reopened for writing.
 //
 // Reads never wait for the decider or the committer: Published() is an
 // immutable snapshot of the committed read models, swapped atomically after
@@ -174,9 +176,11 @@ class Ledger {
 
  private:
   class Pipeline;
-  // Opens the store for writing, for a ledger whose store was opened
-  // read-only; nullptr when the ledger was given its log.
-  using Reopen = std::function<absl::StatusOr<std::unique_ptr<storage::EventLog>>()>;
+  // Opens the ledger's store again, for writing or for reading only: to
+  // write once a store opened read-only can be written, and to replace a
+  // writer that RocksDB will not resume. nullptr when the ledger was given
+  // its log (it then recovers only as far as EventLog::Resume goes).
+  using Reopen = std::function<absl::StatusOr<std::unique_ptr<storage::EventLog>>(bool read_only)>;
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(std::unique_ptr<storage::EventLog> log,
                                                       Reopen reopen, LedgerOptions options);
   Ledger() = default;
