@@ -42,8 +42,8 @@
 #include "alliance/v1/queries.pb.h"
 #include "clients/alliance_client.h"
 #include "clients/views.h"
-#include "seed.pb.h"
 #include "proto/errors/refusal.h"
+#include "seed.pb.h"
 
 namespace {
 

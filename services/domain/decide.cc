@@ -18,9 +18,9 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/model_keys.h"
 #include "services/domain/validate.h"
-#include "proto/errors/refusal.h"
 
 namespace alliance::domain {
 namespace {

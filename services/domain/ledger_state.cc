@@ -1,8 +1,8 @@
 #include "services/domain/ledger_state.h"
 
 #include "absl/strings/str_cat.h"
-#include "services/domain/model_keys.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/model_keys.h"
 
 namespace alliance::domain {
 

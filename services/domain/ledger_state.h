@@ -16,10 +16,10 @@
 //
 //   fold          writes pending_rule_entries (never reads the store)
 //   decide        LookUpRuleEntry: pending first, then `committed`
-//   commit        the state machine writes pending with the batch and clears it
+//   commit        the ledger core writes pending with the batch and clears it
 //
-// Pure data and an interface: no locks, no I/O of its own. Only the appender
-// thread touches the live instance; tests build their own.
+// Pure data and an interface: no locks, no I/O of its own. Only the ledger
+// core's decider thread touches the live instance; tests build their own.
 #ifndef ALLIANCE_SERVICES_DOMAIN_LEDGER_STATE_H_
 #define ALLIANCE_SERVICES_DOMAIN_LEDGER_STATE_H_
 
@@ -36,8 +36,8 @@
 namespace alliance::domain {
 
 // The rule-index entries already committed to the store. Implemented over
-// the event log by the service layer (services/ledger_state_machine.h), over
-// a map by tests.
+// the event log by the ledger core (services/ledger/ledger.cc), over a map
+// by tests.
 class RuleIndexReader {
  public:
   virtual ~RuleIndexReader() = default;

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
 #include "services/domain/regions.h"
-#include "proto/errors/refusal.h"
 
 namespace alliance::domain {
 namespace {

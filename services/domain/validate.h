@@ -2,7 +2,7 @@
 // no state. Each returns OK or INVALID_ARGUMENT naming the first bad field by
 // its path in the request (e.g. "disbursement.amount_krw"), with reason
 // MISSING_FIELD or INVALID_FIELD (proto/errors/refusal.h). They run on the gRPC
-// thread, so malformed input never occupies the appender.
+// thread, so malformed input never occupies the ledger core's decider.
 //
 // What is checked:
 //   meta.event_id            a UUID in 8-4-4-4-12 hex form
@@ -69,9 +69,8 @@ inline constexpr int kYearMax = 2100;
 // an int64 (whose maximum is about 9.2 x 10^18).
 inline constexpr int64_t kAmountKrwMax = 1'000'000'000'000'000;
 // Payments one DisburseFundsBatch may carry: a payment run is hundreds, and
-// each becomes one event of one command, so this must not exceed the
-// appender's storage::kCommandEventsMax (services/command_service.cc
-// asserts it; the domain does not depend on storage).
+// each becomes one event of one command, so this must not exceed
+// kCommandEventsMax (commands.h; commands.cc asserts it).
 inline constexpr size_t kBatchDisbursementsMax = 1000;
 // Consortia one selection round may select: a round selects a handful (3 in
 // 2023 and 2024), and each slot sets aside a consortium's whole limit, so a

@@ -1,6 +1,6 @@
 // Test fixture of the domain tests: the 2023 program and its three consortia
 // as requests (domain.md), and a Ledger that records commands the way the
-// appender does, minus storage: validate, decide, then fold the accepted
+// ledger core does, minus storage: validate, decide, then fold the accepted
 // event in an envelope numbered like the log would number it.
 //
 //   Ledger ledger;
@@ -26,13 +26,13 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/decide.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
 #include "services/domain/regions.h"
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
-#include "proto/errors/refusal.h"
 #include "tests/support/test_participant_id.h"
 
 namespace alliance::domain::testing {
@@ -386,7 +386,7 @@ Request WithMeta(Request request) {
   return request;
 }
 
-// ---- The appender's path, without storage -----------------------------------------
+// ---- The ledger core's path, without storage --------------------------------------
 
 inline absl::Status Validate(const v1::EstablishProgramRequest& r) {
   return ValidateEstablishProgram(r);
@@ -509,7 +509,7 @@ class Ledger {
   }
 
   // A payment run: its events, event i > 0 with id "<event_id>#<i>" as the
-  // appender names them.
+  // ledger core names them.
   absl::StatusOr<std::vector<v1::EventEnvelope>> RecordBatch(
       v1::DisburseFundsBatchRequest request) {
     if (request.meta().event_id().empty()) {

@@ -17,9 +17,9 @@
 #include "alliance/v1/commands.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
 #include "services/domain/regions.h"
-#include "proto/errors/refusal.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/support/test_participant_id.h"
 
