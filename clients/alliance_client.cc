@@ -238,23 +238,6 @@ absl::StatusOr<v1::ReadEventsResponse> AllianceClient::ReadEvents(
       });
 }
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  // grpc::StatusCode and absl::StatusCode share the canonical numbering
-  // (google.rpc.Code), so the cast keeps the code.
-  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
-                         status.error_message());
-  if (status.error_details().empty()) return converted;
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return converted;
-  for (const google::protobuf::Any& detail : details.details()) {
-    // The payload is the Any's value under its type URL: the form
-    // storage/refusal.cc writes, so GetRefusalDetails reads it back.
-    converted.SetPayload(detail.type_url(), absl::Cord(detail.value()));
-  }
-  return converted;
-}
-
 std::string NewEventId() {
   // libuuid draws the 122 random bits from the kernel's cryptographic
   // generator (getrandom), so ids from many agencies' systems do not

@@ -49,6 +49,7 @@
 #include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
+#include "proto/errors/grpc_status.h"
 
 namespace alliance::client {
 
@@ -129,11 +130,9 @@ class AllianceClient {
   std::unique_ptr<v1::QueryService::StubInterface> queries_;
 };
 
-// The absl::Status for a gRPC status: same code and message, and each detail
-// of the google.rpc.Status in `status.error_details()` attached as a payload
-// under its Any type URL (e.g. "type.googleapis.com/google.rpc.ErrorInfo").
-// Details that do not parse are dropped; the code and message are kept.
-absl::Status FromGrpcStatus(const grpc::Status& status);
+// FromGrpcStatus (proto/errors/grpc_status.h) turns a call's grpc::Status
+// into the absl::Status the methods above return.
+using ::alliance::FromGrpcStatus;
 
 // A fresh random RFC 4122 version 4 UUID in its 36-character lowercase text
 // form ("xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx", N one of 8, 9, a, b): the

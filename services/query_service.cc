@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
-#include "services/grpc_status.h"
+#include "proto/errors/grpc_status.h"
 
 namespace alliance {
 namespace {

@@ -52,26 +52,25 @@ absl::Status QueueFull(size_t capacity) {
                 {{"queue_capacity", absl::StrCat(capacity)}});
 }
 
-// The answer to a command whose batch was being written when the write
-// failed: it may or may not be in the log.
-absl::Status StoreWriteFailed(const absl::Status& cause) {
-  return Refuse(absl::StatusCode::kUnavailable, "STORE_WRITE_FAILED",
-                absl::StrCat("the event store could not make the batch holding this command "
-                             "durable (",
-                             cause.message(),
-                             "), so whether it was recorded is unknown; retrying with the same "
-                             "event id is safe: it is recorded once or answered as replayed"));
-}
+// Which batch's write failed, for a command answered STORE_WRITE_FAILED.
+enum class FailedBatch {
+  // Its own: it may or may not be in the log.
+  kHoldingTheCommand,
+  // The one before: it was decided against events that may never reach
+  // the log, and not written.
+  kBeforeTheCommand,
+};
 
-// The answer to a command decided after a batch whose write failed: it was
-// decided against events that may never reach the log, and not written.
-absl::Status DecidedAfterFailedWrite(const absl::Status& cause) {
-  return Refuse(absl::StatusCode::kUnavailable, "STORE_WRITE_FAILED",
-                absl::StrCat("the event store could not make the batch before this command "
-                             "durable (",
-                             cause.message(),
-                             "); this command was not recorded; retrying with the same event id "
-                             "is safe once the store is writable again"));
+absl::Status StoreWriteFailed(const absl::Status& cause, FailedBatch batch) {
+  const bool own = batch == FailedBatch::kHoldingTheCommand;
+  return Refuse(
+      absl::StatusCode::kUnavailable, "STORE_WRITE_FAILED",
+      absl::StrCat(
+          "the event store could not make the batch ", own ? "holding" : "before",
+          " this command durable (", cause.message(), "); ",
+          own ? "whether this command was recorded is unknown" : "this command was not recorded",
+          "; retrying with the same event id is safe: it is recorded once or "
+          "answered as replayed"));
 }
 
 absl::Status StoreUnwritable(const absl::Status& cause) {
@@ -377,7 +376,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     // it, and before its rule-index entries are forgotten.
     if (absl::Status previous = AwaitFlight(); !previous.ok()) {
       // Decided against events that may never reach the log: not written.
-      for (Entry& entry : batch) entry.command.done(DecidedAfterFailedWrite(previous));
+      for (Entry& entry : batch)
+        entry.command.done(StoreWriteFailed(previous, FailedBatch::kBeforeTheCommand));
       // The committer marked the store unwritable; the state is reloaded
       // once it resumes.
       return;
@@ -735,7 +735,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
           break;
         case Entry::Outcome::kAccepted:
         case Entry::Outcome::kRefusedAfterAccepted:
-          answer = committed.ok() ? std::move(entry.answer) : StoreWriteFailed(committed);
+          answer = committed.ok() ? std::move(entry.answer)
+                                  : StoreWriteFailed(committed, FailedBatch::kHoldingTheCommand);
           break;
         case Entry::Outcome::kReplayOfStaged:
           if (committed.ok()) {
@@ -743,7 +744,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
             result.replayed = true;
             answer = std::move(result);
           } else {
-            answer = StoreWriteFailed(committed);
+            answer = StoreWriteFailed(committed, FailedBatch::kHoldingTheCommand);
           }
           break;
       }

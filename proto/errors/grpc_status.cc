@@ -1,4 +1,4 @@
-#include "services/grpc_status.h"
+#include "proto/errors/grpc_status.h"
 
 #include <string>
 
@@ -32,6 +32,23 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       details.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // grpc::StatusCode and absl::StatusCode share the canonical numbering
+  // (google.rpc.Code), so the cast keeps the code.
+  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
+                         status.error_message());
+  if (status.error_details().empty()) return converted;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return converted;
+  for (const google::protobuf::Any& detail : details.details()) {
+    // The payload is the Any's value under its type URL: the form Refuse
+    // writes, so GetRefusalDetails reads it back.
+    converted.SetPayload(detail.type_url(), absl::Cord(detail.value()));
+  }
+  return converted;
 }
 
 }  // namespace alliance
