@@ -52,9 +52,11 @@
 #include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/service/test_requests.h"
 #include "tests/support/free_port.h"
+#include "tests/support/tmpfs.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -475,6 +477,92 @@ TEST_F(AlliancedProcessTest, RequestOverMaxRequestBytes_ResourceExhausted) {
   status = commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
   EXPECT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(ReadAll().size(), 1u) << "only the small command is in the log";
+  StopWithSigterm(*process);
+}
+
+// ---- A full disk -------------------------------------------------------------------------
+
+// The health of `service` ("" for the whole server) as grpc.health.v1 says.
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  std::unique_ptr<grpc::health::v1::Health::Stub> health =
+      grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = health->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  return response.status();
+}
+
+// Sizes that fill in seconds: payment runs of kFullDiskRunPayments until
+// writes are refused, then room for RocksDB to resume (a memtable, 8 MiB).
+constexpr int kFullDiskMib = 24;
+constexpr int kFreedDiskMib = 96;
+constexpr int kFullDiskRunPayments = 200;
+constexpr int kFullDiskRunsMax = 5'000;
+
+TEST_F(AlliancedProcessTest, FullDisk_NotServingWritesRefusedReadsGoOn_ServingOnceFreed) {
+  const std::string mount_point = dir_.path() + "/tmpfs";
+  std::unique_ptr<Tmpfs> tmpfs = Tmpfs::Mount(mount_point, kFullDiskMib);
+  if (tmpfs == nullptr) {
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root, as CI runs): the full-disk test is skipped";
+  }
+  data_dir_ = mount_point + "/store";
+  std::unique_ptr<AlliancedProcess> process = Start("full-disk");
+  ASSERT_NE(process, nullptr);
+  Seed();
+  const std::string consortium = Consortia2023Requests().front().selection().consortium_id();
+
+  // Payment runs until the store refuses: first the batch whose write failed
+  // (outcome unknown), then refusals at once.
+  std::string last_reason;
+  int runs = 0;
+  for (; runs < kFullDiskRunsMax && last_reason != "STORE_UNWRITABLE"; ++runs) {
+    v1::DisburseFundsBatchRequest run =
+        DisburseBatchRequest(consortium, kFirstYear, std::vector<int64_t>(kFullDiskRunPayments, 1),
+                             "FULL-" + std::to_string(runs));
+    v1::AppendResult result;
+    grpc::Status status = commands_->DisburseFundsBatch(NewContext().get(), run, &result);
+    if (status.ok()) continue;
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+    last_reason = ReasonOf(status);
+    ASSERT_TRUE(last_reason == "STORE_WRITE_FAILED" || last_reason == "STORE_UNWRITABLE")
+        << Describe(status);
+  }
+  ASSERT_EQ(last_reason, "STORE_UNWRITABLE") << "the disk never filled in " << runs << " runs";
+
+  // Health tells a load balancer to send writes elsewhere, reads go on.
+  EXPECT_EQ(HealthOf(channel_, ""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOf(channel_, "alliance.v1.CommandService"),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOf(channel_, "alliance.v1.QueryService"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  v1::GetConsortiumRequest get;
+  get.set_consortium_id(consortium);
+  v1::ConsortiumStatus before;
+  grpc::Status read = queries_->GetConsortium(NewContext().get(), get, &before);
+  ASSERT_TRUE(read.ok()) << Describe(read);
+  EXPECT_GT(before.disbursed_total_krw(), 0);
+
+  // Space comes back: serving again without a restart.
+  ASSERT_TRUE(tmpfs->Resize(kFreedDiskMib));
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (HealthOf(channel_, "") != grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(HealthOf(channel_, ""), grpc::health::v1::HealthCheckResponse::SERVING)
+      << process->OutputTail();
+  v1::AppendResult appended;
+  grpc::Status status = commands_->DisburseFunds(
+      NewContext().get(), DisburseRequest(consortium, kFirstYear, 1, "AFTER-FULL"), &appended);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  v1::ConsortiumStatus after;
+  ASSERT_TRUE(queries_->GetConsortium(NewContext().get(), get, &after).ok());
+  EXPECT_EQ(after.disbursed_total_krw(), before.disbursed_total_krw() + 1);
   StopWithSigterm(*process);
 }
 

@@ -6,8 +6,6 @@
 // at the end every command is in the log exactly once, and the stored read
 // models equal a fold of the log.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -31,6 +29,7 @@
 #include "services/ledger/ledger.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/storage/temp_dir.h"
+#include "tests/support/tmpfs.h"
 
 namespace alliance {
 namespace {
@@ -381,29 +380,7 @@ TEST_F(StoreFaultTest, WhileUnwritable_WritesAreRefusedAtOnceAndReadsGoOn) {
 
 // ---- A real full file system ----------------------------------------------
 
-// A tmpfs of `size_mib` at `path`, mounted for the test's life; nullopt
-// when this process may not mount (not root, or in a container that
-// forbids it), which skips the test.
-class Tmpfs {
- public:
-  static std::unique_ptr<Tmpfs> Mount(const std::string& path, int size_mib) {
-    if (geteuid() != 0) return nullptr;
-    std::filesystem::create_directories(path);
-    const std::string options = absl::StrCat("size=", size_mib, "m");
-    if (mount("tmpfs", path.c_str(), "tmpfs", 0, options.c_str()) != 0) return nullptr;
-    return std::unique_ptr<Tmpfs>(new Tmpfs(path));
-  }
-  ~Tmpfs() { umount2(path_.c_str(), MNT_DETACH); }
-  // Grows (or shrinks) the file system in place.
-  bool Resize(int size_mib) {
-    const std::string options = absl::StrCat("size=", size_mib, "m");
-    return mount("tmpfs", path_.c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
-  }
-
- private:
-  explicit Tmpfs(std::string path) : path_(std::move(path)) {}
-  const std::string path_;
-};
+using ::alliance::testing::Tmpfs;
 
 // A tmpfs small enough to fill in seconds, and its size once space is
 // "freed". RocksDB resumes once free space exceeds a memtable (8 MiB).
