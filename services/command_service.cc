@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
-#include "proto/errors/grpc_status.h"
 
 namespace alliance {
 namespace {

@@ -8,9 +8,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
-#include "proto/errors/grpc_status.h"
 
 namespace alliance {
 namespace {
