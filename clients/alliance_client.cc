@@ -1,12 +1,15 @@
 #include "clients/alliance_client.h"
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <uuid/uuid.h>
 
 #include <array>
 #include <cassert>
 #include <cstdint>
+#include <future>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -33,170 +36,165 @@ absl::Status CheckHeaderValue(absl::string_view key, absl::string_view value) {
 AllianceClient::AllianceClient(std::shared_ptr<grpc::Channel> channel,
                                AllianceClientOptions options)
     : options_(std::move(options)),
-      commands_(v1::CommandService::NewStub(channel)),
+      generic_(std::make_unique<grpc::GenericStub>(channel)),
       queries_(v1::QueryService::NewStub(channel)) {
   assert(channel != nullptr);
   assert(options_.deadline > absl::ZeroDuration());
 }
 
-template <typename Response, typename Invoke>
-absl::StatusOr<Response> AllianceClient::Call(Invoke invoke) {
+absl::Status AllianceClient::Prepare(grpc::ClientContext* context) const {
   if (absl::Status s = CheckHeaderValue(kAgencyHeader, options_.agency); !s.ok()) return s;
   if (absl::Status s = CheckHeaderValue(kPrincipalHeader, options_.principal); !s.ok()) return s;
+  context->AddMetadata(std::string(kAgencyHeader), options_.agency);
+  context->AddMetadata(std::string(kPrincipalHeader), options_.principal);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+  return absl::OkStatus();
+}
+
+template <typename Response, typename Invoke>
+absl::StatusOr<Response> AllianceClient::Call(Invoke invoke) {
   grpc::ClientContext context;
-  context.AddMetadata(std::string(kAgencyHeader), options_.agency);
-  context.AddMetadata(std::string(kPrincipalHeader), options_.principal);
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+  if (absl::Status s = Prepare(&context); !s.ok()) return s;
   Response response;
   grpc::Status status = invoke(&context, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
 
+absl::StatusOr<v1::AppendResult> AllianceClient::Send(absl::string_view method,
+                                                      const google::protobuf::Message& request) {
+  grpc::ClientContext context;
+  if (absl::Status s = Prepare(&context); !s.ok()) return s;
+  std::string bytes;
+  if (!request.SerializeToString(&bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", method, " request does not serialize"));
+  }
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer reply_buffer;
+  std::promise<grpc::Status> done;
+  generic_->UnaryCall(&context,
+                      absl::StrCat("/", v1::CommandService::service_full_name(), "/", method),
+                      grpc::StubOptions(), &request_buffer, &reply_buffer,
+                      [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  if (!status.ok()) return FromGrpcStatus(status);
+  std::vector<grpc::Slice> slices;
+  std::string reply_bytes;
+  if (reply_buffer.Dump(&slices).ok()) {
+    for (const grpc::Slice& part : slices) {
+      reply_bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+    }
+  }
+  v1::AppendResult reply;
+  if (!reply.ParseFromString(reply_bytes)) {
+    return absl::DataLossError(absl::StrCat("the server's answer to ", method, " does not parse"));
+  }
+  return reply;
+}
+
 absl::StatusOr<v1::AppendResult> AllianceClient::EstablishProgram(
     const v1::EstablishProgramRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->EstablishProgram(context, request, response);
-  });
+  return Send("EstablishProgram", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::SelectConsortium(
     const v1::SelectConsortiumRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->SelectConsortium(context, request, response);
-  });
+  return Send("SelectConsortium", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::DesignateLab(
     const v1::DesignateLabRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->DesignateLab(context, request, response);
-  });
+  return Send("DesignateLab", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::DisburseFunds(
     const v1::DisburseFundsRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->DisburseFunds(context, request, response);
-  });
+  return Send("DisburseFunds", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::ReverseDisbursement(
     const v1::ReverseDisbursementRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->ReverseDisbursement(context, request, response);
-  });
+  return Send("ReverseDisbursement", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::RecordHire(const v1::RecordHireRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->RecordHire(context, request, response);
-  });
+  return Send("RecordHire", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::OpenSelectionRound(
     const v1::OpenSelectionRoundRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->OpenSelectionRound(context, request, response);
-  });
+  return Send("OpenSelectionRound", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::SignAgreement(
     const v1::SignAgreementRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->SignAgreement(context, request, response);
-  });
+  return Send("SignAgreement", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::AmendAgreement(
     const v1::AmendAgreementRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->AmendAgreement(context, request, response);
-  });
+  return Send("AmendAgreement", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::JoinConsortium(
     const v1::JoinConsortiumRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->JoinConsortium(context, request, response);
-  });
+  return Send("JoinConsortium", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::WithdrawParticipant(
     const v1::WithdrawParticipantRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->WithdrawParticipant(context, request, response);
-  });
+  return Send("WithdrawParticipant", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::EnrolResearcher(
     const v1::EnrolResearcherRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->EnrolResearcher(context, request, response);
-  });
+  return Send("EnrolResearcher", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::RecordGraduation(
     const v1::RecordGraduationRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->RecordGraduation(context, request, response);
-  });
+  return Send("RecordGraduation", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::RecordDeparture(
     const v1::RecordDepartureRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->RecordDeparture(context, request, response);
-  });
+  return Send("RecordDeparture", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::RetractResearcherStep(
     const v1::RetractResearcherStepRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->RetractResearcherStep(context, request, response);
-  });
+  return Send("RetractResearcherStep", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::RecordEvaluation(
     const v1::RecordEvaluationRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->RecordEvaluation(context, request, response);
-  });
+  return Send("RecordEvaluation", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::CorrectEvaluation(
     const v1::CorrectEvaluationRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->CorrectEvaluation(context, request, response);
-  });
+  return Send("CorrectEvaluation", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::SuspendConsortium(
     const v1::ChangeConsortiumStateRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->SuspendConsortium(context, request, response);
-  });
+  return Send("SuspendConsortium", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::ResumeConsortium(
     const v1::ChangeConsortiumStateRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->ResumeConsortium(context, request, response);
-  });
+  return Send("ResumeConsortium", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::TerminateConsortium(
     const v1::ChangeConsortiumStateRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->TerminateConsortium(context, request, response);
-  });
+  return Send("TerminateConsortium", request);
 }
 
 absl::StatusOr<v1::AppendResult> AllianceClient::CompleteConsortium(
     const v1::ChangeConsortiumStateRequest& request) {
-  return Call<v1::AppendResult>([&](grpc::ClientContext* context, v1::AppendResult* response) {
-    return commands_->CompleteConsortium(context, request, response);
-  });
+  return Send("CompleteConsortium", request);
 }
 
 absl::StatusOr<v1::ConsortiumStatus> AllianceClient::GetConsortium(

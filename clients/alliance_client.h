@@ -38,6 +38,7 @@
 #define ALLIANCE_CLIENTS_ALLIANCE_CLIENT_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/status.h>
 
 #include <memory>
@@ -111,6 +112,12 @@ class AllianceClient {
   absl::StatusOr<v1::AppendResult> CompleteConsortium(
       const v1::ChangeConsortiumStateRequest& request);
 
+  // Any CommandService RPC by name ("DisburseFunds") with its request: what
+  // the typed methods above call, and what a caller sending commands from
+  // data (the seed file) uses.
+  absl::StatusOr<v1::AppendResult> Send(absl::string_view method,
+                                        const google::protobuf::Message& request);
+
   // QueryService. NOT_FOUND for an unknown consortium, program or
   // participant (one that is in no consortium).
   absl::StatusOr<v1::ConsortiumStatus> GetConsortium(const v1::GetConsortiumRequest& request);
@@ -124,9 +131,11 @@ class AllianceClient {
   // `invoke` make the call, and converts the outcome.
   template <typename Response, typename Invoke>
   absl::StatusOr<Response> Call(Invoke invoke);
+  // The headers and the deadline of a call.
+  absl::Status Prepare(grpc::ClientContext* context) const;
 
   AllianceClientOptions options_;
-  std::unique_ptr<v1::CommandService::StubInterface> commands_;
+  std::unique_ptr<grpc::GenericStub> generic_;
   std::unique_ptr<v1::QueryService::StubInterface> queries_;
 };
 

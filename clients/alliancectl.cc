@@ -33,6 +33,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -1014,54 +1015,20 @@ SeedLabel LabelOf(const seed::SeedCommand& command) {
 
 absl::StatusOr<v1::AppendResult> SendSeedCommand(AllianceClient& client,
                                                  const seed::SeedCommand& command) {
-  using C = seed::SeedCommand;
-  switch (command.command_case()) {
-    case C::kEstablishProgram:
-      return client.EstablishProgram(command.establish_program());
-    case C::kOpenSelectionRound:
-      return client.OpenSelectionRound(command.open_selection_round());
-    case C::kSelectConsortium:
-      return client.SelectConsortium(command.select_consortium());
-    case C::kDesignateLab:
-      return client.DesignateLab(command.designate_lab());
-    case C::kSignAgreement:
-      return client.SignAgreement(command.sign_agreement());
-    case C::kAmendAgreement:
-      return client.AmendAgreement(command.amend_agreement());
-    case C::kDisburseFunds:
-      return client.DisburseFunds(command.disburse_funds());
-    case C::kReverseDisbursement:
-      return client.ReverseDisbursement(command.reverse_disbursement());
-    case C::kJoinConsortium:
-      return client.JoinConsortium(command.join_consortium());
-    case C::kWithdrawParticipant:
-      return client.WithdrawParticipant(command.withdraw_participant());
-    case C::kEnrolResearcher:
-      return client.EnrolResearcher(command.enrol_researcher());
-    case C::kRecordGraduation:
-      return client.RecordGraduation(command.record_graduation());
-    case C::kRecordHire:
-      return client.RecordHire(command.record_hire());
-    case C::kRecordDeparture:
-      return client.RecordDeparture(command.record_departure());
-    case C::kRetractResearcherStep:
-      return client.RetractResearcherStep(command.retract_researcher_step());
-    case C::kRecordEvaluation:
-      return client.RecordEvaluation(command.record_evaluation());
-    case C::kCorrectEvaluation:
-      return client.CorrectEvaluation(command.correct_evaluation());
-    case C::kSuspendConsortium:
-      return client.SuspendConsortium(command.suspend_consortium());
-    case C::kResumeConsortium:
-      return client.ResumeConsortium(command.resume_consortium());
-    case C::kTerminateConsortium:
-      return client.TerminateConsortium(command.terminate_consortium());
-    case C::kCompleteConsortium:
-      return client.CompleteConsortium(command.complete_consortium());
-    case C::COMMAND_NOT_SET:
-      break;
+  // The field set in the oneof names the RPC: establish_program is
+  // EstablishProgram (seed.proto keeps the two in step).
+  static const google::protobuf::OneofDescriptor* const kind =
+      seed::SeedCommand::descriptor()->FindOneofByName("command");
+  const google::protobuf::FieldDescriptor* field =
+      command.GetReflection()->GetOneofFieldDescriptor(command, kind);
+  if (field == nullptr) return absl::InvalidArgumentError("empty seed command");
+  const std::string& name = field->name();
+  std::string method;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '_') continue;
+    method.push_back(i == 0 || name[i - 1] == '_' ? absl::ascii_toupper(name[i]) : name[i]);
   }
-  return absl::InvalidArgumentError("empty seed command");
+  return client.Send(method, command.GetReflection()->GetMessage(command, field));
 }
 
 // Sends the seed file's commands in order, as written: each has a fixed
