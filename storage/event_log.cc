@@ -294,6 +294,10 @@ absl::Status ToAbsl(const rocksdb::Status& status, absl::string_view context) {
     case rocksdb::Status::kInvalidArgument:
       return absl::InvalidArgumentError(message);
     case rocksdb::Status::kIOError:
+      // A full file system is the canonical RESOURCE_EXHAUSTED; the ledger
+      // tells it from other I/O errors (it opens such a store read-only).
+      if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
+      return absl::UnavailableError(message);
     case rocksdb::Status::kBusy:
     case rocksdb::Status::kTimedOut:
     case rocksdb::Status::kTryAgain:
@@ -933,7 +937,7 @@ class RocksEventLog final : public EventLog {
         auto [it, inserted] = stream_versions->try_emplace(event.stream_id(), 0);
         if (inserted) {
           // The stream's first event in the batch continues the stored stream.
-          absl::StatusOr<uint64_t> stored = CommittedStreamVersion(event.stream_id());
+          absl::StatusOr<uint64_t> stored = StreamVersion(event.stream_id());
           if (!stored.ok()) return stored.status();
           it->second = *stored;
         }
@@ -942,11 +946,6 @@ class RocksEventLog final : public EventLog {
       }
     }
     return absl::OkStatus();
-  }
-
-  // The stream's version as this log last committed it.
-  absl::StatusOr<uint64_t> CommittedStreamVersion(const std::string& stream_id) {
-    return StreamVersion(stream_id);
   }
 
   absl::Status PutEventId(rocksdb::WriteBatch* write_batch, absl::string_view event_id,

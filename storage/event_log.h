@@ -109,7 +109,7 @@ class EventLog {
   // Opens (or creates) the store in folder `path`. Fails with a status naming
   // the folder when it cannot be opened: missing and create_if_missing is
   // false, not writable, locked by another process, or written by a newer
-  // format version.
+  // format version; RESOURCE_EXHAUSTED when its file system is full.
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(const std::string& path,
                                                         const EventLogOptions& options);
 

@@ -215,6 +215,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   void Submit(Command command) {
     assert(command.spec != nullptr && command.request != nullptr && command.done != nullptr);
     assert(command.request->GetDescriptor() == command.spec->request_type);
+    // The fingerprint is computed here, on the caller's thread (a gRPC
+    // thread), not on the one decider thread every command passes through.
+    std::string request_sha256 = Fingerprint(*command.spec, *command.request);
     absl::Status refusal;
     {
       MutexLock lock(&mu_);
@@ -225,7 +228,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       } else if (queue_.size() >= options_.queue_capacity) {
         refusal = QueueFull(options_.queue_capacity);
       } else {
-        queue_.push_back(std::move(command));
+        queue_.push_back(Queued{std::move(command), std::move(request_sha256)});
         work_.Signal();
         return;
       }
@@ -339,7 +342,9 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
           work_.WaitFor(&mu_, options_.store_retry_interval);
         }
         while (!queue_.empty() && batch.size() < options_.batch_commands_max) {
-          batch.emplace_back().command = std::move(queue_.front());
+          Entry& entry = batch.emplace_back();
+          entry.command = std::move(queue_.front().command);
+          entry.request_sha256 = std::move(queue_.front().request_sha256);
           queue_.pop_front();
         }
         stopping = stopping_;
@@ -450,7 +455,6 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       entry.answer = MissingField(event_id.empty() ? "meta.event_id" : "stream");
       return;
     }
-    entry.request_sha256 = Fingerprint(spec, request);
 
     // 1. The event id: a retry, a reused id, or new.
     if (auto it = staged->event_ids.find(event_id); it != staged->event_ids.end()) {
@@ -816,7 +820,12 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
 
   Mutex mu_;
   CondVar work_;  // a command queued, Stop() called
-  std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);
+  // A submitted command and its fingerprint (Fingerprint).
+  struct Queued {
+    Command command;
+    std::string request_sha256;
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool writable_ ABSL_GUARDED_BY(mu_);
   absl::Status unwritable_cause_ ABSL_GUARDED_BY(mu_);
@@ -870,9 +879,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
   }
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::EventLog::Open(data_dir, options.store);
-  if (!log.ok() && absl::IsUnavailable(log.status()) && !options.store.read_only) {
+  if (!log.ok() && absl::IsResourceExhausted(log.status()) && !options.store.read_only) {
     // Opening for writing writes (a new WAL, a MANIFEST), which a full disk
-    // refuses. A store that can be read is served read-only meanwhile.
+    // refuses. A store that can be read is served read-only meanwhile. Only
+    // for want of space: a store locked by another server must not be
+    // served beside it.
     storage::EventLogOptions read_only = options.store;
     read_only.read_only = true;
     absl::StatusOr<std::unique_ptr<storage::EventLog>> reader =

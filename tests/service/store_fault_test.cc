@@ -378,6 +378,16 @@ TEST_F(StoreFaultTest, WhileUnwritable_WritesAreRefusedAtOnceAndReadsGoOn) {
   EXPECT_EQ(published->consortia.at(std::string(kChungnam))->disbursed_total_krw(), 0);
 }
 
+TEST(LedgerOpenTest, AStoreInUseByAnotherLedgerIsRefusedNotServedReadOnly) {
+  storage::TempDir dir;
+  absl::StatusOr<std::unique_ptr<Ledger>> first = Ledger::Open(dir.Sub("store"), {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<Ledger>> second = Ledger::Open(dir.Sub("store"), {});
+  ASSERT_FALSE(second.ok()) << "a second ledger opened a store in use";
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "is another allianced using it?"))
+      << second.status();
+}
+
 // ---- A real full file system ----------------------------------------------
 
 using ::alliance::testing::Tmpfs;
