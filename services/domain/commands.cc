@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "google/protobuf/descriptor.h"
+#include "services/domain/business_dates.h"
 #include "services/domain/decide.h"
 #include "services/domain/streams.h"
 #include "services/domain/validate.h"
@@ -29,6 +30,18 @@ absl::StatusOr<std::vector<v1::Event>> AsEvents(absl::StatusOr<std::vector<v1::E
   return events;
 }
 
+// The command's rules, then the business date of each event it decided.
+template <typename Request, auto Decide>
+absl::StatusOr<std::vector<v1::Event>> DecideDated(const LedgerState& state, const Request& request,
+                                                   absl::Time now) {
+  absl::StatusOr<std::vector<v1::Event>> events = AsEvents(Decide(state, request));
+  if (!events.ok()) return events;
+  for (const v1::Event& event : *events) {
+    if (absl::Status dated = CheckBusinessDate(state, event, now); !dated.ok()) return dated;
+  }
+  return events;
+}
+
 // One row: the typed functions behind the table's Message-typed pointers.
 template <typename Request, std::string (*Stream)(const Request&),
           absl::Status (*Validate)(const Request&), auto Decide>
@@ -48,9 +61,8 @@ CommandSpec Row(absl::string_view name) {
       [](const google::protobuf::Message& request) {
         return Validate(static_cast<const Request&>(request));
       },
-      [](const LedgerState& state,
-         const google::protobuf::Message& request) -> absl::StatusOr<std::vector<v1::Event>> {
-        return AsEvents(Decide(state, static_cast<const Request&>(request)));
+      [](const LedgerState& state, const google::protobuf::Message& request, absl::Time now) {
+        return DecideDated<Request, Decide>(state, static_cast<const Request&>(request), now);
       },
   };
 }

@@ -8,7 +8,7 @@
 //
 //   const CommandSpec* spec = FindCommand("DisburseFunds");
 //   if (absl::Status valid = spec->validate(request); !valid.ok()) ...
-//   absl::StatusOr<std::vector<v1::Event>> events = spec->decide(state, request);
+//   absl::StatusOr<std::vector<v1::Event>> events = spec->decide(state, request, now);
 //
 // Rows hold plain function pointers over google::protobuf::Message; each
 // row's functions downcast to the row's request type, which the caller
@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
@@ -43,10 +44,12 @@ struct CommandSpec {
   std::string (*stream_id)(const google::protobuf::Message& request);
   // Stateless checks (validate.h): OK or INVALID_ARGUMENT naming the field.
   absl::Status (*validate)(const google::protobuf::Message& request);
-  // The rules (decide.h): the events to append, 1 to kCommandEventsMax, or
-  // a refusal. REQUIRES: validate passed.
+  // The rules (decide.h), then each event's business date
+  // (business_dates.h) against `now`, the server's clock: the events to
+  // append, 1 to kCommandEventsMax, or a refusal. REQUIRES: validate passed.
   absl::StatusOr<std::vector<v1::Event>> (*decide)(const LedgerState& state,
-                                                   const google::protobuf::Message& request);
+                                                   const google::protobuf::Message& request,
+                                                   absl::Time now);
 };
 
 // Events one command may append: a payment run's payments are one command.

@@ -97,6 +97,9 @@
 //   TerminateConsortium ...                CONSORTIUM_CLOSED
 //   CompleteConsortium  ...                CONSORTIUM_NOT_ACTIVE, TERM_NOT_OVER
 //                         (before the term's last year)
+// After these, every event decided is checked for its business date
+// (business_dates.h: OCCURRED_IN_FUTURE, OCCURRED_BEFORE_PROGRAM,
+// OCCURRED_BEFORE_SELECTION); the command table (commands.h) runs both.
 // A refusal's message states the rule and the numbers ("2023 total would be
 // 1,450,000,000 KRW, limit 1,380,000,000 KRW") and its metadata holds them.
 // The rules that look up a rule index (payment references, reversals) fail

@@ -507,7 +507,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     }
 
     // 3. The program's rules.
-    absl::StatusOr<std::vector<v1::Event>> events = spec.decide(state_, request);
+    absl::StatusOr<std::vector<v1::Event>> events = spec.decide(state_, request, recorded_at);
     if (events.ok()) {
       if (absl::Status valid = CheckDecidedEvents(event_id, *events); !valid.ok()) events = valid;
     }

@@ -9,6 +9,7 @@
 #ifndef ALLIANCE_TESTS_DOMAIN_LEDGER_FIXTURE_H_
 #define ALLIANCE_TESTS_DOMAIN_LEDGER_FIXTURE_H_
 
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,12 +22,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/commands.h"
 #include "services/domain/decide.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
@@ -265,7 +269,7 @@ inline v1::SignAgreementRequest Agreement(absl::string_view consortium_id, int32
   agreement->set_program_year(program_year);
   agreement->set_grant_krw(grant_krw);
   agreement->set_agreement_reference(absl::StrFormat("KIAT-%d-%s", program_year, consortium_id));
-  *agreement->mutable_occurred_at() = At(absl::StrFormat("%d-03-01T00:00:00Z", program_year));
+  *agreement->mutable_occurred_at() = At(absl::StrFormat("%d-05-01T00:00:00Z", program_year));
   return request;
 }
 
@@ -388,67 +392,28 @@ Request WithMeta(Request request) {
 
 // ---- The ledger core's path, without storage --------------------------------------
 
-inline absl::Status Validate(const v1::EstablishProgramRequest& r) {
-  return ValidateEstablishProgram(r);
+// The server's clock in these tests: after every date the fixtures use, so
+// only a test about business dates meets OCCURRED_IN_FUTURE.
+inline absl::Time FixtureNow() {
+  return absl::FromCivil(absl::CivilDay(2030, 1, 1), absl::UTCTimeZone());
 }
-inline absl::Status Validate(const v1::SelectConsortiumRequest& r) {
-  return ValidateSelectConsortium(r);
-}
-inline absl::Status Validate(const v1::DesignateLabRequest& r) { return ValidateDesignateLab(r); }
-inline absl::Status Validate(const v1::DisburseFundsRequest& r) { return ValidateDisburseFunds(r); }
-inline absl::Status Validate(const v1::DisburseFundsBatchRequest& r) {
-  return ValidateDisburseFundsBatch(r);
-}
-inline absl::Status Validate(const v1::ReverseDisbursementRequest& r) {
-  return ValidateReverseDisbursement(r);
-}
-inline absl::Status Validate(const v1::RecordHireRequest& r) { return ValidateRecordHire(r); }
-#define ALLIANCE_FIXTURE_COMMAND(Name)                                                        \
-  inline absl::Status Validate(const v1::Name##Request& r) { return Validate##Name(r); }      \
-  inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::Name##Request& r) { \
-    return Decide##Name(s, r);                                                                \
+
+// The command table's row for `Request`, which must be the request of one
+// command only (the four state changes share theirs: see RecordState).
+template <typename Request>
+const CommandSpec& CommandFor() {
+  const CommandSpec* found = nullptr;
+  for (const CommandSpec& spec : Commands()) {
+    if (spec.request_type != Request::descriptor()) continue;
+    assert(found == nullptr);
+    found = &spec;
   }
-ALLIANCE_FIXTURE_COMMAND(OpenSelectionRound)
-ALLIANCE_FIXTURE_COMMAND(SignAgreement)
-ALLIANCE_FIXTURE_COMMAND(AmendAgreement)
-ALLIANCE_FIXTURE_COMMAND(JoinConsortium)
-ALLIANCE_FIXTURE_COMMAND(WithdrawParticipant)
-ALLIANCE_FIXTURE_COMMAND(EnrolResearcher)
-ALLIANCE_FIXTURE_COMMAND(RecordGraduation)
-ALLIANCE_FIXTURE_COMMAND(RecordDeparture)
-ALLIANCE_FIXTURE_COMMAND(RetractResearcherStep)
-ALLIANCE_FIXTURE_COMMAND(RecordEvaluation)
-ALLIANCE_FIXTURE_COMMAND(CorrectEvaluation)
-#undef ALLIANCE_FIXTURE_COMMAND
+  assert(found != nullptr);
+  return *found;
+}
 
 // The four state changes share a request: the test names the rule.
 enum class StateCommand { kSuspend, kResume, kTerminate, kComplete };
-
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
-                                        const v1::EstablishProgramRequest& r) {
-  return DecideEstablishProgram(s, r);
-}
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
-                                        const v1::SelectConsortiumRequest& r) {
-  return DecideSelectConsortium(s, r);
-}
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::DesignateLabRequest& r) {
-  return DecideDesignateLab(s, r);
-}
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::DisburseFundsRequest& r) {
-  return DecideDisburseFunds(s, r);
-}
-inline absl::StatusOr<std::vector<v1::Event>> Decide(const LedgerState& s,
-                                                     const v1::DisburseFundsBatchRequest& r) {
-  return DecideDisburseFundsBatch(s, r);
-}
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s,
-                                        const v1::ReverseDisbursementRequest& r) {
-  return DecideReverseDisbursement(s, r);
-}
-inline absl::StatusOr<v1::Event> Decide(const LedgerState& s, const v1::RecordHireRequest& r) {
-  return DecideRecordHire(s, r);
-}
 
 // The stream an event is appended to (events.proto): the program's for the
 // program's own events, otherwise the consortium's named by the payload.
@@ -495,35 +460,23 @@ class Ledger {
  public:
   Ledger() : committed_(std::make_unique<MapRuleIndex>()) {}
 
-  // Validates, decides and, when accepted, folds the command. A request
-  // without meta.event_id gets the next fresh one.
+  // Validates, decides and, when accepted, folds the command, through its
+  // row of the command table as the ledger core does. A request without
+  // meta.event_id gets the next fresh one.
   template <typename Request>
   absl::StatusOr<v1::EventEnvelope> Record(Request request) {
-    if (request.meta().event_id().empty()) {
-      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
-    }
-    if (absl::Status s = Validate(request); !s.ok()) return s;
-    absl::StatusOr<v1::Event> event = Decide(state_, request);
-    if (!event.ok()) return event.status();
-    return Append(*event, request.meta().event_id());
+    absl::StatusOr<std::vector<v1::EventEnvelope>> envelopes =
+        RecordThrough(CommandFor<Request>(), std::move(request));
+    if (!envelopes.ok()) return envelopes.status();
+    EXPECT_EQ(envelopes->size(), 1u);
+    return envelopes->front();
   }
 
   // A payment run: its events, event i > 0 with id "<event_id>#<i>" as the
   // ledger core names them.
   absl::StatusOr<std::vector<v1::EventEnvelope>> RecordBatch(
       v1::DisburseFundsBatchRequest request) {
-    if (request.meta().event_id().empty()) {
-      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
-    }
-    if (absl::Status s = Validate(request); !s.ok()) return s;
-    absl::StatusOr<std::vector<v1::Event>> events = Decide(state_, request);
-    if (!events.ok()) return events.status();
-    std::vector<v1::EventEnvelope> envelopes;
-    for (size_t i = 0; i < events->size(); ++i) {
-      const std::string& id = request.meta().event_id();
-      envelopes.push_back(Append((*events)[i], i == 0 ? id : absl::StrFormat("%s#%d", id, i)));
-    }
-    return envelopes;
+    return RecordThrough(CommandFor<v1::DisburseFundsBatchRequest>(), std::move(request));
   }
 
   // What the state machine does at a group commit: writes the pending
@@ -568,33 +521,30 @@ class Ledger {
   // Records a state change.
   absl::StatusOr<v1::EventEnvelope> RecordState(StateCommand command,
                                                 v1::ChangeConsortiumStateRequest request) {
-    if (request.meta().event_id().empty()) {
-      request.mutable_meta()->set_event_id(EventIdFor(log_.size() + 1));
-    }
-    absl::Status valid;
-    absl::StatusOr<v1::Event> event;
+    absl::string_view name;
     switch (command) {
       case StateCommand::kSuspend:
-        valid = ValidateSuspendConsortium(request);
-        if (valid.ok()) event = DecideSuspendConsortium(state_, request);
+        name = "SuspendConsortium";
         break;
       case StateCommand::kResume:
-        valid = ValidateResumeConsortium(request);
-        if (valid.ok()) event = DecideResumeConsortium(state_, request);
+        name = "ResumeConsortium";
         break;
       case StateCommand::kTerminate:
-        valid = ValidateTerminateConsortium(request);
-        if (valid.ok()) event = DecideTerminateConsortium(state_, request);
+        name = "TerminateConsortium";
         break;
       case StateCommand::kComplete:
-        valid = ValidateCompleteConsortium(request);
-        if (valid.ok()) event = DecideCompleteConsortium(state_, request);
+        name = "CompleteConsortium";
         break;
     }
-    if (!valid.ok()) return valid;
-    if (!event.ok()) return event.status();
-    return Append(*event, request.meta().event_id());
+    absl::StatusOr<std::vector<v1::EventEnvelope>> envelopes =
+        RecordThrough(*FindCommand(name), std::move(request));
+    if (!envelopes.ok()) return envelopes.status();
+    return envelopes->front();
   }
+
+  // The server's clock the rules see (business_dates.h); FixtureNow() unless
+  // a test sets it.
+  void set_now(absl::Time now) { now_ = now; }
 
   const LedgerState& state() const { return state_; }
   const std::vector<v1::EventEnvelope>& log() const { return log_; }
@@ -602,6 +552,21 @@ class Ledger {
   const ChangedModels& last_changed() const { return last_changed_; }
 
  private:
+  absl::StatusOr<std::vector<v1::EventEnvelope>> RecordThrough(
+      const CommandSpec& spec, google::protobuf::Message&& request) {
+    v1::CommandMeta* meta = spec.mutable_meta(&request);
+    if (meta->event_id().empty()) meta->set_event_id(EventIdFor(log_.size() + 1));
+    if (absl::Status s = spec.validate(request); !s.ok()) return s;
+    absl::StatusOr<std::vector<v1::Event>> events = spec.decide(state_, request, now_);
+    if (!events.ok()) return events.status();
+    std::vector<v1::EventEnvelope> envelopes;
+    for (size_t i = 0; i < events->size(); ++i) {
+      const std::string& id = meta->event_id();
+      envelopes.push_back(Append((*events)[i], i == 0 ? id : absl::StrFormat("%s#%d", id, i)));
+    }
+    return envelopes;
+  }
+
   v1::EventEnvelope Append(const v1::Event& event, const std::string& event_id) {
     v1::EventEnvelope envelope;
     envelope.set_global_position(log_.size() + 1);
@@ -611,7 +576,8 @@ class Ledger {
     const google::protobuf::OneofDescriptor* kind = event.GetDescriptor()->FindOneofByName("kind");
     envelope.set_event_type(
         event.GetReflection()->GetOneofFieldDescriptor(event, kind)->message_type()->name());
-    *envelope.mutable_recorded_at() = At("2023-05-25T05:00:00Z");
+    const int64_t now_seconds = absl::ToUnixSeconds(now_);
+    envelope.mutable_recorded_at()->set_seconds(now_seconds);
     envelope.mutable_recorded_by()->set_agency("KIAT");
     envelope.mutable_recorded_by()->set_principal("kiat-erp");
     *envelope.mutable_payload() = event;
@@ -628,6 +594,7 @@ class Ledger {
   ChangedModels last_changed_;
   std::map<std::string, uint64_t> stream_versions_;
   std::vector<v1::EventEnvelope> log_;
+  absl::Time now_ = FixtureNow();
 };
 
 // ---- Matchers -----------------------------------------------------------------

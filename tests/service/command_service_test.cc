@@ -355,6 +355,32 @@ TEST_F(CommandServiceTest, DisburseFunds_RefusedForYearOutsideTerm_NothingChange
   EXPECT_EQ(MetadataOf(status)["program_year"], "2022");
 }
 
+// The business date (services/domain/business_dates.h), over the API: a 2024
+// payment dated 2099 is after the server's clock, one dated 2020 before its
+// consortium was selected.
+TEST_F(CommandServiceTest, DisburseFunds_RefusedWhenDatedAfterTheServersClock_NothingChanges) {
+  Seed2023();
+  v1::DisburseFundsRequest request = DisburseRequest(kChungnam, 2024, 1'000);
+  request.mutable_disbursement()->mutable_occurred_at()->set_seconds(4'070'908'800);  // 2099-01-01
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      request, grpc::StatusCode::FAILED_PRECONDITION, "OCCURRED_IN_FUTURE");
+  EXPECT_EQ(MetadataOf(status)["occurred_at"], "2099-01-01T00:00:00+00:00");
+  EXPECT_EQ(MetadataOf(status)["clock_skew_allowance"], "5m");
+  EXPECT_THAT(status.error_message(), HasSubstr("after the server's clock"));
+}
+
+TEST_F(CommandServiceTest, DisburseFunds_RefusedWhenDatedBeforeTheSelection_NothingChanges) {
+  Seed2023();
+  v1::DisburseFundsRequest request = DisburseRequest(kChungnam, 2024, 1'000);
+  request.mutable_disbursement()->mutable_occurred_at()->set_seconds(1'590'969'600);  // 2020-06-01
+  grpc::Status status = ExpectRefusedAndNothingChanges(
+      request, grpc::StatusCode::FAILED_PRECONDITION, "OCCURRED_BEFORE_SELECTION");
+  std::map<std::string, std::string> metadata = MetadataOf(status);
+  EXPECT_EQ(metadata["occurred_at"], "2020-06-01T00:00:00+00:00");
+  EXPECT_EQ(metadata["not_before"], "2023-04-28T00:00:00+00:00");
+  EXPECT_EQ(metadata["consortium_id"], kChungnam);
+}
+
 TEST_F(CommandServiceTest, DisburseFunds_RefusedOverAnnualLimit_NothingChanges) {
   Seed2023();
   MustSend(DisburseRequest(kChungnam, 2023, 1'000'000'000));

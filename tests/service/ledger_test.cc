@@ -71,7 +71,8 @@ using domain::testing::Program2023;
 using domain::testing::Round;
 using domain::testing::Rules2023;
 
-const absl::Time kNow = absl::FromUnixSeconds(1700000000) + absl::Milliseconds(250);
+// 2030-03-17T17:46:40.250Z: after every business date the fixtures use.
+const absl::Time kNow = absl::FromUnixSeconds(1'900'000'000) + absl::Milliseconds(250);
 // How long a test waits for something that should happen at once.
 constexpr absl::Duration kWaitMax = absl::Seconds(30);
 // Short, so that a store that may resume does so within a test's patience.
@@ -612,7 +613,7 @@ TEST_F(LedgerTest, SingleAppendIsDurableWithItsEnvelope) {
   EXPECT_EQ(event.stream_version(), 1u);
   EXPECT_EQ(event.event_id(), Id(1));
   EXPECT_EQ(event.event_type(), "ProgramEstablished");
-  EXPECT_EQ(event.recorded_at().seconds(), 1700000000);
+  EXPECT_EQ(event.recorded_at().seconds(), absl::ToUnixSeconds(kNow));
   EXPECT_EQ(event.recorded_at().nanos(), 250000000);
   EXPECT_EQ(event.recorded_by().agency(), "KIAT");
   EXPECT_EQ(event.recorded_by().principal(), "kiat-erp");
@@ -693,8 +694,8 @@ TEST_F(LedgerTest, SameIdSameContentReplaysTheOriginalResult) {
   // is answered from the log, not decided again.
   const domain::CommandSpec& not_decided_again =
       WithRules("DisburseFundsBatch",
-                [](const domain::LedgerState&,
-                   const google::protobuf::Message&) -> absl::StatusOr<std::vector<v1::Event>> {
+                [](const domain::LedgerState&, const google::protobuf::Message&,
+                   absl::Time) -> absl::StatusOr<std::vector<v1::Event>> {
                   ADD_FAILURE() << "a replayed command is not decided again";
                   return absl::InternalError("decided");
                 });
@@ -790,27 +791,27 @@ TEST_F(LedgerTest, DecideRefusalPassesThroughAndWritesNothing) {
   // a kind) fail their command INTERNAL, not the ledger.
   const domain::CommandSpec& no_event =
       WithRules("DisburseFunds",
-                [](const domain::LedgerState&, const google::protobuf::Message&)
+                [](const domain::LedgerState&, const google::protobuf::Message&, absl::Time)
                     -> absl::StatusOr<std::vector<v1::Event>> { return std::vector<v1::Event>(); });
   EXPECT_EQ(AppendWith(no_event, Meta(Pay(kChungnam, 1'000'000, "PAY-2"), 102)).status().code(),
             absl::StatusCode::kInternal);
-  const domain::CommandSpec& too_many = WithRules(
-      "DisburseFunds",
-      [](const domain::LedgerState&,
-         const google::protobuf::Message& request) -> absl::StatusOr<std::vector<v1::Event>> {
-        std::vector<v1::Event> events(domain::kCommandEventsMax + 1);
-        for (v1::Event& event : events) {
-          *event.mutable_funds_disbursed() =
-              static_cast<const v1::DisburseFundsRequest&>(request).disbursement();
-        }
-        return events;
-      });
+  const domain::CommandSpec& too_many =
+      WithRules("DisburseFunds",
+                [](const domain::LedgerState&, const google::protobuf::Message& request,
+                   absl::Time) -> absl::StatusOr<std::vector<v1::Event>> {
+                  std::vector<v1::Event> events(domain::kCommandEventsMax + 1);
+                  for (v1::Event& event : events) {
+                    *event.mutable_funds_disbursed() =
+                        static_cast<const v1::DisburseFundsRequest&>(request).disbursement();
+                  }
+                  return events;
+                });
   EXPECT_EQ(AppendWith(too_many, Meta(Pay(kChungnam, 1'000'000, "PAY-3"), 103)).status().code(),
             absl::StatusCode::kInternal);
   const domain::CommandSpec& no_kind =
       WithRules("DisburseFunds",
-                [](const domain::LedgerState&,
-                   const google::protobuf::Message&) -> absl::StatusOr<std::vector<v1::Event>> {
+                [](const domain::LedgerState&, const google::protobuf::Message&,
+                   absl::Time) -> absl::StatusOr<std::vector<v1::Event>> {
                   return std::vector<v1::Event>(1);
                 });
   EXPECT_EQ(AppendWith(no_kind, Meta(Pay(kChungnam, 1'000'000, "PAY-4"), 104)).status().code(),

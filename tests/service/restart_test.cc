@@ -127,7 +127,7 @@ TEST_F(RestartTest, ReadModelsAfterRestart_EqualAFoldOfTheLog) {
 TEST_F(RestartTest, RebuildReadModels_LeavesModelsByteIdentical) {
   SeedHistory();
   const StoreSnapshot before = Snapshot();
-  LedgerOptions rebuild;
+  LedgerOptions rebuild = TestLedgerOptions();
   rebuild.rebuild_read_models = true;
   Restart(rebuild);
   const StoreSnapshot after = Snapshot();
@@ -212,7 +212,7 @@ TEST_F(RestartTest, PaymentRulesHoldAcrossRestart_FromTheRuleIndexOnDisk) {
   // A reversal of a pre-restart run's event, then its repeat after another
   // restart and a rebuild of the models from the log.
   MustSend(ReverseRequest(kChungnam, third));
-  LedgerOptions rebuild;
+  LedgerOptions rebuild = TestLedgerOptions();
   rebuild.rebuild_read_models = true;
   Restart(rebuild);
   ExpectModelsEqualFoldOfLog();

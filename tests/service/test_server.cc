@@ -4,14 +4,30 @@
 #include <grpcpp/security/credentials.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <ostream>
 
+#include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace alliance::testing {
+
+absl::Time TestServerNow() {
+  // 2029-01-01T00:00:00Z.
+  static const absl::Time kTestServerEpoch = absl::FromUnixSeconds(1'861'920'000);
+  static const absl::Duration offset =
+      std::max(absl::ZeroDuration(), kTestServerEpoch - absl::Now());
+  return absl::Now() + offset;
+}
+
+LedgerOptions TestLedgerOptions() {
+  LedgerOptions options;
+  options.clock = TestServerNow;
+  return options;
+}
 
 TempDir::TempDir() {
   char pattern[] = "/tmp/alliance-service-test-XXXXXX";

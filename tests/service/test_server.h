@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
 #include "services/server.h"
@@ -55,17 +56,26 @@ struct StoreSnapshot {
 // Prints a snapshot's size only (gtest would otherwise dump raw bytes).
 void PrintTo(const StoreSnapshot& snapshot, std::ostream* os);
 
+// The service tests' server clock: the real clock moved forward to
+// kTestServerEpoch, after the whole 2023 program (its last events are dated
+// 2028), so that a scenario may play every year of it without meeting
+// OCCURRED_IN_FUTURE (services/domain/business_dates.h). It runs: events
+// recorded later read later.
+absl::Time TestServerNow();
+// LedgerOptions with clock = TestServerNow.
+LedgerOptions TestLedgerOptions();
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
 
   // Starts a server on the test's folder (port 0) and connects the stubs.
-  void StartServer(LedgerOptions ledger = {});
+  void StartServer(LedgerOptions ledger = TestLedgerOptions());
   // Drops the stubs and the channel, then Shutdown()s the server.
   void StopServer();
   // StopServer(), then StartServer() on the same folder.
-  void Restart(LedgerOptions ledger = {});
+  void Restart(LedgerOptions ledger = TestLedgerOptions());
 
   AllianceServer& server() { return *server_; }
   const std::string& data_dir() const { return data_dir_->path(); }
