@@ -11,16 +11,19 @@
 // Exit codes: 0 success, 1 the server refused or could not be reached,
 // 2 usage error (bad flags or arguments; nothing was sent).
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -30,13 +33,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "alliance/v1/commands.pb.h"
@@ -45,6 +51,7 @@
 #include "clients/views.h"
 #include "proto/errors/refusal.h"
 #include "seed.pb.h"
+#include "services/domain/commands.h"
 
 namespace {
 
@@ -175,31 +182,15 @@ constexpr int32_t kEventsPageMax = 1000;
 // 10,000 pages of 1,000 events is ten million events.
 constexpr int kPagesFollowedMax = 10'000;
 
-constexpr char kUsage[] =
+// The usage text: the recording commands' lines come from their rows
+// (CommandUsage()).
+constexpr char kUsageHead[] =
     "alliancectl [flags] <subcommand> [args]\n"
     "\n"
     "Commands (each takes --event_id, --expected_version, --correlation_id, and\n"
-    "--occurred_at unless the file gives it; participants are 10-digit business\n"
-    "registration numbers):\n"
-    "  establish-program  --file=req.textpb | --program --name_ko --ministry --managing_agency\n"
-    "  open-round         --program --year --slots\n"
-    "  select             --file=req.textpb (a SelectConsortiumRequest)\n"
-    "  designate-lab      --consortium --lab --lab_name --university\n"
-    "  sign-agreement     --consortium --year --grant_krw [--reference]\n"
-    "  amend-agreement    --consortium --year --grant_krw --reason\n"
-    "  disburse           --consortium --year --amount_krw --reference\n"
-    "  reverse            --consortium --event --reason\n"
-    "  join               --consortium --participant --name_ko [--name_en] --role\n"
-    "  withdraw           --consortium --participant --reason\n"
-    "  enrol              --consortium --researcher --lab --track=ms|phd\n"
-    "  graduate           --consortium --researcher\n"
-    "  hire               --consortium --researcher --degree --lab --enterprise\n"
-    "  depart             --consortium --researcher [--reason]\n"
-    "  retract-step       --consortium --event --reason\n"
-    "  evaluate           --consortium --year --grade [--score --summary]\n"
-    "  correct-evaluation --consortium --event --grade [--score] --reason\n"
-    "  suspend | resume | terminate  --consortium --reason\n"
-    "  complete           --consortium [--reason]\n"
+    "--occurred_at unless the file gives it, and --file=req.textpb instead of its\n"
+    "flags; participants are 10-digit business registration numbers):\n";
+constexpr char kUsageTail[] =
     "  seed               [--file] (default: the 2023 data set)\n"
     "Queries:\n"
     "  status <consortium_id>\n"
@@ -217,7 +208,7 @@ struct UsageError {
 };
 
 int ReportUsageError(absl::string_view message) {
-  std::cerr << "alliancectl: " << message << "\n\n" << kUsage << "\n";
+  std::cerr << "alliancectl: " << message << "\n\n" << absl::ProgramUsageMessage() << "\n";
   return kExitUsage;
 }
 
@@ -320,30 +311,12 @@ absl::Status FillMeta(v1::CommandMeta* meta) {
   return absl::OkStatus();
 }
 
-// Fills an unset occurred_at from --occurred_at (or now).
-absl::Status FillOccurredAt(bool has_occurred_at, pb::Timestamp* occurred_at) {
-  if (has_occurred_at) return absl::OkStatus();
+// Sets occurred_at from --occurred_at (or now).
+absl::Status FillOccurredAt(pb::Timestamp* occurred_at) {
   absl::StatusOr<pb::Timestamp> parsed = OccurredAtFromFlag();
   if (!parsed.ok()) return parsed.status();
   *occurred_at = *parsed;
   return absl::OkStatus();
-}
-
-// Both of the above, for a command whose request has no occurred_at of its
-// own yet: the common case of the recording subcommands.
-absl::Status FillMetaAndOccurredAt(v1::CommandMeta* meta, pb::Timestamp* occurred_at) {
-  if (absl::Status s = FillMeta(meta); !s.ok()) return s;
-  return FillOccurredAt(false, occurred_at);
-}
-
-// Every name in `required` (flag name, value) must be non-empty.
-absl::Status RequireFlags(std::vector<std::pair<absl::string_view, std::string>> required) {
-  std::vector<absl::string_view> missing;
-  for (const auto& [name, value] : required) {
-    if (value.empty()) missing.push_back(name);
-  }
-  if (missing.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("missing --", absl::StrJoin(missing, ", --")));
 }
 
 absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
@@ -415,10 +388,6 @@ absl::StatusOr<Enum> ParseEnum(absl::string_view flag, absl::string_view text,
       absl::StrCat("--", flag, "=", text, ": want ", absl::StrJoin(choices, ", "), " or ", last));
 }
 
-absl::StatusOr<v1::Degree> ParseDegree(absl::string_view text) {
-  return ParseEnum("degree", text, kDegreeNames);
-}
-
 // ---- Command results ---------------------------------------------------
 
 std::string DescribeAppend(absl::string_view event_type, const v1::AppendResult& result) {
@@ -457,578 +426,364 @@ Outcome NoArgs(const Args& args) {
   return kExitOk;
 }
 
-Outcome EstablishProgram(AllianceClient& client, const Args& args) {
+// ---- Recording commands: the command line of each row of the command table
+
+// One flag that fills one field of the request, named by its path from the
+// request ("disbursement.amount_krw"). A string flag left empty, or a number
+// flag left 0, was not given.
+struct FlagField {
+  absl::string_view flag;
+  absl::string_view field_path;
+  bool required = true;
+};
+
+// How one command of the command table (services/domain/commands.h) reads
+// its request from the command line. Everything else about it (its request
+// type, its meta, its stream) comes from its row there. Every command also
+// takes --file=<request.textpb> instead of its flags.
+struct CommandLine {
+  absl::string_view subcommand;  // "disburse"
+  absl::string_view rpc;         // "DisburseFunds": the row of the command table
+  absl::string_view event_type;  // what it records, for the output
+  std::vector<FlagField> flags;  // none: --file only
+};
+
+const std::vector<CommandLine>& CommandLines() {
+  static const std::vector<CommandLine>* const lines = new std::vector<CommandLine>{
+      {"establish-program",
+       "EstablishProgram",
+       "ProgramEstablished",
+       {{"program", "program.program_id"},
+        {"name_ko", "program.name_ko"},
+        {"name_en", "program.name_en", false},
+        {"ministry", "program.ministry"},
+        {"managing_agency", "program.managing_agency"},
+        {"first_year", "program.rules.first_year", false},
+        {"last_year", "program.rules.last_year", false},
+        {"total_budget_krw", "program.rules.total_budget_krw", false},
+        {"consortium_limit_krw", "program.rules.consortium_limit_krw", false},
+        {"annual_limit_krw", "program.rules.consortium_annual_limit_krw", false},
+        {"term_years", "program.rules.consortium_term_years", false},
+        {"min_midsized_enterprises", "program.rules.min_midsized_enterprises", false},
+        {"excluded_regions", "program.rules.excluded_region_codes", false},
+        {"hiring_target", "program.rules.hiring_target", false}}},
+      {"open-round",
+       "OpenSelectionRound",
+       "SelectionRoundOpened",
+       {{"program", "round.program_id"}, {"year", "round.round_year"}, {"slots", "round.slots"}}},
+      {"select", "SelectConsortium", "ConsortiumSelected", {}},
+      {"designate-lab",
+       "DesignateLab",
+       "LabDesignated",
+       {{"consortium", "designation.consortium_id"},
+        {"lab", "designation.lab_id"},
+        {"lab_name", "designation.lab_name_ko"},
+        {"university", "designation.university_participant_id"}}},
+      {"sign-agreement",
+       "SignAgreement",
+       "AgreementSigned",
+       {{"consortium", "agreement.consortium_id"},
+        {"year", "agreement.program_year"},
+        {"grant_krw", "agreement.grant_krw"},
+        {"reference", "agreement.agreement_reference", false}}},
+      {"amend-agreement",
+       "AmendAgreement",
+       "AgreementAmended",
+       {{"consortium", "consortium_id"},
+        {"year", "program_year"},
+        {"grant_krw", "grant_krw"},
+        {"reason", "reason"}}},
+      {"disburse",
+       "DisburseFunds",
+       "FundsDisbursed",
+       {{"consortium", "disbursement.consortium_id"},
+        {"year", "disbursement.program_year"},
+        {"amount_krw", "disbursement.amount_krw"},
+        {"reference", "disbursement.payment_reference"}}},
+      {"disburse-batch", "DisburseFundsBatch", "FundsDisbursed", {}},
+      {"reverse",
+       "ReverseDisbursement",
+       "DisbursementReversed",
+       {{"consortium", "consortium_id"}, {"event", "corrects_event_id"}, {"reason", "reason"}}},
+      {"join",
+       "JoinConsortium",
+       "ParticipantJoined",
+       {{"consortium", "joining.consortium_id"},
+        {"participant", "joining.participant.participant_id"},
+        {"name_ko", "joining.participant.name_ko"},
+        {"name_en", "joining.participant.name_en", false},
+        {"role", "joining.participant.role"}}},
+      {"withdraw",
+       "WithdrawParticipant",
+       "ParticipantWithdrew",
+       {{"consortium", "consortium_id"}, {"participant", "participant_id"}, {"reason", "reason"}}},
+      {"enrol",
+       "EnrolResearcher",
+       "ResearcherEnrolled",
+       {{"consortium", "enrolment.consortium_id"},
+        {"researcher", "enrolment.researcher_id"},
+        {"lab", "enrolment.lab_id"},
+        {"track", "enrolment.track"}}},
+      {"graduate",
+       "RecordGraduation",
+       "ResearcherGraduated",
+       {{"consortium", "consortium_id"}, {"researcher", "researcher_id"}}},
+      {"hire",
+       "RecordHire",
+       "ResearcherHired",
+       {{"consortium", "hire.consortium_id"},
+        {"researcher", "hire.researcher_id"},
+        {"degree", "hire.degree"},
+        {"lab", "hire.lab_id"},
+        {"enterprise", "hire.enterprise_participant_id"}}},
+      {"depart",
+       "RecordDeparture",
+       "ResearcherLeft",
+       {{"consortium", "consortium_id"},
+        {"researcher", "researcher_id"},
+        {"reason", "reason", false}}},
+      {"retract-step",
+       "RetractResearcherStep",
+       "ResearcherStepRetracted",
+       {{"consortium", "consortium_id"}, {"event", "corrects_event_id"}, {"reason", "reason"}}},
+      {"evaluate",
+       "RecordEvaluation",
+       "EvaluationRecorded",
+       {{"consortium", "evaluation.consortium_id"},
+        {"year", "evaluation.program_year"},
+        {"grade", "evaluation.grade"},
+        {"score", "evaluation.score", false},
+        {"summary", "evaluation.summary", false}}},
+      {"correct-evaluation",
+       "CorrectEvaluation",
+       "EvaluationCorrected",
+       {{"consortium", "consortium_id"},
+        {"event", "corrects_event_id"},
+        {"grade", "grade"},
+        {"score", "score", false},
+        {"reason", "reason"}}},
+      {"suspend",
+       "SuspendConsortium",
+       "ConsortiumSuspended",
+       {{"consortium", "consortium_id"}, {"reason", "reason"}}},
+      {"resume",
+       "ResumeConsortium",
+       "ConsortiumResumed",
+       {{"consortium", "consortium_id"}, {"reason", "reason"}}},
+      {"terminate",
+       "TerminateConsortium",
+       "ConsortiumTerminated",
+       {{"consortium", "consortium_id"}, {"reason", "reason"}}},
+      {"complete",
+       "CompleteConsortium",
+       "ConsortiumCompleted",
+       {{"consortium", "consortium_id"}, {"reason", "reason", false}}},
+  };
+  return *lines;
+}
+
+const CommandLine* FindCommandLine(absl::string_view rpc) {
+  for (const CommandLine& line : CommandLines()) {
+    if (line.rpc == rpc) return &line;
+  }
+  return nullptr;
+}
+
+// The enum value named `text`, by the names a person types (clients/views.h,
+// and kRoleFlagNames for roles).
+absl::StatusOr<int> ParseEnumFlag(absl::string_view flag, absl::string_view text,
+                                  const pb::EnumDescriptor* type) {
+  auto as_int = [](auto parsed) -> absl::StatusOr<int> {
+    if (!parsed.ok()) return parsed.status();
+    return static_cast<int>(*parsed);
+  };
+  if (type == v1::Degree_descriptor()) return as_int(ParseEnum(flag, text, kDegreeNames));
+  if (type == v1::DegreeTrack_descriptor()) return as_int(ParseEnum(flag, text, kTrackNames));
+  if (type == v1::EvaluationGrade_descriptor()) return as_int(ParseEnum(flag, text, kGradeNames));
+  if (type == v1::ParticipantRole_descriptor()) {
+    return as_int(ParseEnum(flag, text, kRoleFlagNames));
+  }
+  return absl::InternalError(absl::StrCat("--", flag, ": no names for ", type->full_name()));
+}
+
+// The message holding the last part of `path` in `request` (created on the
+// way) and that part's field.
+std::pair<pb::Message*, const pb::FieldDescriptor*> ResolveField(pb::Message* request,
+                                                                 absl::string_view path) {
+  pb::Message* message = request;
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const pb::FieldDescriptor* field =
+        message->GetDescriptor()->FindFieldByName(std::string(parts[i]));
+    assert(field != nullptr && field->message_type() != nullptr);
+    message = message->GetReflection()->MutableMessage(message, field);
+  }
+  const pb::FieldDescriptor* field =
+      message->GetDescriptor()->FindFieldByName(std::string(parts.back()));
+  assert(field != nullptr);
+  return {message, field};
+}
+
+// Sets the field at `binding.field_path` from the flag's value; a flag not
+// given leaves it unset, or is reported missing when required.
+absl::Status SetFromFlag(const FlagField& binding, pb::Message* request,
+                         std::vector<absl::string_view>* missing) {
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(binding.flag);
+  assert(flag != nullptr);
+  const std::string value = flag->CurrentValue();
+  auto [message, field] = ResolveField(request, binding.field_path);
+  const pb::Reflection* reflection = message->GetReflection();
+  if (value.empty() || (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING && value == "0")) {
+    if (binding.required) missing->push_back(binding.flag);
+    return absl::OkStatus();
+  }
+  const std::string bad = absl::StrCat("--", binding.flag, "=", value, ": not a number");
+  switch (field->cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      if (field->is_repeated()) {
+        for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+          reflection->AddString(message, field, std::string(part));
+        }
+      } else {
+        reflection->SetString(message, field, value);
+      }
+      return absl::OkStatus();
+    case pb::FieldDescriptor::CPPTYPE_INT32: {
+      int32_t number = 0;
+      if (!absl::SimpleAtoi(value, &number)) return absl::InvalidArgumentError(bad);
+      reflection->SetInt32(message, field, number);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_INT64: {
+      int64_t number = 0;
+      if (!absl::SimpleAtoi(value, &number)) return absl::InvalidArgumentError(bad);
+      reflection->SetInt64(message, field, number);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_ENUM: {
+      absl::StatusOr<int> number = ParseEnumFlag(binding.flag, value, field->enum_type());
+      if (!number.ok()) return number.status();
+      reflection->SetEnumValue(message, field, *number);
+      return absl::OkStatus();
+    }
+    default:
+      return absl::InternalError(absl::StrCat("--", binding.flag, ": unsupported field type"));
+  }
+}
+
+// The request's occurred_at: its own, or its event payload's; nullptr for
+// a request that has none (a payment run's payments carry their own).
+pb::Timestamp* FindOccurredAt(pb::Message* request) {
+  const pb::Descriptor* type = request->GetDescriptor();
+  const pb::Reflection* reflection = request->GetReflection();
+  if (const pb::FieldDescriptor* own = type->FindFieldByName("occurred_at")) {
+    return static_cast<pb::Timestamp*>(reflection->MutableMessage(request, own));
+  }
+  for (int i = 0; i < type->field_count(); ++i) {
+    const pb::FieldDescriptor* field = type->field(i);
+    if (field->is_repeated() || field->message_type() == nullptr || field->name() == "meta") {
+      continue;
+    }
+    if (const pb::FieldDescriptor* nested = field->message_type()->FindFieldByName("occurred_at")) {
+      pb::Message* payload = reflection->MutableMessage(request, field);
+      return static_cast<pb::Timestamp*>(payload->GetReflection()->MutableMessage(payload, nested));
+    }
+  }
+  return nullptr;
+}
+
+// Builds the request of `line` from --file or the flags, fills what is left
+// of its meta and occurred_at from the flags, and sends it.
+Outcome RecordCommand(const CommandLine& line, AllianceClient& client, const Args& args) {
   if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::EstablishProgramRequest request;
+  const domain::CommandSpec* spec = domain::FindCommand(line.rpc);
+  assert(spec != nullptr);
+  std::unique_ptr<pb::Message> request(
+      pb::MessageFactory::generated_factory()->GetPrototype(spec->request_type)->New());
   const std::string file = absl::GetFlag(FLAGS_file);
-  if (!file.empty()) {
-    if (absl::Status s = ReadTextProto(file, &request); !s.ok()) return Usage(s);
+  bool occurred_at_given = false;
+  if (!file.empty() || line.flags.empty()) {
+    if (absl::Status s = ReadTextProto(file, request.get()); !s.ok()) return Usage(s);
+    const pb::Timestamp* occurred_at = FindOccurredAt(request.get());
+    occurred_at_given = occurred_at == nullptr || occurred_at->ByteSizeLong() > 0;
   } else {
-    v1::ProgramEstablished& program = *request.mutable_program();
-    program.set_program_id(absl::GetFlag(FLAGS_program));
-    program.set_name_ko(absl::GetFlag(FLAGS_name_ko));
-    program.set_name_en(absl::GetFlag(FLAGS_name_en));
-    program.set_ministry(absl::GetFlag(FLAGS_ministry));
-    program.set_managing_agency(absl::GetFlag(FLAGS_managing_agency));
-    if (absl::Status s = RequireFlags({{"program", program.program_id()},
-                                       {"name_ko", program.name_ko()},
-                                       {"ministry", program.ministry()},
-                                       {"managing_agency", program.managing_agency()}});
-        !s.ok()) {
-      return Usage(s);
+    std::vector<absl::string_view> missing;
+    for (const FlagField& binding : line.flags) {
+      if (absl::Status s = SetFromFlag(binding, request.get(), &missing); !s.ok()) {
+        return Usage(s);
+      }
     }
-    v1::ProgramRules& rules = *program.mutable_rules();
-    rules.set_first_year(absl::GetFlag(FLAGS_first_year));
-    rules.set_last_year(absl::GetFlag(FLAGS_last_year));
-    rules.set_total_budget_krw(absl::GetFlag(FLAGS_total_budget_krw));
-    rules.set_consortium_limit_krw(absl::GetFlag(FLAGS_consortium_limit_krw));
-    rules.set_consortium_annual_limit_krw(absl::GetFlag(FLAGS_annual_limit_krw));
-    rules.set_consortium_term_years(absl::GetFlag(FLAGS_term_years));
-    rules.set_min_midsized_enterprises(absl::GetFlag(FLAGS_min_midsized_enterprises));
-    for (const std::string& code : absl::GetFlag(FLAGS_excluded_regions)) {
-      rules.add_excluded_region_codes(code);
+    if (!missing.empty())
+      return UsageError{absl::StrCat("missing --", absl::StrJoin(missing, ", --"))};
+  }
+  if (absl::Status s = FillMeta(spec->mutable_meta(request.get())); !s.ok()) return Usage(s);
+  if (!occurred_at_given) {
+    if (absl::Status s = FillOccurredAt(FindOccurredAt(request.get())); !s.ok()) return Usage(s);
+  }
+  return PrintAppend(line.event_type, client.Send(line.rpc, *request));
+}
+
+// "  disburse           --consortium --year --amount_krw --reference": the
+// usage lines of the recording commands, from their rows.
+std::string CommandUsage() {
+  std::string usage;
+  for (const CommandLine& line : CommandLines()) {
+    std::vector<std::string> flags;
+    for (const FlagField& binding : line.flags) {
+      flags.push_back(binding.required ? absl::StrCat("--", binding.flag)
+                                       : absl::StrCat("[--", binding.flag, "]"));
     }
-    rules.set_hiring_target(absl::GetFlag(FLAGS_hiring_target));
+    if (flags.empty()) flags.push_back(absl::StrCat("--file=req.textpb (a ", line.rpc, "Request)"));
+    absl::StrAppend(&usage,
+                    absl::StrFormat("  %-18s %s\n", line.subcommand, absl::StrJoin(flags, " ")));
   }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  v1::ProgramEstablished& program = *request.mutable_program();
-  if (absl::Status s = FillOccurredAt(program.has_occurred_at(), program.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ProgramEstablished", client.EstablishProgram(request));
-}
-
-Outcome SelectConsortium(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::SelectConsortiumRequest request;
-  if (absl::Status s = ReadTextProto(absl::GetFlag(FLAGS_file), &request); !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMeta(request.mutable_meta()); !s.ok()) return Usage(s);
-  v1::ConsortiumSelected& selection = *request.mutable_selection();
-  if (absl::Status s = FillOccurredAt(selection.has_occurred_at(), selection.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ConsortiumSelected", client.SelectConsortium(request));
-}
-
-Outcome DesignateLab(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::DesignateLabRequest request;
-  v1::LabDesignated& designation = *request.mutable_designation();
-  designation.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  designation.set_lab_id(absl::GetFlag(FLAGS_lab));
-  designation.set_lab_name_ko(absl::GetFlag(FLAGS_lab_name));
-  designation.set_university_participant_id(absl::GetFlag(FLAGS_university));
-  if (absl::Status s = RequireFlags({{"consortium", designation.consortium_id()},
-                                     {"lab", designation.lab_id()},
-                                     {"lab_name", designation.lab_name_ko()},
-                                     {"university", designation.university_participant_id()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s =
-          FillMetaAndOccurredAt(request.mutable_meta(), designation.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("LabDesignated", client.DesignateLab(request));
-}
-
-Outcome DisburseFunds(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::DisburseFundsRequest request;
-  v1::FundsDisbursed& disbursement = *request.mutable_disbursement();
-  disbursement.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  disbursement.set_program_year(absl::GetFlag(FLAGS_year));
-  disbursement.set_amount_krw(absl::GetFlag(FLAGS_amount_krw));
-  disbursement.set_payment_reference(absl::GetFlag(FLAGS_reference));
-  if (absl::Status s = RequireFlags({{"consortium", disbursement.consortium_id()},
-                                     {"reference", disbursement.payment_reference()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  // Range checks are the server's (its rules know the program); zero means
-  // the flag was not given.
-  if (disbursement.program_year() == 0) return UsageError{"missing --year"};
-  if (disbursement.amount_krw() == 0) return UsageError{"missing --amount_krw"};
-  if (absl::Status s =
-          FillMetaAndOccurredAt(request.mutable_meta(), disbursement.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("FundsDisbursed", client.DisburseFunds(request));
-}
-
-Outcome ReverseDisbursement(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::ReverseDisbursementRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_corrects_event_id(absl::GetFlag(FLAGS_event));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
-                                     {"event", request.corrects_event_id()},
-                                     {"reason", request.reason()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("DisbursementReversed", client.ReverseDisbursement(request));
-}
-
-Outcome RecordHire(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::RecordHireRequest request;
-  v1::ResearcherHired& hire = *request.mutable_hire();
-  hire.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  hire.set_researcher_id(absl::GetFlag(FLAGS_researcher));
-  hire.set_lab_id(absl::GetFlag(FLAGS_lab));
-  hire.set_enterprise_participant_id(absl::GetFlag(FLAGS_enterprise));
-  const std::string degree_text = absl::GetFlag(FLAGS_degree);
-  if (absl::Status s = RequireFlags({{"consortium", hire.consortium_id()},
-                                     {"researcher", hire.researcher_id()},
-                                     {"degree", degree_text},
-                                     {"lab", hire.lab_id()},
-                                     {"enterprise", hire.enterprise_participant_id()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  absl::StatusOr<v1::Degree> degree = ParseDegree(degree_text);
-  if (!degree.ok()) return Usage(degree.status());
-  hire.set_degree(*degree);
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), hire.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ResearcherHired", client.RecordHire(request));
-}
-
-Outcome OpenSelectionRound(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::OpenSelectionRoundRequest request;
-  v1::SelectionRoundOpened& round = *request.mutable_round();
-  round.set_program_id(absl::GetFlag(FLAGS_program));
-  round.set_round_year(absl::GetFlag(FLAGS_year));
-  round.set_slots(absl::GetFlag(FLAGS_slots));
-  if (absl::Status s = RequireFlags({{"program", round.program_id()}}); !s.ok()) return Usage(s);
-  if (round.round_year() == 0) return UsageError{"missing --year"};
-  if (round.slots() == 0) return UsageError{"missing --slots"};
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), round.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("SelectionRoundOpened", client.OpenSelectionRound(request));
-}
-
-Outcome SignAgreement(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::SignAgreementRequest request;
-  v1::AgreementSigned& agreement = *request.mutable_agreement();
-  agreement.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  agreement.set_program_year(absl::GetFlag(FLAGS_year));
-  agreement.set_grant_krw(absl::GetFlag(FLAGS_grant_krw));
-  agreement.set_agreement_reference(absl::GetFlag(FLAGS_reference));
-  if (absl::Status s = RequireFlags({{"consortium", agreement.consortium_id()}}); !s.ok()) {
-    return Usage(s);
-  }
-  if (agreement.program_year() == 0) return UsageError{"missing --year"};
-  if (agreement.grant_krw() == 0) return UsageError{"missing --grant_krw"};
-  if (absl::Status s =
-          FillMetaAndOccurredAt(request.mutable_meta(), agreement.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("AgreementSigned", client.SignAgreement(request));
-}
-
-Outcome AmendAgreement(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::AmendAgreementRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_program_year(absl::GetFlag(FLAGS_year));
-  request.set_grant_krw(absl::GetFlag(FLAGS_grant_krw));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s =
-          RequireFlags({{"consortium", request.consortium_id()}, {"reason", request.reason()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (request.program_year() == 0) return UsageError{"missing --year"};
-  if (request.grant_krw() == 0) return UsageError{"missing --grant_krw"};
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("AgreementAmended", client.AmendAgreement(request));
-}
-
-Outcome JoinConsortium(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::JoinConsortiumRequest request;
-  v1::ParticipantJoined& joining = *request.mutable_joining();
-  joining.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  v1::Participant& participant = *joining.mutable_participant();
-  participant.set_participant_id(absl::GetFlag(FLAGS_participant));
-  participant.set_name_ko(absl::GetFlag(FLAGS_name_ko));
-  participant.set_name_en(absl::GetFlag(FLAGS_name_en));
-  const std::string role_text = absl::GetFlag(FLAGS_role);
-  if (absl::Status s = RequireFlags({{"consortium", joining.consortium_id()},
-                                     {"participant", participant.participant_id()},
-                                     {"name_ko", participant.name_ko()},
-                                     {"role", role_text}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  absl::StatusOr<v1::ParticipantRole> role = ParseEnum("role", role_text, kRoleFlagNames);
-  if (!role.ok()) return Usage(role.status());
-  participant.set_role(*role);
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), joining.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ParticipantJoined", client.JoinConsortium(request));
-}
-
-Outcome WithdrawParticipant(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::WithdrawParticipantRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_participant_id(absl::GetFlag(FLAGS_participant));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
-                                     {"participant", request.participant_id()},
-                                     {"reason", request.reason()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ParticipantWithdrew", client.WithdrawParticipant(request));
-}
-
-Outcome EnrolResearcher(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::EnrolResearcherRequest request;
-  v1::ResearcherEnrolled& enrolment = *request.mutable_enrolment();
-  enrolment.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  enrolment.set_researcher_id(absl::GetFlag(FLAGS_researcher));
-  enrolment.set_lab_id(absl::GetFlag(FLAGS_lab));
-  const std::string track_text = absl::GetFlag(FLAGS_track);
-  if (absl::Status s = RequireFlags({{"consortium", enrolment.consortium_id()},
-                                     {"researcher", enrolment.researcher_id()},
-                                     {"lab", enrolment.lab_id()},
-                                     {"track", track_text}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  absl::StatusOr<v1::DegreeTrack> track = ParseEnum("track", track_text, kTrackNames);
-  if (!track.ok()) return Usage(track.status());
-  enrolment.set_track(*track);
-  if (absl::Status s =
-          FillMetaAndOccurredAt(request.mutable_meta(), enrolment.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ResearcherEnrolled", client.EnrolResearcher(request));
-}
-
-Outcome RecordGraduation(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::RecordGraduationRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_researcher_id(absl::GetFlag(FLAGS_researcher));
-  if (absl::Status s = RequireFlags(
-          {{"consortium", request.consortium_id()}, {"researcher", request.researcher_id()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ResearcherGraduated", client.RecordGraduation(request));
-}
-
-Outcome RecordDeparture(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::RecordDepartureRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_researcher_id(absl::GetFlag(FLAGS_researcher));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s = RequireFlags(
-          {{"consortium", request.consortium_id()}, {"researcher", request.researcher_id()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ResearcherLeft", client.RecordDeparture(request));
-}
-
-Outcome RetractResearcherStep(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::RetractResearcherStepRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_corrects_event_id(absl::GetFlag(FLAGS_event));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
-                                     {"event", request.corrects_event_id()},
-                                     {"reason", request.reason()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("ResearcherStepRetracted", client.RetractResearcherStep(request));
-}
-
-Outcome RecordEvaluation(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::RecordEvaluationRequest request;
-  v1::EvaluationRecorded& evaluation = *request.mutable_evaluation();
-  evaluation.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  evaluation.set_program_year(absl::GetFlag(FLAGS_year));
-  evaluation.set_score(absl::GetFlag(FLAGS_score));
-  evaluation.set_summary(absl::GetFlag(FLAGS_summary));
-  const std::string grade_text = absl::GetFlag(FLAGS_grade);
-  if (absl::Status s =
-          RequireFlags({{"consortium", evaluation.consortium_id()}, {"grade", grade_text}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  if (evaluation.program_year() == 0) return UsageError{"missing --year"};
-  absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
-  if (!grade.ok()) return Usage(grade.status());
-  evaluation.set_grade(*grade);
-  if (absl::Status s =
-          FillMetaAndOccurredAt(request.mutable_meta(), evaluation.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("EvaluationRecorded", client.RecordEvaluation(request));
-}
-
-Outcome CorrectEvaluation(AllianceClient& client, const Args& args) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::CorrectEvaluationRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_corrects_event_id(absl::GetFlag(FLAGS_event));
-  request.set_score(absl::GetFlag(FLAGS_score));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  const std::string grade_text = absl::GetFlag(FLAGS_grade);
-  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()},
-                                     {"event", request.corrects_event_id()},
-                                     {"grade", grade_text},
-                                     {"reason", request.reason()}});
-      !s.ok()) {
-    return Usage(s);
-  }
-  absl::StatusOr<v1::EvaluationGrade> grade = ParseEnum("grade", grade_text, kGradeNames);
-  if (!grade.ok()) return Usage(grade.status());
-  request.set_grade(*grade);
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend("EvaluationCorrected", client.CorrectEvaluation(request));
-}
-
-// One of the four state changes: they share a request and differ in the RPC
-// and the event it records.
-using ChangeStateCall =
-    absl::StatusOr<v1::AppendResult> (AllianceClient::*)(const v1::ChangeConsortiumStateRequest&);
-
-Outcome ChangeConsortiumState(AllianceClient& client, const Args& args, ChangeStateCall call,
-                              absl::string_view event_type, bool reason_required) {
-  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
-  v1::ChangeConsortiumStateRequest request;
-  request.set_consortium_id(absl::GetFlag(FLAGS_consortium));
-  request.set_reason(absl::GetFlag(FLAGS_reason));
-  if (absl::Status s = RequireFlags({{"consortium", request.consortium_id()}}); !s.ok()) {
-    return Usage(s);
-  }
-  if (reason_required && request.reason().empty()) return UsageError{"missing --reason"};
-  if (absl::Status s = FillMetaAndOccurredAt(request.mutable_meta(), request.mutable_occurred_at());
-      !s.ok()) {
-    return Usage(s);
-  }
-  return PrintAppend(event_type, (client.*call)(request));
-}
-
-Outcome SuspendConsortium(AllianceClient& client, const Args& args) {
-  return ChangeConsortiumState(client, args, &AllianceClient::SuspendConsortium,
-                               "ConsortiumSuspended", /*reason_required=*/true);
-}
-
-Outcome ResumeConsortium(AllianceClient& client, const Args& args) {
-  return ChangeConsortiumState(client, args, &AllianceClient::ResumeConsortium, "ConsortiumResumed",
-                               /*reason_required=*/true);
-}
-
-Outcome TerminateConsortium(AllianceClient& client, const Args& args) {
-  return ChangeConsortiumState(client, args, &AllianceClient::TerminateConsortium,
-                               "ConsortiumTerminated", /*reason_required=*/true);
-}
-
-Outcome CompleteConsortium(AllianceClient& client, const Args& args) {
-  return ChangeConsortiumState(client, args, &AllianceClient::CompleteConsortium,
-                               "ConsortiumCompleted", /*reason_required=*/false);
+  return usage;
 }
 
 // ---- seed ------------------------------------------------------------
 
-// What one seed command is called in the output, and the event it records.
-struct SeedLabel {
-  std::string text;
-  absl::string_view event_type;
-  const v1::CommandMeta* meta;
+// One seed command: the RPC its oneof field names (establish_program is
+// EstablishProgram: seed.proto keeps the two in step), and its request.
+struct SeedEntry {
+  std::string rpc;
+  const pb::Message* request = nullptr;
 };
 
-SeedLabel LabelOf(const seed::SeedCommand& command) {
-  using C = seed::SeedCommand;
-  switch (command.command_case()) {
-    case C::kEstablishProgram: {
-      const auto& c = command.establish_program();
-      return {absl::StrCat("establish-program ", c.program().program_id()), "ProgramEstablished",
-              &c.meta()};
-    }
-    case C::kOpenSelectionRound: {
-      const auto& c = command.open_selection_round();
-      return {absl::StrCat("open-round ", c.round().program_id(), " ", c.round().round_year(), " (",
-                           c.round().slots(), " slots)"),
-              "SelectionRoundOpened", &c.meta()};
-    }
-    case C::kSelectConsortium: {
-      const auto& c = command.select_consortium();
-      return {absl::StrCat("select ", c.selection().consortium_id()), "ConsortiumSelected",
-              &c.meta()};
-    }
-    case C::kDesignateLab: {
-      const auto& c = command.designate_lab();
-      return {absl::StrCat("designate-lab ", c.designation().consortium_id(), " ",
-                           c.designation().lab_id()),
-              "LabDesignated", &c.meta()};
-    }
-    case C::kSignAgreement: {
-      const auto& c = command.sign_agreement();
-      return {absl::StrCat("sign-agreement ", c.agreement().consortium_id(), " ",
-                           c.agreement().program_year()),
-              "AgreementSigned", &c.meta()};
-    }
-    case C::kAmendAgreement: {
-      const auto& c = command.amend_agreement();
-      return {absl::StrCat("amend-agreement ", c.consortium_id(), " ", c.program_year()),
-              "AgreementAmended", &c.meta()};
-    }
-    case C::kDisburseFunds: {
-      const auto& c = command.disburse_funds();
-      return {
-          absl::StrCat("disburse ", c.disbursement().consortium_id(), " ",
-                       c.disbursement().program_year(), " ", c.disbursement().payment_reference()),
-          "FundsDisbursed", &c.meta()};
-    }
-    case C::kReverseDisbursement: {
-      const auto& c = command.reverse_disbursement();
-      return {absl::StrCat("reverse ", c.consortium_id(), " ", c.corrects_event_id()),
-              "DisbursementReversed", &c.meta()};
-    }
-    case C::kJoinConsortium: {
-      const auto& c = command.join_consortium();
-      return {absl::StrCat("join ", c.joining().consortium_id(), " ",
-                           c.joining().participant().participant_id()),
-              "ParticipantJoined", &c.meta()};
-    }
-    case C::kWithdrawParticipant: {
-      const auto& c = command.withdraw_participant();
-      return {absl::StrCat("withdraw ", c.consortium_id(), " ", c.participant_id()),
-              "ParticipantWithdrew", &c.meta()};
-    }
-    case C::kEnrolResearcher: {
-      const auto& c = command.enrol_researcher();
-      return {
-          absl::StrCat("enrol ", c.enrolment().consortium_id(), " ", c.enrolment().researcher_id()),
-          "ResearcherEnrolled", &c.meta()};
-    }
-    case C::kRecordGraduation: {
-      const auto& c = command.record_graduation();
-      return {absl::StrCat("graduate ", c.consortium_id(), " ", c.researcher_id()),
-              "ResearcherGraduated", &c.meta()};
-    }
-    case C::kRecordHire: {
-      const auto& c = command.record_hire();
-      return {absl::StrCat("hire ", c.hire().consortium_id(), " ", c.hire().researcher_id()),
-              "ResearcherHired", &c.meta()};
-    }
-    case C::kRecordDeparture: {
-      const auto& c = command.record_departure();
-      return {absl::StrCat("depart ", c.consortium_id(), " ", c.researcher_id()), "ResearcherLeft",
-              &c.meta()};
-    }
-    case C::kRetractResearcherStep: {
-      const auto& c = command.retract_researcher_step();
-      return {absl::StrCat("retract-step ", c.consortium_id(), " ", c.corrects_event_id()),
-              "ResearcherStepRetracted", &c.meta()};
-    }
-    case C::kRecordEvaluation: {
-      const auto& c = command.record_evaluation();
-      return {absl::StrCat("evaluate ", c.evaluation().consortium_id(), " ",
-                           c.evaluation().program_year()),
-              "EvaluationRecorded", &c.meta()};
-    }
-    case C::kCorrectEvaluation: {
-      const auto& c = command.correct_evaluation();
-      return {absl::StrCat("correct-evaluation ", c.consortium_id(), " ", c.corrects_event_id()),
-              "EvaluationCorrected", &c.meta()};
-    }
-    case C::kSuspendConsortium: {
-      const auto& c = command.suspend_consortium();
-      return {absl::StrCat("suspend ", c.consortium_id()), "ConsortiumSuspended", &c.meta()};
-    }
-    case C::kResumeConsortium: {
-      const auto& c = command.resume_consortium();
-      return {absl::StrCat("resume ", c.consortium_id()), "ConsortiumResumed", &c.meta()};
-    }
-    case C::kTerminateConsortium: {
-      const auto& c = command.terminate_consortium();
-      return {absl::StrCat("terminate ", c.consortium_id()), "ConsortiumTerminated", &c.meta()};
-    }
-    case C::kCompleteConsortium: {
-      const auto& c = command.complete_consortium();
-      return {absl::StrCat("complete ", c.consortium_id()), "ConsortiumCompleted", &c.meta()};
-    }
-    case C::COMMAND_NOT_SET:
-      break;
-  }
-  return {"(empty command)", "", nullptr};
-}
-
-absl::StatusOr<v1::AppendResult> SendSeedCommand(AllianceClient& client,
-                                                 const seed::SeedCommand& command) {
-  // The field set in the oneof names the RPC: establish_program is
-  // EstablishProgram (seed.proto keeps the two in step).
-  static const google::protobuf::OneofDescriptor* const kind =
+SeedEntry EntryOf(const seed::SeedCommand& command) {
+  static const pb::OneofDescriptor* const kind =
       seed::SeedCommand::descriptor()->FindOneofByName("command");
-  const google::protobuf::FieldDescriptor* field =
+  const pb::FieldDescriptor* field =
       command.GetReflection()->GetOneofFieldDescriptor(command, kind);
-  if (field == nullptr) return absl::InvalidArgumentError("empty seed command");
+  if (field == nullptr) return {};
+  SeedEntry entry;
   const std::string& name = field->name();
-  std::string method;
   for (size_t i = 0; i < name.size(); ++i) {
     if (name[i] == '_') continue;
-    method.push_back(i == 0 || name[i - 1] == '_' ? absl::ascii_toupper(name[i]) : name[i]);
+    entry.rpc.push_back(i == 0 || name[i - 1] == '_' ? absl::ascii_toupper(name[i]) : name[i]);
   }
-  return client.Send(method, command.GetReflection()->GetMessage(command, field));
+  entry.request = &command.GetReflection()->GetMessage(command, field);
+  return entry;
+}
+
+// What a seed command is called in the output: its subcommand and the
+// values of its required flags ("disburse chungnam 2023 1000000 KIAT-1"),
+// or its stream for a command given by file only.
+std::string LabelOf(const SeedEntry& entry, const CommandLine& line) {
+  std::vector<std::string> parts = {std::string(line.subcommand)};
+  // ResolveField creates what it walks through: label a copy.
+  std::unique_ptr<pb::Message> copy(entry.request->New());
+  copy->CopyFrom(*entry.request);
+  for (const FlagField& binding : line.flags) {
+    if (!binding.required) continue;
+    auto [message, field] = ResolveField(copy.get(), binding.field_path);
+    std::string value;
+    pb::TextFormat::PrintFieldValueToString(*message, field, -1, &value);
+    parts.push_back(field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING
+                        ? message->GetReflection()->GetString(*message, field)
+                        : value);
+  }
+  if (line.flags.empty()) parts.push_back(domain::FindCommand(line.rpc)->stream_id(*entry.request));
+  return absl::StrJoin(parts, " ");
 }
 
 // Sends the seed file's commands in order, as written: each has a fixed
@@ -1042,31 +797,37 @@ Outcome Seed(AllianceClient& client, const Args& args) {
   if (absl::Status s = ReadTextProto(path, &seed_file); !s.ok()) return Usage(s);
   // Check the whole file before sending anything: a fresh id per run would
   // make seeding record everything again.
+  std::vector<std::pair<SeedEntry, const CommandLine*>> commands;
   for (int i = 0; i < seed_file.commands_size(); ++i) {
-    const SeedLabel label = LabelOf(seed_file.commands(i));
-    if (label.meta == nullptr || label.meta->event_id().empty()) {
-      return UsageError{absl::StrCat(path, ": command ", i + 1, " (", label.text,
+    SeedEntry entry = EntryOf(seed_file.commands(i));
+    const CommandLine* line = FindCommandLine(entry.rpc);
+    if (entry.request == nullptr || line == nullptr) {
+      return UsageError{absl::StrCat(path, ": command ", i + 1, " is empty")};
+    }
+    if (domain::FindCommand(entry.rpc)->meta(*entry.request).event_id().empty()) {
+      return UsageError{absl::StrCat(path, ": command ", i + 1, " (", LabelOf(entry, *line),
                                      ") has no meta.event_id; seed commands need fixed ids")};
     }
+    commands.emplace_back(std::move(entry), line);
   }
   const bool json = absl::GetFlag(FLAGS_json);
   int appended = 0;
   int replayed = 0;
   const int total = seed_file.commands_size();
   for (int i = 0; i < total; ++i) {
-    const seed::SeedCommand& command = seed_file.commands(i);
-    const SeedLabel label = LabelOf(command);
-    absl::StatusOr<v1::AppendResult> result = SendSeedCommand(client, command);
+    const auto& [entry, line] = commands[i];
+    const std::string label = LabelOf(entry, *line);
+    absl::StatusOr<v1::AppendResult> result = client.Send(entry.rpc, *entry.request);
     if (!result.ok()) {
-      std::cout << "[" << i + 1 << "/" << total << "] " << label.text << ": refused\n";
+      std::cout << "[" << i + 1 << "/" << total << "] " << label << ": refused\n";
       return ReportFailure(result.status());
     }
     (result->replayed() ? replayed : appended) += 1;
     if (json) {
       std::cout << ToJson(*result, /*multiline=*/false);
     } else {
-      std::cout << "[" << i + 1 << "/" << total << "] " << label.text << ": "
-                << DescribeAppend(label.event_type, *result) << "\n";
+      std::cout << "[" << i + 1 << "/" << total << "] " << label << ": "
+                << DescribeAppend(line->event_type, *result) << "\n";
     }
   }
   if (!json) {
@@ -1188,38 +949,35 @@ struct Subcommand {
   Outcome (*run)(AllianceClient& client, const Args& args);
 };
 
+// The subcommands besides the recording ones (CommandLines()).
 constexpr Subcommand kSubcommands[] = {
-    {"establish-program", EstablishProgram},
-    {"open-round", OpenSelectionRound},
-    {"select", SelectConsortium},
-    {"designate-lab", DesignateLab},
-    {"sign-agreement", SignAgreement},
-    {"amend-agreement", AmendAgreement},
-    {"disburse", DisburseFunds},
-    {"reverse", ReverseDisbursement},
-    {"join", JoinConsortium},
-    {"withdraw", WithdrawParticipant},
-    {"enrol", EnrolResearcher},
-    {"graduate", RecordGraduation},
-    {"hire", RecordHire},
-    {"depart", RecordDeparture},
-    {"retract-step", RetractResearcherStep},
-    {"evaluate", RecordEvaluation},
-    {"correct-evaluation", CorrectEvaluation},
-    {"suspend", SuspendConsortium},
-    {"resume", ResumeConsortium},
-    {"terminate", TerminateConsortium},
-    {"complete", CompleteConsortium},
-    {"seed", Seed},
-    {"status", ShowConsortium},
-    {"list", ListConsortia},
-    {"program", ShowProgram},
-    {"participant", ShowParticipant},
-    {"events", ReadEvents},
+    {"seed", Seed},           {"status", ShowConsortium},       {"list", ListConsortia},
+    {"program", ShowProgram}, {"participant", ShowParticipant}, {"events", ReadEvents},
 };
 
+// Every command of the command table has its command line, and no command
+// line names a command the table lacks.
+bool EveryCommandHasACommandLine() {
+  bool ok = true;
+  for (const domain::CommandSpec& spec : domain::Commands()) {
+    if (FindCommandLine(spec.name) == nullptr) {
+      std::cerr << "alliancectl: no command line for " << spec.name << "\n";
+      ok = false;
+    }
+  }
+  for (const CommandLine& line : CommandLines()) {
+    if (domain::FindCommand(line.rpc) == nullptr) {
+      std::cerr << "alliancectl: " << line.subcommand << " names no command " << line.rpc << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  if (!EveryCommandHasACommandLine()) return kExitFailure;
+  const std::string usage = absl::StrCat(kUsageHead, CommandUsage(), kUsageTail);
+  absl::SetProgramUsageMessage(usage);
   std::vector<char*> positionals = absl::ParseCommandLine(argc, argv);
   // positionals[0] is the program name.
   if (positionals.size() < 2) return ReportUsageError("missing subcommand");
@@ -1230,22 +988,24 @@ int Main(int argc, char** argv) {
   if (deadline_ms <= 0 || deadline_ms > kDeadlineMsMax) {
     return ReportUsageError(absl::StrCat("--deadline_ms must be in 1..", kDeadlineMsMax));
   }
-  for (const Subcommand& subcommand : kSubcommands) {
-    if (subcommand.name != name) continue;
-    // Creating a channel does not connect: a usage error below still sends
-    // nothing.
-    AllianceClient client(
-        grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
-        {.agency = absl::GetFlag(FLAGS_agency),
-         .principal = absl::GetFlag(FLAGS_principal),
-         .deadline = absl::Milliseconds(deadline_ms)});
-    Outcome outcome = subcommand.run(client, args);
-    if (const auto* usage = std::get_if<UsageError>(&outcome)) {
-      return ReportUsageError(absl::StrCat(name, ": ", usage->message));
-    }
-    return std::get<int>(outcome);
+  // Creating a channel does not connect: a usage error still sends nothing.
+  AllianceClient client(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
+      {.agency = absl::GetFlag(FLAGS_agency),
+       .principal = absl::GetFlag(FLAGS_principal),
+       .deadline = absl::Milliseconds(deadline_ms)});
+  std::optional<Outcome> outcome;
+  for (const CommandLine& line : CommandLines()) {
+    if (line.subcommand == name) outcome = RecordCommand(line, client, args);
   }
-  return ReportUsageError(absl::StrCat("unknown subcommand ", name));
+  for (const Subcommand& subcommand : kSubcommands) {
+    if (subcommand.name == name) outcome = subcommand.run(client, args);
+  }
+  if (!outcome) return ReportUsageError(absl::StrCat("unknown subcommand ", name));
+  if (const auto* usage_error = std::get_if<UsageError>(&*outcome)) {
+    return ReportUsageError(absl::StrCat(name, ": ", usage_error->message));
+  }
+  return std::get<int>(*outcome);
 }
 
 }  // namespace

@@ -55,6 +55,11 @@ std::string Format(absl::Time time) {
 
 // `began` is what started the life the event must lie in ("consortium x
 // was selected").
+// The server's clock to the second: what a person compares a date with.
+std::string FormatSeconds(absl::Time time) {
+  return absl::FormatTime(absl::RFC3339_sec, time, absl::UTCTimeZone());
+}
+
 absl::Status OccurredBefore(absl::string_view reason, absl::string_view event_type,
                             absl::Time occurred_at, absl::string_view began, absl::Time bound,
                             absl::string_view id_key, const std::string& id) {
@@ -82,12 +87,12 @@ absl::Status CheckBusinessDate(const LedgerState& state, const v1::Event& event,
   if (occurred_at > latest) {
     return Refuse(absl::StatusCode::kFailedPrecondition, "OCCURRED_IN_FUTURE",
                   absl::StrCat("the ", event_type, " is dated ", Format(occurred_at),
-                               ", after the server's clock (", Format(now), ", allowing ",
+                               ", after the server's clock (", FormatSeconds(now), ", allowing ",
                                absl::FormatDuration(kClockSkewAllowance),
                                " of clock skew); record an event once it has happened, and check "
                                "occurred_at and your system's clock"),
                   {{"occurred_at", Format(occurred_at)},
-                   {"server_time", Format(now)},
+                   {"server_time", FormatSeconds(now)},
                    {"clock_skew_allowance", absl::FormatDuration(kClockSkewAllowance)}});
   }
 
