@@ -3,7 +3,10 @@
 //
 //   ceilings    raw RocksDB synced writes (one ~300-byte value a write at 1,
 //               16 and 64 threads; 100 such values a WriteBatch), and an
-//               empty gRPC call at 1, 16 and 64 in flight
+//               empty gRPC call at 1, 16 and 64 in flight, to
+//               bench_empty_server (a process of its own, as allianced is),
+//               its request and reply as large as DisburseFunds's
+//               (measured after the ledger, whose sizes it takes)
 //   the ledger  the real allianced, spawned on a temporary folder, through
 //               its API and its rules: DisburseFunds at 1, 16 and 64 in
 //               flight, DisburseFundsBatch of 100 payments, GetConsortium
@@ -67,6 +70,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -79,6 +83,7 @@
 #include "services/domain/regions.h"
 #include "services/ledger/ledger.h"
 #include "storage/event_log.h"
+#include "tests/bench/padding.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/test_participant_id.h"
@@ -86,12 +91,17 @@
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
 #endif
+#ifndef BENCH_EMPTY_SERVER_PATH
+#error "BENCH_EMPTY_SERVER_PATH must name the bench_empty_server binary"
+#endif
 
 ABSL_FLAG(bool, smoke, false,
           "a tiny run (about 0.3 s a point, a 2,000-event rebuild, no PostgreSQL, no report unless "
           "--report is given) that proves the benchmark still works");
 ABSL_FLAG(double, seconds, 5.0, "measured seconds per point (after a short warm-up)");
 ABSL_FLAG(std::string, allianced, ALLIANCED_PATH, "the allianced binary to benchmark");
+ABSL_FLAG(std::string, empty_server, BENCH_EMPTY_SERVER_PATH,
+          "the bench_empty_server binary of the empty-call ceiling");
 ABSL_FLAG(std::string, pg, "",
           "libpq connection string of the PostgreSQL peer (e.g. \"host=127.0.0.1 port=5433 "
           "user=postgres dbname=postgres\"); empty: skip the peer");
@@ -214,8 +224,9 @@ struct Settings {
 };
 Settings g_settings;
 
-// The allianced being measured and the run's temporary folder: Die() kills
-// the one and removes the other, so a failed run leaves nothing behind.
+// The server process being measured (allianced or bench_empty_server; one at
+// a time) and the run's temporary folder: Die() kills the one and removes
+// the other, so a failed run leaves nothing behind.
 std::atomic<pid_t> g_server_pid{0};
 std::string g_temp_dir;
 // SIGINT / SIGTERM arrive here (see Main).
@@ -288,6 +299,9 @@ google::protobuf::Timestamp Timestamp(int64_t unix_seconds) {
 }
 
 std::string ConsortiumId(int index) { return absl::StrFormat("bench-c%02d", index); }
+
+// Payment number `n`'s reference: unique in the run, as the rules require.
+std::string PaymentReference(uint64_t n) { return absl::StrFormat("BENCH-PAY-%012d", n); }
 
 using ::alliance::testing::AlliancedProcess;
 using ::alliance::testing::DescribeWaitStatus;
@@ -596,13 +610,16 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
 }
 
-// One line of progress; `unit` names what EventsPerSecond() counts.
+// One line of progress; `unit` names what EventsPerSecond() counts, in the
+// plural ("events", "calls").
 void PrintPoint(absl::string_view what, const LoadResult& result, absl::string_view unit) {
   std::printf("  %-48s %12s %s/s   p50 %8s   p99 %8s", std::string(what).c_str(),
               Grouped(result.EventsPerSecond()).c_str(), std::string(unit).c_str(),
               Ms(result.PercentileMs(0.5)).c_str(), Ms(result.PercentileMs(0.99)).c_str());
   if (result.ServerCpuUsPerEvent() >= 0) {
-    std::printf("   server CPU %5.1f us/event", result.ServerCpuUsPerEvent());
+    absl::string_view one = absl::StripSuffix(unit, "s");
+    std::printf("   server CPU %5.1f us/%.*s", result.ServerCpuUsPerEvent(),
+                static_cast<int>(one.size()), one.data());
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -660,41 +677,39 @@ class RawRocksDb {
   const std::string value_;
 };
 
-// The empty call's server: answers at once, on gRPC's callback threads, as
-// the ledger's services do.
-class EmptyService final : public Empty::CallbackService {
-  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context, const EmptyRequest* request,
-                                 EmptyResponse* response) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
+// ---- Server processes ---------------------------------------------------------------------
 
-// ---- The ledger, through its API ---------------------------------------------------------
-
-// allianced as operators run it, on a temporary folder and a free port,
-// its output in <log_dir>/allianced.{stdout,stderr}. While it runs,
-// g_server_pid names it for Die(); destroying it kills it.
+// A server binary (allianced, or bench_empty_server for the empty-call
+// ceiling) run as its own process on a free port, its output in
+// <log_dir>/<name>.{stdout,stderr}. While it runs, g_server_pid names it for
+// Die(); destroying it kills it.
 struct Server {
   Server() = default;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server() { g_server_pid = 0; }
 
+  std::string name;  // "allianced", "bench_empty_server": in messages and file names
   std::string address;
   std::unique_ptr<AlliancedProcess> process;
 };
 
-absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& binary,
-                                                    const std::string& data_dir,
+// Starts `binary` with `args` and --listen=<a free port>, and waits until its
+// health check says SERVING.
+absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& name,
+                                                    const std::string& binary,
+                                                    std::vector<std::string> args,
                                                     const std::string& log_dir) {
   const int port = FreePort();
   if (port == 0) return absl::UnavailableError("no free port on 127.0.0.1");
   auto server = std::make_unique<Server>();
+  server->name = name;
   server->address = absl::StrCat("127.0.0.1:", port);
-  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process = AlliancedProcess::Start(
-      binary, {"--data_dir=" + data_dir, "--listen=" + server->address}, log_dir);
+  args.push_back("--listen=" + server->address);
+  AlliancedProcess::Options options;
+  options.name = name;
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process =
+      AlliancedProcess::Start(binary, args, log_dir, options);
   if (!process.ok()) return process.status();
   server->process = *std::move(process);
   g_server_pid = server->process->pid();
@@ -705,13 +720,13 @@ absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& binary,
   return server;
 }
 
-// Whether allianced still runs and, if not, how it ended: what a failed
+// Whether the server still runs and, if not, how it ended: what a failed
 // call's report needs (a crash shows as "Socket closed" to the client).
 std::string DescribeServer(Server& server) {
   absl::StatusOr<int> wait_status = server.process->Wait(absl::InfinitePast());
-  if (!wait_status.ok()) return "allianced is still running";
+  if (!wait_status.ok()) return absl::StrCat(server.name, " is still running");
   g_server_pid = 0;
-  return absl::StrCat("allianced ", DescribeWaitStatus(*wait_status));
+  return absl::StrCat(server.name, " ", DescribeWaitStatus(*wait_status));
 }
 
 // SIGTERM, then waits (bounded) for a clean exit.
@@ -719,12 +734,22 @@ absl::Status StopServer(Server& server) {
   if (absl::Status s = server.process->Terminate(); !s.ok()) return s;
   absl::StatusOr<int> wait_status = server.process->Wait(absl::Now() + kStopBound);
   if (!wait_status.ok()) {
-    return absl::DeadlineExceededError("allianced did not stop after SIGTERM");
+    return absl::DeadlineExceededError(absl::StrCat(server.name, " did not stop after SIGTERM"));
   }
   g_server_pid = 0;
   if (WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == 0) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("allianced stopped: ", DescribeWaitStatus(*wait_status)));
+  return absl::InternalError(
+      absl::StrCat(server.name, " stopped: ", DescribeWaitStatus(*wait_status)));
 }
+
+// ---- The ledger, through its API ---------------------------------------------------------
+
+// What one DisburseFunds call of the benchmark weighs: its request and its
+// reply, serialized. The empty-call ceiling is sized to them.
+struct CallSizes {
+  size_t request_bytes = 0;
+  size_t reply_bytes = 0;
+};
 
 // The benchmark's traffic through the ledger's real commands and rules: a
 // program with wide rules, kConsortiumCount consortia, and payments into them.
@@ -792,14 +817,20 @@ class LedgerWorkload {
         [this](auto* context, auto* request, auto* response, auto on_done) {
           commands_->async()->DisburseFunds(context, request, response, std::move(on_done));
         },
-        [this](int) {
-          v1::DisburseFundsRequest request;
-          request.mutable_meta()->set_event_id(NewUuid());
-          const uint64_t n = next_payment_.fetch_add(1, std::memory_order_relaxed);
-          *request.mutable_disbursement() = Payment(n % kConsortiumCount, n);
-          return request;
-        },
+        [this](int) { return SingleRequest(); },
         [this](const v1::AppendResult& result) { Observe(result); }, /*with_recorder=*/true);
+  }
+
+  // One more DisburseFunds, as Singles() makes them, and what its request
+  // and reply weighed.
+  absl::StatusOr<CallSizes> SampleSingle() {
+    const v1::DisburseFundsRequest request = SingleRequest();
+    v1::AppendResult result;
+    if (absl::Status s = Command(&v1::CommandService::Stub::DisburseFunds, request, &result);
+        !s.ok()) {
+      return Context(s, "DisburseFunds");
+    }
+    return CallSizes{request.ByteSizeLong(), result.ByteSizeLong()};
   }
 
   // kBatchEvents payments to one consortium a call: DisburseFundsBatch.
@@ -840,19 +871,30 @@ class LedgerWorkload {
   uint64_t log_events() const { return log_events_.load(); }
 
  private:
+  // One blocking command call; its reply into `result` when given.
   template <typename Request>
   absl::Status Command(grpc::Status (v1::CommandService::Stub::*method)(grpc::ClientContext*,
                                                                         const Request&,
                                                                         v1::AppendResult*),
-                       const Request& request) {
+                       const Request& request, v1::AppendResult* result = nullptr) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
     context.AddMetadata("alliance-agency", kAgency);
     context.AddMetadata("alliance-principal", kPrincipal);
-    v1::AppendResult result;
-    grpc::Status status = (commands_.get()->*method)(&context, request, &result);
-    if (status.ok()) Observe(result);
+    v1::AppendResult reply;
+    grpc::Status status = (commands_.get()->*method)(&context, request, &reply);
+    if (status.ok()) Observe(reply);
+    if (result != nullptr) *result = std::move(reply);
     return ToAbsl(status);
+  }
+
+  // The next payment as one DisburseFunds call.
+  v1::DisburseFundsRequest SingleRequest() {
+    v1::DisburseFundsRequest request;
+    request.mutable_meta()->set_event_id(NewUuid());
+    const uint64_t n = next_payment_.fetch_add(1, std::memory_order_relaxed);
+    *request.mutable_disbursement() = Payment(n % kConsortiumCount, n);
+    return request;
   }
 
   void Observe(const v1::AppendResult& result) {
@@ -925,7 +967,7 @@ class LedgerWorkload {
     funds.set_consortium_id(ConsortiumId(static_cast<int>(index)));
     funds.set_program_year(kFirstYear + static_cast<int32_t>(n % kTermYears));
     funds.set_amount_krw(kPaymentAmountKrw);
-    funds.set_payment_reference(absl::StrFormat("BENCH-PAY-%012d", n));
+    funds.set_payment_reference(PaymentReference(n));
     *funds.mutable_occurred_at() = Timestamp(kPaidAtSeconds);
     return funds;
   }
@@ -1184,7 +1226,12 @@ struct RebuildResult {
 struct Results {
   std::map<int, LoadResult> rocks_single;  // by threads
   std::optional<LoadResult> rocks_batch;
-  std::map<int, LoadResult> empty_call;  // by calls in flight
+  // bench_empty_server, by calls in flight; server_cpu_seconds is its CPU.
+  std::map<int, LoadResult> empty_call;
+  // A DisburseFunds call of the benchmark (sampled after the measured
+  // points), and the empty call sized to it.
+  CallSizes ledger_call;
+  CallSizes empty_call_sizes;
   std::map<int, LoadResult> ours_single;
   bool batch_implemented = false;
   std::optional<LoadResult> ours_batch;
@@ -1353,6 +1400,38 @@ std::vector<Target> EvaluateTargets(const Results& r) {
   return targets;
 }
 
+// The ledger's own server CPU per event at `n` in flight: allianced's CPU per
+// DisburseFunds event minus bench_empty_server's per empty call of the same
+// size at the same calls in flight, i.e. what the ledger adds to a gRPC
+// call. nullopt when either was not measured.
+struct OwnCpu {
+  double ledger_us = 0;
+  double empty_us = 0;
+  double own_us() const { return ledger_us - empty_us; }
+};
+
+std::optional<OwnCpu> OwnCpuAt(const Results& r, int n) {
+  auto ours = r.ours_single.find(n);
+  auto empty = r.empty_call.find(n);
+  if (ours == r.ours_single.end() || empty == r.empty_call.end()) return std::nullopt;
+  OwnCpu cpu{ours->second.ServerCpuUsPerEvent(), empty->second.ServerCpuUsPerEvent()};
+  if (cpu.ledger_us < 0 || cpu.empty_us < 0) return std::nullopt;
+  return cpu;
+}
+
+// "1 in flight: 300.1 us (460.4 - 160.3); 16 in flight: ...", "" when not
+// measured.
+std::string OwnCpuSummary(const Results& r) {
+  std::vector<std::string> parts;
+  for (int n : kConcurrencies) {
+    if (std::optional<OwnCpu> cpu = OwnCpuAt(r, n)) {
+      parts.push_back(absl::StrFormat("%d in flight: %.1f us (%.1f - %.1f)", n, cpu->own_us(),
+                                      cpu->ledger_us, cpu->empty_us));
+    }
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
 std::string RenderReport(const Results& r, const Machine& machine, const std::string& command,
                          const std::string& load_after) {
   std::string out = "# Alliance case ledger: performance report\n\n";
@@ -1397,37 +1476,62 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
            !target.pass ? "n/a" : (*target.pass ? "pass" : "**miss**")});
   }
   absl::StrAppend(&out, t.Render(), "\n");
+  if (const std::string own = OwnCpuSummary(r); !own.empty()) {
+    absl::StrAppend(&out,
+                    "The ledger's own cost, not a target: allianced's server CPU per "
+                    "DisburseFunds event minus bench_empty_server's CPU per empty call of the "
+                    "same size, at the same calls in flight (ledger - empty): ",
+                    own, ".\n\n");
+  }
 
   absl::StrAppend(&out, "## Ceilings\n\n");
-  Table c({"ceiling", "concurrency", "rate", "p50 / p99"});
+  Table c({"ceiling", "concurrency", "rate", "p50 / p99", "server CPU per call"});
   for (const auto& [n, result] : r.rocks_single) {
     c.Add({"raw RocksDB synced Put, 300-byte value", absl::StrCat(n, " threads"),
-           absl::StrCat(Grouped(result.OpsPerSecond()), " writes/s"), LatencyCell(result)});
+           absl::StrCat(Grouped(result.OpsPerSecond()), " writes/s"), LatencyCell(result), ""});
   }
   if (r.rocks_batch) {
     c.Add({"raw RocksDB synced WriteBatch of 100 x 300-byte values",
            absl::StrCat(kBatchInFlight, " threads"),
            absl::StrCat(Grouped(r.rocks_batch->EventsPerSecond()), " values/s (",
                         Grouped(r.rocks_batch->OpsPerSecond()), " batches/s)"),
-           LatencyCell(*r.rocks_batch)});
+           LatencyCell(*r.rocks_batch), ""});
   }
   for (const auto& [n, result] : r.empty_call) {
-    c.Add({"empty gRPC unary call (callback server, callback client)",
+    c.Add({absl::StrCat("empty gRPC unary call to bench_empty_server (a process of its own; ",
+                        r.empty_call_sizes.request_bytes,
+                        "-byte request with the command "
+                        "headers, ",
+                        r.empty_call_sizes.reply_bytes, "-byte reply)"),
            absl::StrCat(n, " in flight"), absl::StrCat(Grouped(result.OpsPerSecond()), " calls/s"),
-           LatencyCell(result)});
+           LatencyCell(result), CpuCell(result)});
   }
   absl::StrAppend(&out, c.Render(), "\n");
+  if (!r.empty_call.empty()) {
+    absl::StrAppend(
+        &out, "The empty call weighs what a DisburseFunds call of this run weighed: its request ",
+        r.empty_call_sizes.request_bytes,
+        " bytes serialized (DisburseFundsRequest: ", r.ledger_call.request_bytes, "), its reply ",
+        r.empty_call_sizes.reply_bytes, " bytes (AppendResult: ", r.ledger_call.reply_bytes,
+        "), with the same alliance-agency / alliance-principal headers and deadline. Its server "
+        "is a separate process, as allianced is, and answers at once from gRPC's callback API. "
+        "It is measured after the ledger's points, whose sizes it takes. Server CPU per call: "
+        "the user + system time of every bench_empty_server thread over the point, divided by "
+        "the calls.\n\n");
+  }
 
   absl::StrAppend(&out, "## The ledger over gRPC (allianced, real commands and rules)\n\n");
   Table l({"workload", "concurrency", "rate", "p50 / p99", "vs empty call", "vs raw RocksDB",
-           "server CPU per event"});
+           "server CPU per event", "the ledger's own: minus the empty call's CPU per call"});
   for (const auto& [n, result] : r.ours_single) {
     const double empty = r.empty_call.count(n) ? r.empty_call.at(n).OpsPerSecond() : 0;
     const double rocks = r.rocks_single.count(n) ? r.rocks_single.at(n).OpsPerSecond() : 0;
+    const std::optional<OwnCpu> own = OwnCpuAt(r, n);
     l.Add({"DisburseFunds, one event a call", absl::StrCat(n, " in flight"),
            absl::StrCat(Grouped(result.EventsPerSecond()), " events/s"), LatencyCell(result),
            RatioOf(result.EventsPerSecond(), empty), RatioOf(result.EventsPerSecond(), rocks),
-           CpuCell(result)});
+           CpuCell(result),
+           own ? absl::StrFormat("%.1f us (- %.1f us)", own->own_us(), own->empty_us) : ""});
   }
   if (r.ours_batch) {
     l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
@@ -1437,20 +1541,21 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
            r.rocks_batch
                ? RatioOf(r.ours_batch->EventsPerSecond(), r.rocks_batch->EventsPerSecond())
                : "n/a",
-           CpuCell(*r.ours_batch)});
+           CpuCell(*r.ours_batch), ""});
   } else {
     l.Add({"DisburseFundsBatch, 100 events a call", absl::StrCat(kBatchInFlight, " in flight"),
-           "n/a (DisburseFundsBatch unimplemented)", "", "", "", ""});
+           "n/a (DisburseFundsBatch unimplemented)", "", "", "", "", ""});
   }
   if (r.ours_queries && r.ours_query_appends) {
     const double empty16 = r.empty_call.count(16) ? r.empty_call.at(16).OpsPerSecond() : 0;
     l.Add({absl::StrCat("GetConsortium while ", kQueryAppenders, " DisburseFunds callers append"),
            absl::StrCat(kQueryInFlight, " in flight"),
            absl::StrCat(Grouped(r.ours_queries->OpsPerSecond()), " queries/s"),
-           LatencyCell(*r.ours_queries), RatioOf(r.ours_queries->OpsPerSecond(), empty16), "", ""});
+           LatencyCell(*r.ours_queries), RatioOf(r.ours_queries->OpsPerSecond(), empty16), "", "",
+           ""});
     l.Add({"... the appends meanwhile", absl::StrCat(kQueryAppenders, " in flight"),
            absl::StrCat(Grouped(r.ours_query_appends->EventsPerSecond()), " events/s"),
-           LatencyCell(*r.ours_query_appends), "", "", ""});
+           LatencyCell(*r.ours_query_appends), "", "", "", ""});
   }
   absl::StrAppend(&out, l.Render(), "\n");
 
@@ -1531,13 +1636,18 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
       "else single calls at 64) to 100k events before the measured points and to the rebuild "
       "size after them.\n",
       "- **Ceilings**: raw RocksDB 7.8 with default options in its own folder on the same file "
-      "system, `WriteOptions::sync = true`; an in-process callback-API `Empty` service "
-      "(tests/bench/bench.proto) called like the ledger.\n",
+      "system, `WriteOptions::sync = true`; the `Empty` service (tests/bench/bench.proto) of "
+      "bench_empty_server, a separate process as allianced is, built like allianced's server "
+      "(callback API, default health service), called like the ledger: one channel, the callback "
+      "client API, the command headers, a request and a reply padded to the sizes of this run's "
+      "DisburseFunds request and reply. Measured after the ledger, whose sizes it takes.\n",
       "- **Server CPU per event**: the user + system time of every allianced thread over a "
       "point's measured seconds (`/proc/<pid>/stat`), divided by the events appended: what one "
       "event costs the server (gRPC included, the client not). Steadier than the rates on a "
       "shared machine, so it is the figure to compare two builds by; it still rises when a "
-      "slower run makes batches smaller.\n",
+      "slower run makes batches smaller. The same reading of bench_empty_server gives the empty "
+      "call's server CPU per call; the ledger's own cost is the difference at the same calls in "
+      "flight.\n",
       "- **One caller**: on a virtual machine a lone thread asleep in fdatasync may be woken "
       "only at the next timer tick, so raw RocksDB at 1 thread can read below the ledger at 1 in "
       "flight, whose gRPC threads keep the CPU awake. The 1-caller ratios are the least "
@@ -1581,29 +1691,60 @@ absl::Status RunCeilings(const std::string& temp_dir, Results& r) {
              "values");
   r.rocks_batch = std::move(*batch);
   rocks->reset();
+  return absl::OkStatus();
+}
 
-  EmptyService service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0)
-    return absl::UnavailableError("cannot start the Empty server");
-  std::unique_ptr<Empty::Stub> stub = Empty::NewStub(Connect(absl::StrCat("127.0.0.1:", port)));
+absl::Status RunEmptyCallPoints(Server& server, Results& r);
+
+// The empty-call ceiling: bench_empty_server spawned as allianced is, its
+// request and reply padded to r.ledger_call's sizes (so it runs after the
+// ledger's points, which measure them), called like DisburseFunds.
+absl::Status RunEmptyCall(const std::string& temp_dir, Results& r) {
+  std::printf("== ceiling: the empty call (bench_empty_server, %zu-byte request, %zu-byte reply)\n",
+              r.ledger_call.request_bytes, r.ledger_call.reply_bytes);
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      StartServer("bench_empty_server", absl::GetFlag(FLAGS_empty_server),
+                  {absl::StrCat("--reply_bytes=", r.ledger_call.reply_bytes)}, temp_dir);
+  if (!server.ok()) return server.status();
+  absl::Status status = RunEmptyCallPoints(**server, r);
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), "; ", DescribeServer(**server)));
+  }
+  return StopServer(**server);
+}
+
+absl::Status RunEmptyCallPoints(Server& server, Results& r) {
+  std::unique_ptr<Empty::Stub> stub = Empty::NewStub(Connect(server.address));
+  EmptyRequest request;
+  r.empty_call_sizes.request_bytes = PadTo(request, r.ledger_call.request_bytes);
+  // One call first: the reply must weigh what the ledger's did.
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    EmptyResponse reply;
+    if (absl::Status s = ToAbsl(stub->Call(&context, request, &reply)); !s.ok()) return s;
+    r.empty_call_sizes.reply_bytes = reply.ByteSizeLong();
+    // PadTo may overshoot by a byte on a few sizes (padding.h); more is an error.
+    if (r.empty_call_sizes.reply_bytes < r.ledger_call.reply_bytes ||
+        r.empty_call_sizes.reply_bytes > r.ledger_call.reply_bytes + 1) {
+      return absl::InternalError(absl::StrCat("bench_empty_server replied with ",
+                                              r.empty_call_sizes.reply_bytes, " bytes, not ",
+                                              r.ledger_call.reply_bytes));
+    }
+  }
   const StartOp empty_call = UnaryStart<EmptyRequest, EmptyResponse>(
       [&stub](auto* context, auto* request, auto* response, auto on_done) {
         stub->async()->Call(context, request, response, std::move(on_done));
       },
-      [](int) { return EmptyRequest(); }, nullptr, /*with_recorder=*/false);
+      [&request](int) { return request; }, nullptr, /*with_recorder=*/true);
   for (int n : kConcurrencies) {
-    absl::StatusOr<LoadResult> result =
-        WarmThenMeasure([&](double seconds) { return RunLoop(n, seconds, 1, empty_call); });
+    absl::StatusOr<LoadResult> result = WarmThenMeasure(
+        [&](double seconds) { return RunLoop(n, seconds, 1, empty_call); }, server.process->pid());
     if (!result.ok()) return result.status();
     PrintPoint(absl::StrCat("empty gRPC call, ", n, " in flight"), *result, "calls");
     r.empty_call[n] = std::move(*result);
   }
-  server->Shutdown();
   return absl::OkStatus();
 }
 
@@ -1721,8 +1862,8 @@ void PrintRebuild(const RebuildResult& rebuild) {
 absl::Status RunLedger(const std::string& temp_dir, int64_t rebuild_events, Results& r) {
   std::printf("== the ledger (allianced)\n");
   const std::string data_dir = temp_dir + "/store";
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      StartServer(absl::GetFlag(FLAGS_allianced), data_dir, temp_dir);
+  absl::StatusOr<std::unique_ptr<Server>> server = StartServer(
+      "allianced", absl::GetFlag(FLAGS_allianced), {"--data_dir=" + data_dir}, temp_dir);
   if (!server.ok()) return server.status();
   absl::Status status = RunLedgerPoints(**server, data_dir, rebuild_events, r);
   if (status.ok()) return status;
@@ -1752,6 +1893,10 @@ absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_
     PrintPoint(absl::StrCat("DisburseFunds, ", n, " in flight"), *result, "events");
     r.ours_single[n] = std::move(*result);
   }
+  // What those calls weigh, for the empty-call ceiling.
+  absl::StatusOr<CallSizes> sizes = workload.SampleSingle();
+  if (!sizes.ok()) return sizes.status();
+  r.ledger_call = *sizes;
   if (r.batch_implemented) {
     absl::StatusOr<LoadResult> result = WarmThenMeasure(
         [&](double seconds) {
@@ -1910,6 +2055,10 @@ int Main(int argc, char** argv) {
                      ReadFile(temp.path() + "/allianced.stderr"), "\nallianced's stdout:\n",
                      ReadFile(temp.path() + "/allianced.stdout")));
   }
+  if (absl::Status s = RunEmptyCall(temp.path(), results); !s.ok()) {
+    Die(absl::StrCat(s.ToString(), "\nbench_empty_server's stderr:\n",
+                     ReadFile(temp.path() + "/bench_empty_server.stderr")));
+  }
   if (const std::string keep = absl::GetFlag(FLAGS_keep_store); !keep.empty()) {
     std::error_code error;
     std::filesystem::rename(temp.path() + "/store", keep, error);
@@ -1930,6 +2079,8 @@ int Main(int argc, char** argv) {
     for (const Target& target : EvaluateTargets(results)) {
       std::printf("  %-70s %s\n", target.what.c_str(), target.measured.c_str());
     }
+    std::printf("  the ledger's own server CPU per event (ledger - empty call): %s\n",
+                OwnCpuSummary(results).c_str());
   } else {
     std::printf("\n%s", report.c_str());
   }
@@ -1950,9 +2101,9 @@ int main(int argc, char** argv) {
       "the Alliance case ledger's benchmark.\n"
       "  ledger_bench [--smoke] [--seconds=5] [--pg=CONNINFO] [--report=PATH]");
   absl::ParseCommandLine(argc, argv);
-  // As allianced does: the load generator and the in-process empty-call
-  // ceiling run without Abseil's lock-order checks too, so the ceiling is
-  // measured on the same terms as the server.
+  // As allianced and bench_empty_server do: the load generator runs without
+  // Abseil's lock-order checks too, so its side of every call costs the
+  // same whichever server it calls.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return alliance::bench::Main(argc, argv);
 }

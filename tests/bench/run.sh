@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full benchmark: installs what is missing (PostgreSQL 15 too), builds
-# ledger_bench and allianced into build/, starts a private PostgreSQL on
-# 127.0.0.1 (a temporary folder, a free port, fsync and synchronous_commit
+# ledger_bench, bench_empty_server and allianced into build/, starts a
+# private PostgreSQL on 127.0.0.1 (a temporary folder, a free port, fsync and synchronous_commit
 # on), runs ledger_bench against both, writes tests/bench/REPORT.md, and stops
 # and removes PostgreSQL however it ends. Takes a few minutes.
 #
@@ -25,8 +25,8 @@ if ! dpkg -s postgresql >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
 fi
 
-echo "== build (build/): ledger_bench allianced"
-build build -- ledger_bench allianced
+echo "== build (build/): ledger_bench bench_empty_server allianced"
+build build -- ledger_bench bench_empty_server allianced
 
 # initdb refuses to run as root: as root, run PostgreSQL as the postgres
 # system user (the package creates it; create it if it is missing).
