@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The full benchmark: installs what is missing (PostgreSQL 15 too), builds
-# ledger_bench and allianced into build/, starts a private PostgreSQL on
-# 127.0.0.1 (a temporary folder, a free port, fsync and synchronous_commit
-# on), runs ledger_bench against both, writes tests/bench/REPORT.md, and stops
-# and removes PostgreSQL however it ends. Takes a few minutes.
+# ledger_bench, bench_empty_server and allianced into build/ (or
+# $BENCH_BUILD_DIR), starts a private PostgreSQL on 127.0.0.1 (a temporary
+# folder, a free port, fsync and synchronous_commit on), runs ledger_bench
+# against both, writes tests/bench/REPORT.md, and stops and removes
+# PostgreSQL however it ends. Takes a few minutes.
 #
 #   tests/bench/run.sh                 # the run REPORT.md comes from
 #   tests/bench/run.sh --seconds=10    # extra flags go to ledger_bench
+#   BENCH_BUILD_DIR=build-bench tests/bench/run.sh --report=/tmp/r.md
+#                                      # another build folder (a second
+#                                      # checkout's); a later --report wins
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib.sh"
 cd "$ALLIANCE_ROOT"
 
+# The build folder, relative to the checkout: build/ unless the caller keeps
+# another (a worktree building beside someone else's build/).
+BUILD_DIR="${BENCH_BUILD_DIR:-build}"
 PG_BIN=/usr/lib/postgresql/15/bin
 # Tries before giving up on finding a free port.
 PORT_TRIES=50
@@ -25,8 +32,8 @@ if ! dpkg -s postgresql >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql
 fi
 
-echo "== build (build/): ledger_bench allianced"
-build build -- ledger_bench allianced
+echo "== build ($BUILD_DIR/): ledger_bench bench_empty_server allianced"
+build "$BUILD_DIR" -- ledger_bench bench_empty_server allianced
 
 # initdb refuses to run as root: as root, run PostgreSQL as the postgres
 # system user (the package creates it; create it if it is missing).
@@ -70,6 +77,6 @@ pg_started=1
 echo "== ledger_bench"
 # The report names the command and the source it measured.
 revision="${BENCH_REVISION:-$(git -C "$ALLIANCE_ROOT" describe --always --dirty 2>/dev/null || echo unknown)}"
-BENCH_COMMAND="tests/bench/run.sh${*:+ $*}" BENCH_REVISION="$revision" build/tests/bench/ledger_bench \
+BENCH_COMMAND="tests/bench/run.sh${*:+ $*}" BENCH_REVISION="$revision" "$BUILD_DIR/tests/bench/ledger_bench" \
   --pg="host=127.0.0.1 port=$port user=postgres dbname=postgres" \
   --report=tests/bench/REPORT.md "$@"
