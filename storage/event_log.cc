@@ -41,6 +41,7 @@
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
 #include "spdlog/spdlog.h"
+#include "storage/model_keys.h"
 #include "storage/mutex.h"
 
 namespace alliance::storage {
@@ -597,6 +598,13 @@ class RocksEventLog final : public EventLog {
         status = PutEvent(&write_batch, event);
         if (!status.ok()) return status;
         last_position = event.global_position();
+      }
+    }
+    for (const ModelWrite& write : batch.model_writes) {
+      // The models family holds only keys of model_keys.h's two shapes.
+      if (absl::Status s = DecodeModelsKey(write.key).status(); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("a read-model write is not keyed by model_keys.h: ", s.message()));
       }
     }
     if (absl::Status s = AddWrites(models_cf(), batch.model_writes, &write_batch); !s.ok()) {

@@ -67,7 +67,10 @@ struct EventIdRecord {
   std::string request_sha256;  // 32 raw bytes
 };
 
-// One read-model entry to write: `value` set means put, nullopt means delete.
+// One entry to write: `value` set means put, nullopt means delete. In
+// `model_writes` the key is EncodeKey of a ModelKey or IndexKey
+// (model_keys.h; Commit refuses any other with INVALID_ARGUMENT); in
+// `rule_writes` it is the rules' own (FORMAT.md).
 struct ModelWrite {
   std::string key;
   std::optional<std::string> value;

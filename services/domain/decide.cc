@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/refusal.h"
-#include "services/domain/model_keys.h"
+#include "services/domain/rule_keys.h"
 #include "services/domain/validate.h"
 
 namespace alliance::domain {

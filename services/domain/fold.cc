@@ -20,12 +20,10 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message_lite.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "services/domain/model_keys.h"
+#include "services/domain/rule_keys.h"
 
 namespace alliance::domain {
 namespace {
-
-using ModelEntry = std::pair<std::string, std::string>;
 
 // ---- Lookups into the state ------------------------------------------------------
 
@@ -318,20 +316,6 @@ void AddDisbursed(const v1::EventEnvelope& envelope, const std::string& consorti
   field.set_disbursed_krw(field.disbursed_krw() + delta_krw);
   assert(field.disbursed_krw() >= 0);
   Stamp(envelope, &program, changed);
-}
-
-// One canonical byte string per message, so rebuilds compare byte for byte.
-std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream output(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&output);
-    coded.SetSerializationDeterministic(true);
-    const bool ok = message.SerializeToCodedStream(&coded);
-    assert(ok);  // fails only for a message missing required fields (proto2)
-    (void)ok;
-  }
-  return bytes;
 }
 
 // Writes the rule-index entry `key` -> `value` into the pending entries.
@@ -803,22 +787,6 @@ void FoldSelectionRoundOpened(const v1::EventEnvelope& envelope, const v1::Selec
   Stamp(envelope, &program, changed);
 }
 
-// ---- Model entries ------------------------------------------------------------------
-
-void AddIndexEntries(const v1::ConsortiumStatus& consortium, std::vector<ModelEntry>* entries) {
-  const std::string& id = consortium.consortium_id();
-  entries->emplace_back(IndexKey(kIndexProgram, consortium.program_id(), id), "");
-  entries->emplace_back(IndexKey(kIndexRegion, consortium.region_code(), id), "");
-  for (const std::string* field : {&consortium.field_ko(), &consortium.field_en()}) {
-    if (!field->empty()) entries->emplace_back(IndexKey(kIndexField, *field, id), "");
-  }
-  // Current and former members: the index is never pruned (model_keys.h).
-  for (const v1::Membership& member : consortium.members()) {
-    entries->emplace_back(IndexKey(kIndexParticipant, member.participant().participant_id(), id),
-                          "");
-  }
-}
-
 }  // namespace
 
 void Fold(const v1::EventEnvelope& envelope, LedgerState* state, ChangedModels* changed) {
@@ -887,84 +855,36 @@ void Fold(const v1::EventEnvelope& envelope, LedgerState* state, ChangedModels* 
   assert(false && "event without a known payload");
 }
 
-std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState& state,
-                                                              const ChangedModels& changed) {
-  std::vector<ModelEntry> entries;
-  for (const std::string& program_id : changed.program_ids) {
-    auto it = state.programs.find(program_id);
-    assert(it != state.programs.end());
-    entries.emplace_back(ProgramModelKey(program_id), SerializeDeterministic(it->second));
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream output(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&output);
+    coded.SetSerializationDeterministic(true);
+    const bool ok = message.SerializeToCodedStream(&coded);
+    assert(ok);  // fails only for a message missing required fields (proto2)
+    (void)ok;
   }
-  for (const std::string& consortium_id : changed.consortium_ids) {
-    auto it = state.consortia.find(consortium_id);
-    assert(it != state.consortia.end());
-    entries.emplace_back(ConsortiumModelKey(consortium_id), SerializeDeterministic(it->second));
-  }
-  for (const std::string& participant_id : changed.participant_ids) {
-    auto it = state.participants.find(participant_id);
-    assert(it != state.participants.end());
-    entries.emplace_back(ParticipantModelKey(participant_id), SerializeDeterministic(it->second));
-  }
-  for (const std::string& consortium_id : changed.indexed_consortium_ids) {
-    auto it = state.consortia.find(consortium_id);
-    assert(it != state.consortia.end());
-    AddIndexEntries(it->second, &entries);
-  }
-  std::sort(entries.begin(), entries.end());
-  // A field whose Korean and English names are the same gives one key twice.
-  entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-  return entries;
+  return bytes;
 }
 
-std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& state) {
-  ChangedModels all;
-  for (const auto& [program_id, program] : state.programs) all.program_ids.insert(program_id);
-  for (const auto& [consortium_id, consortium] : state.consortia) {
-    all.consortium_ids.insert(consortium_id);
-    all.indexed_consortium_ids.insert(consortium_id);
+std::vector<std::pair<absl::string_view, std::string>> IndexValuesOf(
+    const v1::ConsortiumStatus& consortium) {
+  std::vector<std::pair<absl::string_view, std::string>> values;
+  values.emplace_back(kIndexProgram, consortium.program_id());
+  values.emplace_back(kIndexRegion, consortium.region_code());
+  for (const std::string* field : {&consortium.field_ko(), &consortium.field_en()}) {
+    if (!field->empty()) values.emplace_back(kIndexField, *field);
   }
-  for (const auto& [participant_id, participant] : state.participants) {
-    all.participant_ids.insert(participant_id);
+  // Current and former members: the index is never pruned.
+  for (const v1::Membership& member : consortium.members()) {
+    values.emplace_back(kIndexParticipant, member.participant().participant_id());
   }
-  return ModelEntries(state, all);
+  return values;
 }
 
 std::vector<std::pair<std::string, std::string>> RuleEntries(const LedgerState& state) {
   return {state.pending_rule_entries.begin(), state.pending_rule_entries.end()};
-}
-
-absl::StatusOr<LedgerState> StateFromModels(
-    const std::vector<std::pair<std::string, std::string>>& models) {
-  LedgerState state;
-  for (const auto& [key, value] : models) {
-    const size_t separator = key.find('\0');
-    const absl::string_view kind = absl::string_view(key).substr(0, separator);
-    const std::string id = separator == std::string::npos ? "" : key.substr(separator + 1);
-    bool parsed = true;
-    if (key == ProgramModelKey(id)) {
-      parsed = state.programs[id].ParseFromString(value);
-    } else if (key == ConsortiumModelKey(id)) {
-      parsed = state.consortia[id].ParseFromString(value);
-    } else if (key == ParticipantModelKey(id)) {
-      parsed = state.participants[id].ParseFromString(value);
-    } else if (kind != "index") {
-      return absl::DataLossError(
-          absl::StrCat("the store holds a read-model entry of unknown kind '", kind, "'"));
-    }
-    if (!parsed) {
-      return absl::DataLossError(absl::StrCat("the stored read model '", kind, " ", id,
-                                              "' does not parse; restart with "
-                                              "--rebuild_read_models"));
-    }
-  }
-  // The index entries are derived from the models: a state that gives the
-  // same entries back is the state that wrote them.
-  if (AllModels(state) != models) {
-    return absl::DataLossError(
-        "the stored read models are not the ones their own state gives back (an entry missing, "
-        "extra or altered); restart with --rebuild_read_models");
-  }
-  return state;
 }
 
 }  // namespace alliance::domain

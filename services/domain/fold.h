@@ -5,7 +5,8 @@
 //   LedgerState state;
 //   ChangedModels changed;
 //   for (const v1::EventEnvelope& e : events) Fold(e, &state, &changed);
-//   std::vector<std::pair<std::string, std::string>> models = AllModels(state);
+// What the fold changed is stored by the ledger core
+// (services/ledger/stored_models.h).
 #ifndef ALLIANCE_SERVICES_DOMAIN_FOLD_H_
 #define ALLIANCE_SERVICES_DOMAIN_FOLD_H_
 
@@ -13,8 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "alliance/v1/events.pb.h"
+#include "google/protobuf/message_lite.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -28,22 +30,22 @@ namespace alliance::domain {
 // consortium of a FundsDisbursed exists).
 void Fold(const v1::EventEnvelope& event, LedgerState* state, ChangedModels* changed);
 
-// The read-model entries (key, deterministic serialization) of the changed
-// programs, consortia and participants, index entries included, in key
-// order.
-std::vector<std::pair<std::string, std::string>> ModelEntries(const LedgerState& state,
-                                                              const ChangedModels& changed);
+// The bytes a read model is stored and compared as: its deterministic
+// protobuf serialization, so a rebuild compares byte for byte.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
 
-// Every read-model entry of the state, in key order: a rebuild writes these.
-std::vector<std::pair<std::string, std::string>> AllModels(const LedgerState& state);
-
-// The state whose read models are `models` (every entry in key order, as
-// AllModels gives them): a store's read models, committed with their events,
-// loaded instead of a fold of the whole log. The rule index stays where it
-// is (state.committed is left unset). DATA_LOSS when an entry does not parse
-// or the state loaded does not give the same entries back byte for byte.
-absl::StatusOr<LedgerState> StateFromModels(
-    const std::vector<std::pair<std::string, std::string>>& models);
+// The indexes a consortium is listed under (storage keeps one entry each,
+// storage/model_keys.h): its program, its region, its field in Korean and in
+// English, and every participant, current or former (a withdrawal removes
+// nothing: "which consortia has this enterprise been in" is a question).
+inline constexpr absl::string_view kIndexProgram = "program";
+inline constexpr absl::string_view kIndexRegion = "region";
+inline constexpr absl::string_view kIndexField = "field";
+inline constexpr absl::string_view kIndexParticipant = "participant";
+// (index, value) pairs, as the fold leaves `consortium`; a field whose
+// Korean and English names are equal appears twice.
+std::vector<std::pair<absl::string_view, std::string>> IndexValuesOf(
+    const v1::ConsortiumStatus& consortium);
 
 // The pending rule-index entries of the state, in key order: what a commit
 // writes (the caller then clears state.pending_rule_entries), and for a

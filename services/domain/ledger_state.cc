@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/errors/refusal.h"
-#include "services/domain/model_keys.h"
+#include "services/domain/rule_keys.h"
 
 namespace alliance::domain {
 

@@ -9,7 +9,7 @@
 // growing with the program's people, not its payments) and live in
 // memory. The rule indexes grow with every payment (one entry per payment
 // reference, one per disbursement), so they do not: they are entries of the
-// store's `rules` column family (model_keys.h), written in the same group
+// store's `rules` column family (rule_keys.h), written in the same group
 // commit as their events. The state holds only the entries folded since the
 // last commit (`pending_rule_entries`) and reads the rest through a
 // RuleIndexReader, so memory stays flat however long the log grows:
@@ -53,7 +53,7 @@ struct LedgerState {
   absl::btree_map<std::string, v1::ConsortiumStatus> consortia;
   // By participant_id (business registration number).
   absl::btree_map<std::string, v1::ParticipantStatus> participants;
-  // Rule-index entries (key -> value, model_keys.h) folded since the last
+  // Rule-index entries (key -> value, rule_keys.h) folded since the last
   // commit; ordered, so they are written in key order.
   absl::btree_map<std::string, std::string> pending_rule_entries;
   // Where the committed entries are read; nullptr when nothing is committed

@@ -23,6 +23,7 @@
 #include "proto/errors/refusal.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
+#include "services/ledger/stored_models.h"
 #include "storage/mutex.h"
 
 namespace alliance {
@@ -182,7 +183,7 @@ struct LoadedState {
 absl::StatusOr<LoadedState> LoadState(storage::EventLog& log) {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> models = log.DumpModels();
   if (!models.ok()) return models.status();
-  absl::StatusOr<domain::LedgerState> state = domain::StateFromModels(*models);
+  absl::StatusOr<domain::LedgerState> state = StateFromModels(*models);
   if (!state.ok()) return state.status();
   absl::StatusOr<uint64_t> last = log.LastPosition();
   if (!last.ok()) return last.status();
@@ -415,7 +416,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // flight and its commit; the entries stay readable (unconfirmed) until the
   // flight is durable.
   void TakeChanges(Flight* flight, storage::CommitBatch* commit) {
-    for (auto& [key, value] : domain::ModelEntries(state_, changed_)) {
+    for (auto& [key, value] : ModelEntries(state_, changed_)) {
       commit->model_writes.push_back(storage::ModelWrite{std::move(key), std::move(value)});
     }
     for (const auto& [key, value] : state_.pending_rule_entries) {
@@ -862,7 +863,7 @@ absl::StatusOr<FoldedLog> FoldLog(storage::EventLog& log, bool with_rule_entries
   });
   if (!status.ok()) return status;
   FoldedLog folded;
-  folded.models = domain::AllModels(state);
+  folded.models = AllModels(state);
   if (with_rule_entries) folded.rule_entries = domain::RuleEntries(state);
   return folded;
 }

@@ -1,6 +1,6 @@
-// The fold: how each event changes ProgramSummary and ConsortiumStatus, the
-// read-model entries it produces, their keys, and that a rebuild from the
-// same events is byte-identical.
+// The fold: how each event changes ProgramSummary and ConsortiumStatus, and
+// the rule-index entries and stream ids. (How the models are stored:
+// tests/service/stored_models_test.cc.)
 #include "services/domain/fold.h"
 
 #include <algorithm>
@@ -10,14 +10,12 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "services/domain/model_keys.h"
+#include "services/domain/rule_keys.h"
 #include "services/domain/streams.h"
 #include "tests/domain/ledger_fixture.h"
 
 namespace alliance::domain::testing {
 namespace {
-
-using Entries = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kNul(1, '\0');
 
@@ -27,32 +25,6 @@ const v1::ConsortiumStatus& ConsortiumIn(const Ledger& ledger, absl::string_view
 
 const v1::ProgramSummary& Program2023In(const Ledger& ledger) {
   return ledger.state().programs.at(std::string(kProgram2023));
-}
-
-// A ledger with money paid, a reversal, a lab and hires in two consortia.
-Ledger BusyLedger() {
-  Ledger ledger;
-  ledger.Given2023();
-  ledger.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
-  ledger.Given(Lab(kUlsan, "ulsan-lab", Pid("ulsan-univ")));
-  ledger.Given(Agreement(kChungnam, 2023));
-  ledger.Given(Agreement(kChungnam, 2024));
-  ledger.Given(Agreement(kUlsan, 2023));
-  ledger.Given(Enrolment(kChungnam, "kongju-2023-007", "kongju-lab"));
-  ledger.Given(Enrolment(kChungnam, "kongju-2023-011", "kongju-lab"));
-  ledger.Given(Enrolment(kUlsan, "ulsan-phd-3", "ulsan-lab"));
-  ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "C-1"));
-  v1::EventEnvelope twice = ledger.Given(Disbursement(kChungnam, 2023, 380'000'000, "C-2"));
-  ledger.Given(Disbursement(kChungnam, 2024, 700'000'000, "C-3"));
-  ledger.Given(Disbursement(kUlsan, 2023, 500'000'000, "U-1"));
-  ledger.Given(Reversal(kChungnam, twice.event_id()));
-  ledger.Given(
-      HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("conex"), "2024-03-01T00:00:00Z"));
-  ledger.Given(
-      HireOf(kChungnam, "kongju-2023-011", "kongju-lab", Pid("yongsan"), "2025-02-01T00:00:00Z"));
-  ledger.Given(
-      HireOf(kUlsan, "ulsan-phd-3", "ulsan-lab", Pid("korea-ptg"), "2024-09-01T00:00:00Z"));
-  return ledger;
 }
 
 // ---- ProgramEstablished, ConsortiumSelected --------------------------------------------
@@ -239,100 +211,6 @@ TEST(Fold, LabDesignated_ChangesOnlyTheConsortium) {
   EXPECT_EQ(Program2023In(ledger).last_global_position(), program_position);
 }
 
-// ---- Model entries ----------------------------------------------------------------------------
-
-TEST(Models, AllModels_EqualsModelEntriesOfEverythingAndIsSorted) {
-  Ledger ledger = BusyLedger();
-  Entries all = AllModels(ledger.state());
-  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
-  EXPECT_EQ(std::adjacent_find(all.begin(), all.end(),
-                               [](const auto& a, const auto& b) { return a.first == b.first; }),
-            all.end());
-  ChangedModels everything;
-  everything.program_ids.insert(std::string(kProgram2023));
-  for (absl::string_view id : {kChungnam, kGyeongnam, kUlsan}) {
-    everything.consortium_ids.insert(std::string(id));
-    everything.indexed_consortium_ids.insert(std::string(id));
-  }
-  for (const auto& [participant_id, participant] : ledger.state().participants) {
-    everything.participant_ids.insert(participant_id);
-  }
-  EXPECT_EQ(everything.participant_ids.size(), 14u);  // the members of the three
-  EXPECT_EQ(ModelEntries(ledger.state(), everything), all);
-}
-
-// Only a selection sets the indexed attributes; a payment rewrites the
-// consortium's status, never its index entries.
-TEST(Models, Entries_OfAPaymentHoldNoIndexEntries) {
-  Ledger ledger;
-  ledger.Given2023WithAgreements();
-  ledger.Given(Disbursement(kChungnam, 2023, 100'000'000, "C-1"));
-  EXPECT_TRUE(ledger.last_changed().indexed_consortium_ids.empty());
-  for (const auto& [key, value] : ModelEntries(ledger.state(), ledger.last_changed())) {
-    EXPECT_FALSE(absl::StartsWith(key, absl::string_view("index\0", 6))) << key;
-  }
-}
-
-TEST(Models, Entries_HoldTheModelsAndAnIndexEntryForEachProgramRegionFieldAndParticipant) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  ledger.Given(Round(2023, 3));
-  ledger.Given(Chungnam());
-  Entries entries = ModelEntries(ledger.state(), ledger.last_changed());
-  const std::string id(kChungnam);
-  Entries expected_indexes = {
-      {IndexKey(kIndexField, "future vehicles", id), ""},
-      {IndexKey(kIndexField, "미래차", id), ""},
-      {IndexKey(kIndexProgram, "alliance-2023", id), ""},
-      {IndexKey(kIndexRegion, "KR-44", id), ""},
-  };
-  std::vector<std::string> members;
-  for (const char* name : {"kongju-univ", "conex", "yongsan", "katech", "chungnam-province"}) {
-    members.push_back(Pid(name));
-    expected_indexes.push_back({IndexKey(kIndexParticipant, Pid(name), id), ""});
-  }
-  std::sort(expected_indexes.begin(), expected_indexes.end());
-  std::sort(members.begin(), members.end());
-  // The consortium, its indexes, its five members' models, the program.
-  ASSERT_EQ(entries.size(), 1 + expected_indexes.size() + members.size() + 1);
-  EXPECT_EQ(entries[0].first, ConsortiumModelKey(id));
-  v1::ConsortiumStatus status;
-  ASSERT_TRUE(status.ParseFromString(entries[0].second));
-  EXPECT_EQ(status.consortium_id(), id);
-  for (size_t i = 0; i < expected_indexes.size(); ++i) {
-    EXPECT_EQ(entries[i + 1], expected_indexes[i]) << i;
-  }
-  for (size_t i = 0; i < members.size(); ++i) {
-    const auto& [key, value] = entries[1 + expected_indexes.size() + i];
-    EXPECT_EQ(key, ParticipantModelKey(members[i]));
-    v1::ParticipantStatus participant;
-    ASSERT_TRUE(participant.ParseFromString(value));
-    ASSERT_EQ(participant.memberships_size(), 1);
-    EXPECT_EQ(participant.memberships(0).consortium_id(), id);
-    EXPECT_EQ(participant.memberships(0).lead(), members[i] == Pid("kongju-univ"));
-  }
-  EXPECT_EQ(entries.back().first, ProgramModelKey("alliance-2023"));
-  v1::ProgramSummary program;
-  ASSERT_TRUE(program.ParseFromString(entries.back().second));
-  EXPECT_EQ(program.consortium_count(), 1);
-  ASSERT_EQ(program.rounds_size(), 1);
-  EXPECT_EQ(program.rounds(0).selected_count(), 1);
-}
-
-TEST(Models, Rebuild_FoldingTheSameEventsTwiceIsByteIdentical) {
-  Ledger ledger = BusyLedger();
-  for (int rebuild = 0; rebuild < 2; ++rebuild) {
-    LedgerState state;
-    ChangedModels changed;
-    for (const v1::EventEnvelope& event : ledger.log()) Fold(event, &state, &changed);
-    EXPECT_EQ(AllModels(state), AllModels(ledger.state())) << "rebuild " << rebuild;
-    // Every model written along the way is among those a rebuild writes.
-    EXPECT_EQ(changed.program_ids.size(), state.programs.size());
-    EXPECT_EQ(changed.consortium_ids.size(), state.consortia.size());
-    EXPECT_EQ(changed.participant_ids.size(), state.participants.size());
-  }
-}
-
 // ---- Events decided under older rules --------------------------------------------------------
 
 // A log written before rounds, agreements and enrolments existed (store
@@ -386,26 +264,8 @@ TEST(Fold,
   EXPECT_EQ(state.participants.at("conex").hire_count(), 1);
 }
 
-// ---- Keys and streams ---------------------------------------------------------------------------
-
-TEST(ModelKeys, Keys_JoinPartsWithNul) {
-  EXPECT_EQ(ConsortiumModelKey("ulsan"), "consortium" + kNul + "ulsan");
-  EXPECT_EQ(ProgramModelKey("alliance-2023"), "program" + kNul + "alliance-2023");
-  EXPECT_EQ(IndexPrefix(kIndexRegion, "KR-44"), "index" + kNul + "region" + kNul + "KR-44" + kNul);
-  EXPECT_EQ(IndexKey(kIndexRegion, "KR-44", "chungnam"),
-            "index" + kNul + "region" + kNul + "KR-44" + kNul + "chungnam");
-}
-
-TEST(ModelKeys, IndexPrefix_OfOneValueDoesNotMatchALongerValue) {
-  const std::string key = IndexKey(kIndexRegion, "KR-44", "chungnam");
-  EXPECT_TRUE(absl::StartsWith(key, IndexPrefix(kIndexRegion, "KR-44")));
-  EXPECT_FALSE(absl::StartsWith(key, IndexPrefix(kIndexRegion, "KR-4")));
-}
-
-TEST(ModelKeys, ConsortiumIdOfIndexKey_IsTheLastPart) {
-  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexField, "금속 3D프린팅", kGyeongnam)), kGyeongnam);
-  EXPECT_EQ(ConsortiumIdOfIndexKey(IndexKey(kIndexParticipant, Pid("conex"), "c")), "c");
-}
+// ---- Rule keys and streams
+// ---------------------------------------------------------------------------
 
 TEST(Streams, StreamIds_NameTheProgramOrConsortium) {
   EXPECT_EQ(ProgramStreamId("alliance-2023"), "program-alliance-2023");

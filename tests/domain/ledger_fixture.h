@@ -597,6 +597,32 @@ class Ledger {
   absl::Time now_ = FixtureNow();
 };
 
+// A ledger with money paid, a reversal, a lab and hires in two consortia.
+inline Ledger BusyLedger() {
+  Ledger ledger;
+  ledger.Given2023();
+  ledger.Given(Lab(kChungnam, "kongju-lab", Pid("kongju-univ")));
+  ledger.Given(Lab(kUlsan, "ulsan-lab", Pid("ulsan-univ")));
+  ledger.Given(Agreement(kChungnam, 2023));
+  ledger.Given(Agreement(kChungnam, 2024));
+  ledger.Given(Agreement(kUlsan, 2023));
+  ledger.Given(Enrolment(kChungnam, "kongju-2023-007", "kongju-lab"));
+  ledger.Given(Enrolment(kChungnam, "kongju-2023-011", "kongju-lab"));
+  ledger.Given(Enrolment(kUlsan, "ulsan-phd-3", "ulsan-lab"));
+  ledger.Given(Disbursement(kChungnam, 2023, 1'000'000'000, "C-1"));
+  v1::EventEnvelope twice = ledger.Given(Disbursement(kChungnam, 2023, 380'000'000, "C-2"));
+  ledger.Given(Disbursement(kChungnam, 2024, 700'000'000, "C-3"));
+  ledger.Given(Disbursement(kUlsan, 2023, 500'000'000, "U-1"));
+  ledger.Given(Reversal(kChungnam, twice.event_id()));
+  ledger.Given(
+      HireOf(kChungnam, "kongju-2023-007", "kongju-lab", Pid("conex"), "2024-03-01T00:00:00Z"));
+  ledger.Given(
+      HireOf(kChungnam, "kongju-2023-011", "kongju-lab", Pid("yongsan"), "2025-02-01T00:00:00Z"));
+  ledger.Given(
+      HireOf(kUlsan, "ulsan-phd-3", "ulsan-lab", Pid("korea-ptg"), "2024-09-01T00:00:00Z"));
+  return ledger;
+}
+
 // ---- Matchers -----------------------------------------------------------------
 
 // The status is a refusal with `code`, `reason` and at least `metadata`.

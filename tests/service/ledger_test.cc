@@ -43,9 +43,10 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
-#include "services/domain/model_keys.h"
+#include "services/domain/rule_keys.h"
 #include "services/domain/streams.h"
 #include "storage/event_log.h"
+#include "storage/model_keys.h"
 #include "storage/mutex.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/storage/temp_dir.h"
@@ -550,8 +551,8 @@ class LedgerTest : public ::testing::Test {
   // The consortium's disbursed total as stored with its events; -1 when the
   // store holds no model of it.
   int64_t StoredDisbursedKrw(absl::string_view consortium_id) {
-    absl::StatusOr<std::optional<std::string>> value =
-        log()->GetModel(domain::ConsortiumModelKey(consortium_id));
+    absl::StatusOr<std::optional<std::string>> value = log()->GetModel(
+        storage::EncodeKey(storage::ModelKey{"consortium", std::string(consortium_id)}));
     EXPECT_TRUE(value.ok()) << value.status();
     if (!value.ok() || !value->has_value()) return -1;
     v1::ConsortiumStatus status;
@@ -622,7 +623,7 @@ TEST_F(LedgerTest, SingleAppendIsDurableWithItsEnvelope) {
       event.payload().program_established(), request.program()));
   // The program's read model was written in the same commit, and published.
   absl::StatusOr<std::optional<std::string>> model =
-      log()->GetModel(domain::ProgramModelKey(kProgram2023));
+      log()->GetModel(storage::EncodeKey(storage::ModelKey{"program", std::string(kProgram2023)}));
   ASSERT_TRUE(model.ok() && model->has_value());
   v1::ProgramSummary program;
   ASSERT_TRUE(program.ParseFromString(**model));

@@ -87,6 +87,19 @@ TEST_F(EventLogTest, EmptyLogHasNothing) {
   EXPECT_TRUE(log_->DumpModels()->empty());
 }
 
+// The models family holds only keys of model_keys.h's shapes: a write with
+// any other key is refused whole, and nothing of its batch is written.
+TEST_F(EventLogTest, AModelWriteNotKeyedByModelKeysIsRefusedAndNothingIsWritten) {
+  CommitBatch batch = FirstBatch();
+  batch.model_writes.push_back({"a key without a separator", "x"});
+  absl::Status status = log_->Commit(batch);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(*log_->LastPosition(), 0u);
+  EXPECT_TRUE(log_->DumpModels()->empty());
+  // The same batch with its keys in order is taken.
+  EXPECT_TRUE(log_->Commit(FirstBatch()).ok());
+}
+
 TEST_F(EventLogTest, CommitThenReadAll) {
   CommitBatch batch = FirstBatch();
   ASSERT_TRUE(log_->Commit(batch).ok());
