@@ -1,11 +1,15 @@
 #include "services/command_service.h"
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <cassert>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "alliance/v1/commands.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
@@ -56,15 +60,29 @@ void ToProto(const AppendResult& result, v1::AppendResult* reply) {
       static_cast<uint32_t>(result.last_global_position - result.first_global_position + 1));
 }
 
-// The path every command takes: identity, validation (on this gRPC thread,
-// so malformed input never occupies the decider), then the ledger core,
-// which answers after the event is durable.
-grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* context,
-                                 absl::string_view method, const google::protobuf::Message* request,
-                                 v1::AppendResult* reply) {
+// The path every command takes: the request parsed as its row's type,
+// identity, validation (on this gRPC thread, so malformed input never
+// occupies the decider), then the ledger core, which answers after the
+// event is durable.
+grpc::ServerUnaryReactor* Handle(Ledger* ledger, const domain::CommandSpec* spec,
+                                 grpc::CallbackServerContext* context,
+                                 const grpc::ByteBuffer* bytes, v1::AppendResult* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const domain::CommandSpec* spec = domain::FindCommand(method);
-  assert(spec != nullptr && request->GetDescriptor() == spec->request_type);
+  // Owned by the done callback below, which the core calls last.
+  std::shared_ptr<google::protobuf::Message> request(
+      google::protobuf::MessageFactory::generated_factory()
+          ->GetPrototype(spec->request_type)
+          ->New());
+  {
+    grpc::ByteBuffer copy(*bytes);  // shares the slices; the reader consumes its own
+    grpc::ProtoBufferReader reader(&copy);
+    if (!request->ParseFromZeroCopyStream(&reader)) {
+      reactor->Finish(ToGrpcStatus(
+          Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                 absl::StrCat("the request is not a valid ", spec->request_type->full_name()))));
+      return reactor;
+    }
+  }
   absl::StatusOr<v1::Recorder> recorder = Authenticate(*context);
   if (!recorder.ok()) {
     reactor->Finish(ToGrpcStatus(recorder.status()));
@@ -76,9 +94,9 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* co
   }
   Command command;
   command.spec = spec;
-  command.request = request;  // outlives the call's reactor
+  command.request = request.get();
   command.recorded_by = *std::move(recorder);
-  command.done = [reactor, reply](absl::StatusOr<AppendResult> result) {
+  command.done = [reactor, reply, request](absl::StatusOr<AppendResult> result) {
     if (!result.ok()) {
       reactor->Finish(ToGrpcStatus(result.status()));
       return;
@@ -92,136 +110,34 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, grpc::CallbackServerContext* co
 
 }  // namespace
 
-grpc::ServerUnaryReactor* CommandService::EstablishProgram(
-    grpc::CallbackServerContext* context, const v1::EstablishProgramRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "EstablishProgram", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::SelectConsortium(
-    grpc::CallbackServerContext* context, const v1::SelectConsortiumRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "SelectConsortium", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::DesignateLab(grpc::CallbackServerContext* context,
-                                                       const v1::DesignateLabRequest* request,
-                                                       v1::AppendResult* reply) {
-  return Handle(ledger_, context, "DesignateLab", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::DisburseFunds(grpc::CallbackServerContext* context,
-                                                        const v1::DisburseFundsRequest* request,
-                                                        v1::AppendResult* reply) {
-  return Handle(ledger_, context, "DisburseFunds", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::DisburseFundsBatch(
-    grpc::CallbackServerContext* context, const v1::DisburseFundsBatchRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "DisburseFundsBatch", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::ReverseDisbursement(
-    grpc::CallbackServerContext* context, const v1::ReverseDisbursementRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "ReverseDisbursement", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::RecordHire(grpc::CallbackServerContext* context,
-                                                     const v1::RecordHireRequest* request,
-                                                     v1::AppendResult* reply) {
-  return Handle(ledger_, context, "RecordHire", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::OpenSelectionRound(
-    grpc::CallbackServerContext* context, const v1::OpenSelectionRoundRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "OpenSelectionRound", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::SignAgreement(grpc::CallbackServerContext* context,
-                                                        const v1::SignAgreementRequest* request,
-                                                        v1::AppendResult* reply) {
-  return Handle(ledger_, context, "SignAgreement", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::AmendAgreement(grpc::CallbackServerContext* context,
-                                                         const v1::AmendAgreementRequest* request,
-                                                         v1::AppendResult* reply) {
-  return Handle(ledger_, context, "AmendAgreement", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::JoinConsortium(grpc::CallbackServerContext* context,
-                                                         const v1::JoinConsortiumRequest* request,
-                                                         v1::AppendResult* reply) {
-  return Handle(ledger_, context, "JoinConsortium", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::WithdrawParticipant(
-    grpc::CallbackServerContext* context, const v1::WithdrawParticipantRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "WithdrawParticipant", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::EnrolResearcher(grpc::CallbackServerContext* context,
-                                                          const v1::EnrolResearcherRequest* request,
-                                                          v1::AppendResult* reply) {
-  return Handle(ledger_, context, "EnrolResearcher", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::RecordGraduation(
-    grpc::CallbackServerContext* context, const v1::RecordGraduationRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "RecordGraduation", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::RecordDeparture(grpc::CallbackServerContext* context,
-                                                          const v1::RecordDepartureRequest* request,
-                                                          v1::AppendResult* reply) {
-  return Handle(ledger_, context, "RecordDeparture", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::RetractResearcherStep(
-    grpc::CallbackServerContext* context, const v1::RetractResearcherStepRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "RetractResearcherStep", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::RecordEvaluation(
-    grpc::CallbackServerContext* context, const v1::RecordEvaluationRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "RecordEvaluation", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::CorrectEvaluation(
-    grpc::CallbackServerContext* context, const v1::CorrectEvaluationRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "CorrectEvaluation", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::SuspendConsortium(
-    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "SuspendConsortium", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::ResumeConsortium(
-    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "ResumeConsortium", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::TerminateConsortium(
-    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "TerminateConsortium", request, reply);
-}
-
-grpc::ServerUnaryReactor* CommandService::CompleteConsortium(
-    grpc::CallbackServerContext* context, const v1::ChangeConsortiumStateRequest* request,
-    v1::AppendResult* reply) {
-  return Handle(ledger_, context, "CompleteConsortium", request, reply);
+CommandService::CommandService(Ledger* ledger) : ledger_(ledger) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::CommandService::service_full_name());
+  assert(service != nullptr);
+  assert(static_cast<size_t>(service->method_count()) == domain::Commands().size());
+  int index = 0;
+  for (const domain::CommandSpec& row : domain::Commands()) {
+    const domain::CommandSpec* spec = &row;
+    // The proto's method of this name takes this row's request type.
+    [[maybe_unused]] const google::protobuf::MethodDescriptor* method =
+        service->FindMethodByName(std::string(spec->name));
+    assert(method != nullptr && method->input_type() == spec->request_type &&
+           method->output_type() == v1::AppendResult::descriptor());
+    // gRPC keeps the method's name as a C string for the server's life.
+    static std::vector<std::unique_ptr<std::string>>* const paths =
+        new std::vector<std::unique_ptr<std::string>>();
+    paths->push_back(
+        std::make_unique<std::string>(absl::StrCat("/", service->full_name(), "/", spec->name)));
+    AddMethod(new grpc::internal::RpcServiceMethod(paths->back()->c_str(),
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodCallback(index++,
+                       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::AppendResult>(
+                           [this, spec](grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request, v1::AppendResult* reply) {
+                             return Handle(ledger_, spec, context, request, reply);
+                           }));
+  }
 }
 
 }  // namespace alliance

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "alliance/v1/commands.grpc.pb.h"
 
 namespace alliance {
 

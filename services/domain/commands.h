@@ -1,10 +1,12 @@
 // The command table: one row for each command of alliance.v1.CommandService,
 // naming its RPC, its request type, the stream its events go to, its
-// stateless validation (validate.h) and its rules (decide.h). The gRPC
-// service, the ledger core and the tests find a command here and nowhere
-// else: a new command is a row below plus its request (commands.proto), its
-// event (events.proto), its validate/decide/fold functions, and the RPC's
-// one-line override in services/command_service.cc.
+// stateless validation and its rules. The gRPC service registers one method
+// per row (services/command_service.h), the ledger core decides through the
+// row, and alliancectl and its seed loader build and send requests by it:
+// a command is written once, here. A new command touches: commands.proto
+// (its RPC and request; events.proto too for a new event), its concept's
+// rules (validate and decide), fold.cc for a new event, a row below, and
+// its command line in clients/alliancectl.cc.
 //
 //   const CommandSpec* spec = FindCommand("DisburseFunds");
 //   if (absl::Status valid = spec->validate(request); !valid.ok()) ...
