@@ -1,5 +1,7 @@
 #include "services/query_service.h"
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -125,11 +127,31 @@ absl::Status ListPage(const PublishedModels& models, const v1::ListConsortiaRequ
 }  // namespace
 
 grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContext* context,
-                                                      const v1::GetConsortiumRequest* request,
-                                                      v1::ConsortiumStatus* reply) {
-  if (request->consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
-  return Answer(context, CopyModel(ledger_->Published()->consortia, "CONSORTIUM_NOT_FOUND",
-                                   "consortium", request->consortium_id(), reply));
+                                                      const grpc::ByteBuffer* request_bytes,
+                                                      grpc::ByteBuffer* reply) {
+  v1::GetConsortiumRequest request;
+  {
+    grpc::ByteBuffer copy(*request_bytes);  // shares the slices; the reader consumes its own
+    grpc::ProtoBufferReader reader(&copy);
+    if (!request.ParseFromZeroCopyStream(&reader)) {
+      return Answer(context, Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                                    "the request is not a valid alliance.v1.GetConsortiumRequest"));
+    }
+  }
+  if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
+  const std::shared_ptr<const PublishedModels> published = ledger_->Published();
+  auto it = published->consortium_bytes.find(request.consortium_id());
+  if (it == published->consortium_bytes.end()) {
+    return Answer(context,
+                  NotInLedger("CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id()));
+  }
+  // The slice holds a reference to the bytes until gRPC has sent them.
+  auto* hold = new std::shared_ptr<const std::string>(it->second);
+  grpc::Slice slice(
+      const_cast<char*>((*hold)->data()), (*hold)->size(),
+      [](void* held) { delete static_cast<std::shared_ptr<const std::string>*>(held); }, hold);
+  *reply = grpc::ByteBuffer(&slice, 1);
+  return Answer(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContext* context,

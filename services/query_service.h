@@ -22,14 +22,17 @@ inline constexpr int kListPageSizeMax = 100;
 inline constexpr int kReadEventsDefault = 100;
 inline constexpr int kReadEventsMax = 1000;
 
-class QueryService final : public v1::QueryService::CallbackService {
+// GetConsortium is served raw: its reply is the consortium's published
+// bytes (PublishedModels::consortium_bytes), sent without a copy.
+class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetConsortium<
+                               v1::QueryService::CallbackService> {
  public:
   // `ledger` must outlive the service.
   explicit QueryService(Ledger* ledger) : ledger_(ledger) {}
 
   grpc::ServerUnaryReactor* GetConsortium(grpc::CallbackServerContext* context,
-                                          const v1::GetConsortiumRequest* request,
-                                          v1::ConsortiumStatus* reply) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* ListConsortia(grpc::CallbackServerContext* context,
                                           const v1::ListConsortiaRequest* request,
                                           v1::ListConsortiaResponse* reply) override;

@@ -168,6 +168,8 @@ std::shared_ptr<const PublishedModels> PublishAll(const domain::LedgerState& sta
   }
   for (const auto& [id, model] : state.consortia) {
     published->consortia.emplace(id, std::make_shared<const v1::ConsortiumStatus>(model));
+    published->consortium_bytes.emplace(
+        id, std::make_shared<const std::string>(domain::SerializeDeterministic(model)));
   }
   for (const auto& [id, model] : state.participants) {
     published->participants.emplace(id, std::make_shared<const v1::ParticipantStatus>(model));
@@ -309,6 +311,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     std::vector<std::shared_ptr<const v1::ProgramSummary>> programs;
     std::vector<std::shared_ptr<const v1::ConsortiumStatus>> consortia;
     std::vector<std::shared_ptr<const v1::ParticipantStatus>> participants;
+    // The changed consortia's stored bytes, by id (PublishedModels).
+    std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> consortium_bytes;
   };
 
   // A command of the flight, remembered by the decider until the flight is
@@ -416,7 +420,13 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // flight and its commit; the entries stay readable (unconfirmed) until the
   // flight is durable.
   void TakeChanges(Flight* flight, storage::CommitBatch* commit) {
-    for (auto& [key, value] : ModelEntries(state_, changed_)) {
+    StoredModels entries = ModelEntries(state_, changed_);
+    for (const std::string& id : changed_.consortium_ids) {
+      const std::string* bytes = FindConsortiumEntry(entries, id);
+      assert(bytes != nullptr);
+      flight->consortium_bytes.emplace_back(id, std::make_shared<const std::string>(*bytes));
+    }
+    for (auto& [key, value] : entries) {
       commit->model_writes.push_back(storage::ModelWrite{std::move(key), std::move(value)});
     }
     for (const auto& [key, value] : state_.pending_rule_entries) {
@@ -724,6 +734,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     next->position = flight.last_position;
     for (const auto& model : flight.programs) next->programs[model->program_id()] = model;
     for (const auto& model : flight.consortia) next->consortia[model->consortium_id()] = model;
+    for (const auto& [id, bytes] : flight.consortium_bytes) next->consortium_bytes[id] = bytes;
     for (const auto& model : flight.participants) {
       next->participants[model->participant_id()] = model;
     }

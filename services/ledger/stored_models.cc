@@ -52,6 +52,17 @@ StoredModels ModelEntries(const domain::LedgerState& state, const domain::Change
   return entries;
 }
 
+const std::string* FindConsortiumEntry(const StoredModels& entries,
+                                       const std::string& consortium_id) {
+  const std::string key =
+      storage::EncodeKey(storage::ModelKey{std::string(kConsortiumKind), consortium_id});
+  auto it =
+      std::lower_bound(entries.begin(), entries.end(), key,
+                       [](const auto& entry, const std::string& k) { return entry.first < k; });
+  if (it == entries.end() || it->first != key) return nullptr;
+  return &it->second;
+}
+
 StoredModels AllModels(const domain::LedgerState& state) {
   domain::ChangedModels all;
   for (const auto& [program_id, program] : state.programs) all.program_ids.insert(program_id);

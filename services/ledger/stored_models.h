@@ -28,6 +28,11 @@ using StoredModels = std::vector<std::pair<std::string, std::string>>;
 // index entries included, in key order: what a batch writes.
 StoredModels ModelEntries(const domain::LedgerState& state, const domain::ChangedModels& changed);
 
+// The stored bytes of consortium `consortium_id` among `entries` (sorted, as
+// ModelEntries gives them); nullptr when they hold none.
+const std::string* FindConsortiumEntry(const StoredModels& entries,
+                                       const std::string& consortium_id);
+
 // Every entry of the state, in key order: what a rebuild writes.
 StoredModels AllModels(const domain::LedgerState& state);
 

@@ -78,6 +78,31 @@ class QueryServiceTest : public ServerTest {
 
 // ---- GetConsortium ----------------------------------------------------------------------
 
+// GetConsortium answers with the published bytes, ListConsortia from the
+// published messages: after every command the two agree, byte for byte.
+TEST_F(QueryServiceTest, GetConsortium_TheBytesServedAreThoseOfTheModelAfterEveryCommand) {
+  Seed2023();
+  auto expect_agree = [&](const std::string& when) {
+    v1::ListConsortiaResponse list;
+    ASSERT_TRUE(ListConsortia(v1::ListConsortiaRequest(), &list).ok());
+    ASSERT_EQ(list.consortia_size(), 3) << when;
+    for (const v1::ConsortiumStatus& listed : list.consortia()) {
+      v1::ConsortiumStatus got;
+      grpc::Status status = GetConsortium(listed.consortium_id(), &got);
+      ASSERT_TRUE(status.ok()) << when << ": " << Describe(status);
+      EXPECT_EQ(SerializeDeterministic(got), SerializeDeterministic(listed))
+          << when << ": " << listed.consortium_id();
+    }
+  };
+  expect_agree("seeded");
+  MustSend(DisburseRequest(kChungnam, 2023, 500'000'000));
+  expect_agree("after a payment");
+  MustSend(EnrolRequest(kChungnam, "knu-2023-r02", kChungnamLab));
+  expect_agree("after an enrolment");
+  Restart();
+  expect_agree("after a restart");
+}
+
 TEST_F(QueryServiceTest, GetConsortium_MembersLabsFundingTotalsAndHires) {
   Seed2023();
   MustSend(DisburseRequest(kChungnam, 2023, 500'000'000));
