@@ -1,4 +1,7 @@
-// Decide: the program's rules (domain.md, "Business rules"). Each function
+// Decide (being split by concept into program.h, selection.h, funding.h,
+// researchers.h and oversight.h, with the helpers they share in rules.h;
+// this header declares the commands not moved yet and includes those
+// moved): the program's rules (domain.md, "Business rules"). Each function
 // takes the ledger state and a command that passed validate.h, and returns
 // the event to append or a refusal (proto/errors/refusal.h) with its reason. The
 // reasons, by command, in the order they are checked:

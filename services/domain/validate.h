@@ -1,28 +1,13 @@
-// Validate: the checks a command passes before it reaches the rules, needing
+// Validate (being split by concept into program.h, selection.h, funding.h,
+// researchers.h and oversight.h; this header declares the commands not moved
+// yet and includes those moved): the checks a command passes before it
+// reaches the rules, needing
 // no state. Each returns OK or INVALID_ARGUMENT naming the first bad field by
 // its path in the request (e.g. "disbursement.amount_krw"), with reason
 // MISSING_FIELD or INVALID_FIELD (proto/errors/refusal.h). They run on the gRPC
 // thread, so malformed input never occupies the ledger core's decider.
 //
-// What is checked:
-//   meta.event_id            a UUID in 8-4-4-4-12 hex form
-//   corrects_event_id        an event id: a UUID, or "<uuid>#<i>" (event i >= 1
-//                            of a multi-event command, no leading zeros)
-//   meta.expected_version    kind known; version >= 1 when kind is EXACT
-//   meta.correlation_id      at most kCorrelationIdMax characters
-//   ids (program, consortium, lab)
-//                            kIdPattern: [a-z0-9][a-z0-9-]*, 1..kIdLengthMax
-//   participant ids          participants[].participant_id,
-//                            lead_participant_id, university_participant_id,
-//                            enterprise_participant_id,
-//                            joining.participant.participant_id and
-//                            WithdrawParticipant's participant_id: a business
-//                            registration number, 10 digits, no dashes, with
-//                            its check digit (business_registration.h)
-//   researcher_id            1..kIdLengthMax of [A-Za-z0-9_-], and not shaped
-//                            like a resident registration number (rule 7)
-//   names and texts          non-empty where required, valid UTF-8, at most
-//                            kTextLengthMax bytes, no '\0'
+// What is checked, besides the field checks every command shares (validation.h):
 //   region_code              the ISO 3166-2:KR code of one of Korea's
 //                            kRegionCount first-level divisions (regions.h),
 //                            as is each of rules.excluded_region_codes
@@ -37,7 +22,6 @@
 //                            correct, suspend, resume and terminate; optional
 //                            (but checked as text) to record a departure and
 //                            to complete a consortium
-//   occurred_at              present, a valid UTC timestamp
 //   enums                    not UNSPECIFIED, known values (role, degree,
 //                            track, grade)
 //   participants             at most kParticipantsMax, ids unique, lead among them
@@ -55,23 +39,10 @@
 
 #include "absl/status/status.h"
 #include "alliance/v1/commands.pb.h"
+#include "services/domain/validation.h"
 
 namespace alliance::domain {
 
-inline constexpr size_t kIdLengthMax = 64;
-inline constexpr size_t kTextLengthMax = 256;
-inline constexpr size_t kCorrelationIdMax = 128;
-inline constexpr size_t kParticipantsMax = 32;
-inline constexpr int kYearMin = 2000;
-inline constexpr int kYearMax = 2100;
-// The largest amount or limit accepted, in KRW: 10^15, far above any real
-// program, and small enough that the sum of thousands of them still fits in
-// an int64 (whose maximum is about 9.2 x 10^18).
-inline constexpr int64_t kAmountKrwMax = 1'000'000'000'000'000;
-// Payments one DisburseFundsBatch may carry: a payment run is hundreds, and
-// each becomes one event of one command, so this must not exceed
-// kCommandEventsMax (commands.h; commands.cc asserts it).
-inline constexpr size_t kBatchDisbursementsMax = 1000;
 // Consortia one selection round may select: a round selects a handful (3 in
 // 2023 and 2024), and each slot sets aside a consortium's whole limit, so a
 // hundred slots would be 16 times the 2023 program's budget.
