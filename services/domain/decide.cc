@@ -421,20 +421,6 @@ const v1::Evaluation* FindEvaluationByEvent(const v1::ConsortiumStatus& consorti
 
 }  // namespace
 
-absl::StatusOr<v1::Event> DecideEstablishProgram(const LedgerState& state,
-                                                 const v1::EstablishProgramRequest& request) {
-  const std::string& program_id = request.program().program_id();
-  if (state.programs.contains(program_id)) {
-    return Refuse(absl::StatusCode::kAlreadyExists, "PROGRAM_ALREADY_EXISTS",
-                  absl::StrCat("program ", program_id,
-                               " is already established; a program's rules are set once"),
-                  {{"program_id", program_id}});
-  }
-  v1::Event event;
-  *event.mutable_program_established() = request.program();
-  return event;
-}
-
 absl::StatusOr<v1::Event> DecideSelectConsortium(const LedgerState& state,
                                                  const v1::SelectConsortiumRequest& request) {
   const v1::ConsortiumSelected& selection = request.selection();
@@ -614,57 +600,6 @@ absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
   if (absl::Status s = CheckStepOrder(*researcher, hire.occurred_at(), "hire"); !s.ok()) return s;
   v1::Event event;
   *event.mutable_researcher_hired() = hire;
-  return event;
-}
-
-absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
-                                                   const v1::OpenSelectionRoundRequest& request) {
-  const v1::SelectionRoundOpened& round = request.round();
-  auto program = state.programs.find(round.program_id());
-  if (program == state.programs.end()) {
-    return Refuse(absl::StatusCode::kNotFound, "PROGRAM_NOT_FOUND",
-                  absl::StrCat("program ", round.program_id(),
-                               " has not been established; check the id or establish it first"),
-                  {{"program_id", round.program_id()}});
-  }
-  const v1::ProgramSummary& summary = program->second;
-  if (const v1::SelectionRound* existing = FindRound(summary, round.round_year())) {
-    return Refuse(
-        absl::StatusCode::kAlreadyExists, "ROUND_ALREADY_OPENED",
-        absl::StrCat("program ", summary.program_id(), " already has a ", round.round_year(),
-                     " round with ", existing->slots(), " slots; one round a year"),
-        {{"program_id", summary.program_id()},
-         {"round_year", absl::StrCat(round.round_year())},
-         {"slots", absl::StrCat(existing->slots())}});
-  }
-  const v1::ProgramRules& rules = summary.rules();
-  if (absl::Status s = CheckRoundPeriod(rules, round.round_year()); !s.ok()) return s;
-  // Every slot is a consortium's limit set aside: the selected consortia, the
-  // open slots of earlier rounds and these must fit in the budget.
-  int64_t reserved = summary.consortium_count();
-  for (const v1::SelectionRound& earlier : summary.rounds()) {
-    reserved += std::max(0, earlier.slots() - earlier.selected_count());
-  }
-  // Counts are bounded by the budget over the limit, slots by kRoundSlotsMax:
-  // the products stay far below 2^63 for limits up to kAmountKrwMax.
-  const __int128 would_be_krw =
-      static_cast<__int128>(reserved + round.slots()) * rules.consortium_limit_krw();
-  if (would_be_krw > rules.total_budget_krw()) {
-    const int64_t available_slots =
-        std::max<int64_t>(0, rules.total_budget_krw() / rules.consortium_limit_krw() - reserved);
-    return Refuse(absl::StatusCode::kFailedPrecondition, "ROUND_SLOTS_OVER_BUDGET",
-                  absl::StrCat(round.slots(), " slots at ", FormatKrw(rules.consortium_limit_krw()),
-                               " KRW each do not fit in program ", summary.program_id(),
-                               "'s budget of ", FormatKrw(rules.total_budget_krw()),
-                               " KRW: ", reserved, " consortia are selected or reserved; at most ",
-                               available_slots, " more slots fit"),
-                  {{"program_id", summary.program_id()},
-                   {"slots", absl::StrCat(round.slots())},
-                   {"reserved_consortia", absl::StrCat(reserved)},
-                   {"available_slots", absl::StrCat(available_slots)}});
-  }
-  v1::Event event;
-  *event.mutable_selection_round_opened() = round;
   return event;
 }
 

@@ -6,15 +6,6 @@
 // the event to append or a refusal (proto/errors/refusal.h) with its reason. The
 // reasons, by command, in the order they are checked:
 //
-//   EstablishProgram    ALREADY_EXISTS     PROGRAM_ALREADY_EXISTS
-//   OpenSelectionRound  NOT_FOUND          PROGRAM_NOT_FOUND
-//                       ALREADY_EXISTS     ROUND_ALREADY_OPENED (one round a year)
-//                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
-//                         TERM_OUTSIDE_PROGRAM_PERIOD (round year + term
-//                         must end by the program's last year),
-//                         ROUND_SLOTS_OVER_BUDGET ((selected + unfilled slots
-//                         of every round + these slots) x consortium limit
-//                         over the total budget)
 //   SelectConsortium    NOT_FOUND          PROGRAM_NOT_FOUND
 //                       ALREADY_EXISTS     CONSORTIUM_ALREADY_SELECTED
 //                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
@@ -122,11 +113,10 @@
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
 #include "services/domain/ledger_state.h"
+#include "services/domain/program.h"
 
 namespace alliance::domain {
 
-absl::StatusOr<v1::Event> DecideEstablishProgram(const LedgerState& state,
-                                                 const v1::EstablishProgramRequest& request);
 absl::StatusOr<v1::Event> DecideSelectConsortium(const LedgerState& state,
                                                  const v1::SelectConsortiumRequest& request);
 absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
@@ -146,8 +136,6 @@ absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
                                                     const v1::ReverseDisbursementRequest& request);
 absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
                                            const v1::RecordHireRequest& request);
-absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
-                                                   const v1::OpenSelectionRoundRequest& request);
 absl::StatusOr<v1::Event> DecideSignAgreement(const LedgerState& state,
                                               const v1::SignAgreementRequest& request);
 // The AgreementAmended names the year's agreement event in effect and the

@@ -20,11 +20,6 @@
 namespace alliance::domain {
 namespace {
 
-// ISO 3166-2:KR has 17 first-level codes; a list longer than this is a
-// mistake, not a policy.
-constexpr int kExcludedRegionsMax = 32;
-// Far above the program's "about 30"; bounds the int32 counters.
-constexpr int32_t kHiringTargetMax = 1'000'000;
 // Agencies' payment references are short codes; this leaves room for any.
 constexpr size_t kPaymentReferenceMax = 128;
 
@@ -74,76 +69,6 @@ absl::Status ValidateFunds(absl::string_view path, const v1::FundsDisbursed& fun
 }
 
 // ---- Rules and participants ----------------------------------------------------
-
-absl::Status ValidateRuleLimits(const v1::ProgramRules& rules) {
-  const struct {
-    absl::string_view path;
-    int64_t amount_krw;
-  } limits[] = {
-      {"program.rules.total_budget_krw", rules.total_budget_krw()},
-      {"program.rules.consortium_limit_krw", rules.consortium_limit_krw()},
-      {"program.rules.consortium_annual_limit_krw", rules.consortium_annual_limit_krw()},
-  };
-  for (const auto& limit : limits) {
-    if (absl::Status s = CheckAmountKrw(limit.path, limit.amount_krw); !s.ok()) return s;
-  }
-  if (rules.consortium_annual_limit_krw() > rules.consortium_limit_krw()) {
-    return InvalidField("program.rules.consortium_annual_limit_krw",
-                        absl::StrCat("must not exceed consortium_limit_krw (",
-                                     FormatKrw(rules.consortium_annual_limit_krw()), " > ",
-                                     FormatKrw(rules.consortium_limit_krw()), ")"));
-  }
-  if (rules.consortium_limit_krw() > rules.total_budget_krw()) {
-    return InvalidField(
-        "program.rules.consortium_limit_krw",
-        absl::StrCat("must not exceed total_budget_krw (", FormatKrw(rules.consortium_limit_krw()),
-                     " > ", FormatKrw(rules.total_budget_krw()), ")"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateRules(const v1::ProgramRules& rules) {
-  if (absl::Status s = CheckYear("program.rules.first_year", rules.first_year()); !s.ok()) return s;
-  if (absl::Status s = CheckYear("program.rules.last_year", rules.last_year()); !s.ok()) return s;
-  if (rules.first_year() > rules.last_year()) {
-    return InvalidField("program.rules.last_year",
-                        absl::StrCat("must not be before first_year ", rules.first_year(), " (got ",
-                                     rules.last_year(), ")"));
-  }
-  if (absl::Status s = ValidateRuleLimits(rules); !s.ok()) return s;
-  const int32_t period_years = rules.last_year() - rules.first_year() + 1;
-  if (rules.consortium_term_years() == 0)
-    return MissingField("program.rules.consortium_term_years");
-  if (rules.consortium_term_years() < 1 || rules.consortium_term_years() > period_years) {
-    return InvalidField("program.rules.consortium_term_years",
-                        absl::StrCat("must be from 1 to the program's ", period_years,
-                                     " years (got ", rules.consortium_term_years(), ")"));
-  }
-  if (rules.min_midsized_enterprises() < 0 ||
-      rules.min_midsized_enterprises() > static_cast<int32_t>(kParticipantsMax)) {
-    return InvalidField("program.rules.min_midsized_enterprises",
-                        absl::StrCat("must be from 0 to ", kParticipantsMax, " (got ",
-                                     rules.min_midsized_enterprises(), ")"));
-  }
-  if (rules.excluded_region_codes_size() > kExcludedRegionsMax) {
-    return InvalidField("program.rules.excluded_region_codes",
-                        absl::StrCat("must list at most ", kExcludedRegionsMax, " regions"));
-  }
-  for (int i = 0; i < rules.excluded_region_codes_size(); ++i) {
-    if (absl::Status s =
-            CheckRegionCode(absl::StrCat("program.rules.excluded_region_codes[", i, "]"),
-                            rules.excluded_region_codes(i));
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (rules.hiring_target() < 0 || rules.hiring_target() > kHiringTargetMax) {
-    return InvalidField("program.rules.hiring_target",
-                        absl::StrCat("must be from 0 to ", kHiringTargetMax, " researchers (got ",
-                                     rules.hiring_target(), ")"));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidateParticipant(absl::string_view path, const v1::Participant& participant) {
   if (absl::Status s =
@@ -238,23 +163,6 @@ absl::Status ValidateConsortiumStateChange(const v1::ChangeConsortiumStateReques
 }
 
 }  // namespace
-
-absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_program()) return MissingField("program");
-  const v1::ProgramEstablished& program = request.program();
-  if (absl::Status s = CheckId("program.program_id", program.program_id()); !s.ok()) return s;
-  if (absl::Status s = CheckText("program.name_ko", program.name_ko(), true); !s.ok()) return s;
-  if (absl::Status s = CheckText("program.name_en", program.name_en(), false); !s.ok()) return s;
-  if (absl::Status s = CheckText("program.ministry", program.ministry(), true); !s.ok()) return s;
-  if (absl::Status s = CheckText("program.managing_agency", program.managing_agency(), true);
-      !s.ok()) {
-    return s;
-  }
-  if (!program.has_rules()) return MissingField("program.rules");
-  if (absl::Status s = ValidateRules(program.rules()); !s.ok()) return s;
-  return CheckTimestamp("program.occurred_at", program.has_occurred_at(), program.occurred_at());
-}
 
 absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request) {
   if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
@@ -372,20 +280,6 @@ absl::Status ValidateRecordHire(const v1::RecordHireRequest& request) {
     return s;
   }
   return CheckTimestamp("hire.occurred_at", hire.has_occurred_at(), hire.occurred_at());
-}
-
-absl::Status ValidateOpenSelectionRound(const v1::OpenSelectionRoundRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_round()) return MissingField("round");
-  const v1::SelectionRoundOpened& round = request.round();
-  if (absl::Status s = CheckId("round.program_id", round.program_id()); !s.ok()) return s;
-  if (absl::Status s = CheckYear("round.round_year", round.round_year()); !s.ok()) return s;
-  if (round.slots() == 0) return MissingField("round.slots");
-  if (round.slots() < 0 || round.slots() > kRoundSlotsMax) {
-    return InvalidField("round.slots", absl::StrCat("must be from 1 to ", kRoundSlotsMax,
-                                                    " consortia (got ", round.slots(), ")"));
-  }
-  return CheckTimestamp("round.occurred_at", round.has_occurred_at(), round.occurred_at());
 }
 
 absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request) {

@@ -16,7 +16,6 @@
 //   amounts                  > 0 (and rules' limits > 0, consistent); a grant
 //                            (grant_krw) is an amount
 //   years                    kYearMin..kYearMax (round_year, program_year)
-//   round.slots              1..kRoundSlotsMax
 //   score                    0 (not scored)..kEvaluationScoreMax
 //   reason                   required to reverse, amend, withdraw, retract,
 //                            correct, suspend, resume and terminate; optional
@@ -39,18 +38,14 @@
 
 #include "absl/status/status.h"
 #include "alliance/v1/commands.pb.h"
+#include "services/domain/program.h"
 #include "services/domain/validation.h"
 
 namespace alliance::domain {
 
-// Consortia one selection round may select: a round selects a handful (3 in
-// 2023 and 2024), and each slot sets aside a consortium's whole limit, so a
-// hundred slots would be 16 times the 2023 program's budget.
-inline constexpr int32_t kRoundSlotsMax = 100;
 // The top of the annual evaluation's score scale (0..100 points).
 inline constexpr int32_t kEvaluationScoreMax = 100;
 
-absl::Status ValidateEstablishProgram(const v1::EstablishProgramRequest& request);
 absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request);
 absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request);
 absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request);
@@ -58,7 +53,6 @@ absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& req
 absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request);
 absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
 
-absl::Status ValidateOpenSelectionRound(const v1::OpenSelectionRoundRequest& request);
 absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request);
 absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request);
 absl::Status ValidateJoinConsortium(const v1::JoinConsortiumRequest& request);
