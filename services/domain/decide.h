@@ -6,14 +6,6 @@
 // the event to append or a refusal (proto/errors/refusal.h) with its reason. The
 // reasons, by command, in the order they are checked:
 //
-//   SelectConsortium    NOT_FOUND          PROGRAM_NOT_FOUND
-//                       ALREADY_EXISTS     CONSORTIUM_ALREADY_SELECTED
-//                       FAILED_PRECONDITION ROUND_OUTSIDE_PROGRAM_PERIOD,
-//                         TERM_OUTSIDE_PROGRAM_PERIOD, ROUND_NOT_OPEN (no
-//                         round opened for round_year), ROUND_FULL (every
-//                         slot taken), LEAD_NOT_UNIVERSITY,
-//                         TOO_FEW_MIDSIZED_ENTERPRISES,
-//                         REGION_EXCLUDED, PROGRAM_BUDGET_EXHAUSTED
 //   DesignateLab        NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       FAILED_PRECONDITION CONSORTIUM_CLOSED (terminated or
 //                         completed)
@@ -44,13 +36,6 @@
 //   ReverseDisbursement NOT_FOUND          CONSORTIUM_NOT_FOUND,
 //                                          DISBURSEMENT_NOT_FOUND
 //                       FAILED_PRECONDITION DISBURSEMENT_ALREADY_REVERSED
-//   JoinConsortium      NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_CLOSED
-//                       ALREADY_EXISTS     PARTICIPANT_ALREADY_MEMBER
-//   WithdrawParticipant NOT_FOUND          CONSORTIUM_NOT_FOUND,
-//                                          PARTICIPANT_NOT_MEMBER
-//                       FAILED_PRECONDITION LEAD_CANNOT_WITHDRAW,
-//                         LAB_HOST_CANNOT_WITHDRAW, TOO_FEW_MIDSIZED_ENTERPRISES
 //   EnrolResearcher     NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE
 //                       ALREADY_EXISTS     RESEARCHER_ALREADY_ENROLLED (the id
@@ -114,11 +99,10 @@
 #include "alliance/v1/events.pb.h"
 #include "services/domain/ledger_state.h"
 #include "services/domain/program.h"
+#include "services/domain/selection.h"
 
 namespace alliance::domain {
 
-absl::StatusOr<v1::Event> DecideSelectConsortium(const LedgerState& state,
-                                                 const v1::SelectConsortiumRequest& request);
 absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
                                              const v1::DesignateLabRequest& request);
 absl::StatusOr<v1::Event> DecideDisburseFunds(const LedgerState& state,
@@ -142,10 +126,6 @@ absl::StatusOr<v1::Event> DecideSignAgreement(const LedgerState& state,
 // grant before.
 absl::StatusOr<v1::Event> DecideAmendAgreement(const LedgerState& state,
                                                const v1::AmendAgreementRequest& request);
-absl::StatusOr<v1::Event> DecideJoinConsortium(const LedgerState& state,
-                                               const v1::JoinConsortiumRequest& request);
-absl::StatusOr<v1::Event> DecideWithdrawParticipant(const LedgerState& state,
-                                                    const v1::WithdrawParticipantRequest& request);
 absl::StatusOr<v1::Event> DecideEnrolResearcher(const LedgerState& state,
                                                 const v1::EnrolResearcherRequest& request);
 // The degree is the track's: DEGREE_MASTERS or DEGREE_PHD.

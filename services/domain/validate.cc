@@ -25,24 +25,6 @@ constexpr size_t kPaymentReferenceMax = 128;
 
 // ---- Field checks -------------------------------------------------------------
 
-// The Korean name of the division `code` (already checked): its name in
-// force, or its former name for a division renamed since.
-absl::Status CheckRegionName(absl::string_view path, absl::string_view code,
-                             absl::string_view value) {
-  if (absl::Status s = CheckText(path, value, /*required=*/true); !s.ok()) return s;
-  const Region* region = FindRegion(code);
-  if (value == region->name_ko ||
-      (!region->former_name_ko.empty() && value == region->former_name_ko)) {
-    return absl::OkStatus();
-  }
-  std::string names = absl::StrCat("\"", region->name_ko, "\"");
-  if (!region->former_name_ko.empty()) {
-    absl::StrAppend(&names, " or its former name \"", region->former_name_ko, "\"");
-  }
-  return InvalidField(path, absl::StrCat("must be the Korean name of ", region->code, ", ", names,
-                                         " (got \"", value, "\")"));
-}
-
 // One payment, its fields named under `path` ("disbursement",
 // "disbursements[3]").
 absl::Status ValidateFunds(absl::string_view path, const v1::FundsDisbursed& funds) {
@@ -66,69 +48,6 @@ absl::Status ValidateFunds(absl::string_view path, const v1::FundsDisbursed& fun
   }
   return CheckTimestamp(absl::StrCat(path, ".occurred_at"), funds.has_occurred_at(),
                         funds.occurred_at());
-}
-
-// ---- Rules and participants ----------------------------------------------------
-
-absl::Status ValidateParticipant(absl::string_view path, const v1::Participant& participant) {
-  if (absl::Status s =
-          CheckParticipantId(absl::StrCat(path, ".participant_id"), participant.participant_id());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText(absl::StrCat(path, ".name_ko"), participant.name_ko(), true);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText(absl::StrCat(path, ".name_en"), participant.name_en(), false);
-      !s.ok()) {
-    return s;
-  }
-  if (participant.role() == v1::PARTICIPANT_ROLE_UNSPECIFIED) {
-    return MissingField(absl::StrCat(path, ".role"));
-  }
-  if (!v1::ParticipantRole_IsValid(participant.role())) {
-    return InvalidField(
-        absl::StrCat(path, ".role"),
-        "must be one of PARTICIPANT_ROLE_UNIVERSITY, "
-        "PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE, PARTICIPANT_ROLE_RESEARCH_INSTITUTE, "
-        "PARTICIPANT_ROLE_INNOVATION_INSTITUTION, PARTICIPANT_ROLE_LOCAL_GOVERNMENT");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateParticipants(const v1::ConsortiumSelected& selection) {
-  if (selection.participants_size() == 0) return MissingField("selection.participants");
-  if (selection.participants_size() > static_cast<int>(kParticipantsMax)) {
-    return InvalidField("selection.participants",
-                        absl::StrCat("must list at most ", kParticipantsMax, " participants (got ",
-                                     selection.participants_size(), ")"));
-  }
-  absl::flat_hash_map<std::string, int> index_of_id;
-  for (int i = 0; i < selection.participants_size(); ++i) {
-    const std::string path = absl::StrCat("selection.participants[", i, "]");
-    const v1::Participant& participant = selection.participants(i);
-    if (absl::Status s = ValidateParticipant(path, participant); !s.ok()) return s;
-    auto [it, inserted] = index_of_id.emplace(participant.participant_id(), i);
-    if (!inserted) {
-      return InvalidField(
-          absl::StrCat(path, ".participant_id"),
-          absl::StrCat("\"", participant.participant_id(), "\" is already selection.participants[",
-                       it->second, "]; list each participant once"));
-    }
-  }
-  if (absl::Status s =
-          CheckParticipantId("selection.lead_participant_id", selection.lead_participant_id());
-      !s.ok()) {
-    return s;
-  }
-  if (!index_of_id.contains(selection.lead_participant_id())) {
-    return InvalidField("selection.lead_participant_id",
-                        absl::StrCat("\"", selection.lead_participant_id(),
-                                     "\" is not the participant_id of any of "
-                                     "selection.participants; name the lead among them"));
-  }
-  return absl::OkStatus();
 }
 
 // ---- Lifecycle fields -----------------------------------------------------------
@@ -163,34 +82,6 @@ absl::Status ValidateConsortiumStateChange(const v1::ChangeConsortiumStateReques
 }
 
 }  // namespace
-
-absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_selection()) return MissingField("selection");
-  const v1::ConsortiumSelected& selection = request.selection();
-  if (absl::Status s = CheckId("selection.consortium_id", selection.consortium_id()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckId("selection.program_id", selection.program_id()); !s.ok()) return s;
-  if (absl::Status s = CheckYear("selection.round_year", selection.round_year()); !s.ok()) return s;
-  if (absl::Status s = CheckRegionCode("selection.region_code", selection.region_code()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckRegionName("selection.region_name_ko", selection.region_code(),
-                                       selection.region_name_ko());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("selection.field_ko", selection.field_ko(), true); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("selection.field_en", selection.field_en(), false); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ValidateParticipants(selection); !s.ok()) return s;
-  return CheckTimestamp("selection.occurred_at", selection.has_occurred_at(),
-                        selection.occurred_at());
-}
 
 absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request) {
   if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
@@ -309,30 +200,6 @@ absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request) {
   if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
   if (absl::Status s = CheckYear("program_year", request.program_year()); !s.ok()) return s;
   if (absl::Status s = CheckAmountKrw("grant_krw", request.grant_krw()); !s.ok()) return s;
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
-}
-
-absl::Status ValidateJoinConsortium(const v1::JoinConsortiumRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_joining()) return MissingField("joining");
-  const v1::ParticipantJoined& joining = request.joining();
-  if (absl::Status s = CheckId("joining.consortium_id", joining.consortium_id()); !s.ok()) {
-    return s;
-  }
-  if (!joining.has_participant()) return MissingField("joining.participant");
-  if (absl::Status s = ValidateParticipant("joining.participant", joining.participant()); !s.ok()) {
-    return s;
-  }
-  return CheckTimestamp("joining.occurred_at", joining.has_occurred_at(), joining.occurred_at());
-}
-
-absl::Status ValidateWithdrawParticipant(const v1::WithdrawParticipantRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckParticipantId("participant_id", request.participant_id()); !s.ok()) {
-    return s;
-  }
   if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
   return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
 }

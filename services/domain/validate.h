@@ -8,11 +8,6 @@
 // thread, so malformed input never occupies the ledger core's decider.
 //
 // What is checked, besides the field checks every command shares (validation.h):
-//   region_code              the ISO 3166-2:KR code of one of Korea's
-//                            kRegionCount first-level divisions (regions.h),
-//                            as is each of rules.excluded_region_codes
-//   region_name_ko           the division's name_ko, or its former_name_ko
-//                            (강원도 for KR-42, 전라북도 for KR-45)
 //   amounts                  > 0 (and rules' limits > 0, consistent); a grant
 //                            (grant_krw) is an amount
 //   years                    kYearMin..kYearMax (round_year, program_year)
@@ -23,7 +18,6 @@
 //                            to complete a consortium
 //   enums                    not UNSPECIFIED, known values (role, degree,
 //                            track, grade)
-//   participants             at most kParticipantsMax, ids unique, lead among them
 //   disbursements (a batch)  1..kBatchDisbursementsMax, each as a single
 //                            disbursement, one consortium_id, references unique
 //
@@ -39,6 +33,7 @@
 #include "absl/status/status.h"
 #include "alliance/v1/commands.pb.h"
 #include "services/domain/program.h"
+#include "services/domain/selection.h"
 #include "services/domain/validation.h"
 
 namespace alliance::domain {
@@ -46,7 +41,6 @@ namespace alliance::domain {
 // The top of the annual evaluation's score scale (0..100 points).
 inline constexpr int32_t kEvaluationScoreMax = 100;
 
-absl::Status ValidateSelectConsortium(const v1::SelectConsortiumRequest& request);
 absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request);
 absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request);
 absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request);
@@ -55,8 +49,6 @@ absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
 
 absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request);
 absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request);
-absl::Status ValidateJoinConsortium(const v1::JoinConsortiumRequest& request);
-absl::Status ValidateWithdrawParticipant(const v1::WithdrawParticipantRequest& request);
 absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request);
 absl::Status ValidateRecordGraduation(const v1::RecordGraduationRequest& request);
 absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request);
