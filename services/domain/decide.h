@@ -11,31 +11,6 @@
 //                         completed)
 //                       ALREADY_EXISTS     LAB_ALREADY_DESIGNATED
 //                       FAILED_PRECONDITION LAB_UNIVERSITY_NOT_IN_CONSORTIUM
-//   SignAgreement       NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE,
-//                         PROGRAM_YEAR_OUTSIDE_TERM
-//                       ALREADY_EXISTS     AGREEMENT_ALREADY_SIGNED (amend it)
-//                       FAILED_PRECONDITION GRANT_OVER_ANNUAL_LIMIT,
-//                         GRANT_OVER_CONSORTIUM_LIMIT (grants of all years)
-//   AmendAgreement      NOT_FOUND          CONSORTIUM_NOT_FOUND,
-//                                          AGREEMENT_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_CLOSED,
-//                         CONSORTIUM_NOT_ACTIVE (a grant goes up only for an
-//                         active consortium; it may go down in any state),
-//                         GRANT_BELOW_DISBURSED, GRANT_OVER_ANNUAL_LIMIT,
-//                         GRANT_OVER_CONSORTIUM_LIMIT
-//   DisburseFunds       NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       ALREADY_EXISTS     PAYMENT_REFERENCE_ALREADY_USED
-//                       FAILED_PRECONDITION PROGRAM_YEAR_OUTSIDE_TERM,
-//                         CONSORTIUM_NOT_ACTIVE (suspended, terminated or
-//                         completed), NO_AGREEMENT_FOR_YEAR,
-//                         ANNUAL_LIMIT_EXCEEDED, CONSORTIUM_LIMIT_EXCEEDED,
-//                         COMMITMENT_EXCEEDED (over the year's grant)
-//   DisburseFundsBatch  as DisburseFunds, for the first payment refused, with
-//                         its index in the metadata (payment_index)
-//   ReverseDisbursement NOT_FOUND          CONSORTIUM_NOT_FOUND,
-//                                          DISBURSEMENT_NOT_FOUND
-//                       FAILED_PRECONDITION DISBURSEMENT_ALREADY_REVERSED
 //   EnrolResearcher     NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE
 //                       ALREADY_EXISTS     RESEARCHER_ALREADY_ENROLLED (the id
@@ -81,8 +56,6 @@
 // OCCURRED_BEFORE_SELECTION); the command table (commands.h) runs both.
 // A refusal's message states the rule and the numbers ("2023 total would be
 // 1,450,000,000 KRW, limit 1,380,000,000 KRW") and its metadata holds them.
-// The rules that look up a rule index (payment references, reversals) fail
-// UNAVAILABLE RULE_INDEX_UNAVAILABLE when the store cannot be read.
 //
 // Where a command names a participant (lead, lab host, hiring enterprise),
 // it must be a current member: a withdrawn one no longer counts.
@@ -97,6 +70,7 @@
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/funding.h"
 #include "services/domain/ledger_state.h"
 #include "services/domain/program.h"
 #include "services/domain/selection.h"
@@ -105,27 +79,8 @@ namespace alliance::domain {
 
 absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
                                              const v1::DesignateLabRequest& request);
-absl::StatusOr<v1::Event> DecideDisburseFunds(const LedgerState& state,
-                                              const v1::DisburseFundsRequest& request);
-// A payment run to one consortium: one FundsDisbursed per payment, in the
-// request's order, each checked as DecideDisburseFunds checks one, against
-// the totals as the payments before it in the request leave them. Refuses
-// the whole request at the first payment refused, naming it (payment_index
-// in the metadata, "payment <i> (disbursements[<i>])" in the message).
-absl::StatusOr<std::vector<v1::Event>> DecideDisburseFundsBatch(
-    const LedgerState& state, const v1::DisburseFundsBatchRequest& request);
-// The DisbursementReversed copies year, amount and reference from the
-// corrected FundsDisbursed.
-absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
-                                                    const v1::ReverseDisbursementRequest& request);
 absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
                                            const v1::RecordHireRequest& request);
-absl::StatusOr<v1::Event> DecideSignAgreement(const LedgerState& state,
-                                              const v1::SignAgreementRequest& request);
-// The AgreementAmended names the year's agreement event in effect and the
-// grant before.
-absl::StatusOr<v1::Event> DecideAmendAgreement(const LedgerState& state,
-                                               const v1::AmendAgreementRequest& request);
 absl::StatusOr<v1::Event> DecideEnrolResearcher(const LedgerState& state,
                                                 const v1::EnrolResearcherRequest& request);
 // The degree is the track's: DEGREE_MASTERS or DEGREE_PHD.

@@ -20,36 +20,6 @@
 namespace alliance::domain {
 namespace {
 
-// Agencies' payment references are short codes; this leaves room for any.
-constexpr size_t kPaymentReferenceMax = 128;
-
-// ---- Field checks -------------------------------------------------------------
-
-// One payment, its fields named under `path` ("disbursement",
-// "disbursements[3]").
-absl::Status ValidateFunds(absl::string_view path, const v1::FundsDisbursed& funds) {
-  if (absl::Status s = CheckId(absl::StrCat(path, ".consortium_id"), funds.consortium_id());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckYear(absl::StrCat(path, ".program_year"), funds.program_year());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckAmountKrw(absl::StrCat(path, ".amount_krw"), funds.amount_krw());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          CheckText(absl::StrCat(path, ".payment_reference"), funds.payment_reference(),
-                    /*required=*/true, kPaymentReferenceMax);
-      !s.ok()) {
-    return s;
-  }
-  return CheckTimestamp(absl::StrCat(path, ".occurred_at"), funds.has_occurred_at(),
-                        funds.occurred_at());
-}
-
 // ---- Lifecycle fields -----------------------------------------------------------
 
 absl::Status CheckGrade(absl::string_view path, v1::EvaluationGrade grade) {
@@ -100,56 +70,6 @@ absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request) {
   return CheckTimestamp("designation.occurred_at", lab.has_occurred_at(), lab.occurred_at());
 }
 
-absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_disbursement()) return MissingField("disbursement");
-  return ValidateFunds("disbursement", request.disbursement());
-}
-
-absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (request.disbursements_size() == 0) return MissingField("disbursements");
-  if (request.disbursements_size() > static_cast<int>(kBatchDisbursementsMax)) {
-    return InvalidField(
-        "disbursements",
-        absl::StrCat("must list at most ", kBatchDisbursementsMax, " payments (got ",
-                     request.disbursements_size(), "); split the run into several requests"));
-  }
-  const std::string& consortium_id = request.disbursements(0).consortium_id();
-  absl::flat_hash_map<absl::string_view, int> index_of_reference;
-  for (int i = 0; i < request.disbursements_size(); ++i) {
-    const std::string path = absl::StrCat("disbursements[", i, "]");
-    const v1::FundsDisbursed& funds = request.disbursements(i);
-    if (absl::Status s = ValidateFunds(path, funds); !s.ok()) return s;
-    if (funds.consortium_id() != consortium_id) {
-      return InvalidField(
-          absl::StrCat(path, ".consortium_id"),
-          absl::StrCat("\"", funds.consortium_id(),
-                       "\" differs from disbursements[0].consortium_id \"", consortium_id,
-                       "\"; a payment run pays one consortium (send one request "
-                       "per consortium)"));
-    }
-    auto [it, inserted] = index_of_reference.emplace(funds.payment_reference(), i);
-    if (!inserted) {
-      return InvalidField(absl::StrCat(path, ".payment_reference"),
-                          absl::StrCat("\"", funds.payment_reference(),
-                                       "\" is already the reference of disbursements[", it->second,
-                                       "]; one reference, one payment"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
-}
-
 absl::Status ValidateRecordHire(const v1::RecordHireRequest& request) {
   if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
   if (!request.has_hire()) return MissingField("hire");
@@ -171,37 +91,6 @@ absl::Status ValidateRecordHire(const v1::RecordHireRequest& request) {
     return s;
   }
   return CheckTimestamp("hire.occurred_at", hire.has_occurred_at(), hire.occurred_at());
-}
-
-absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (!request.has_agreement()) return MissingField("agreement");
-  const v1::AgreementSigned& agreement = request.agreement();
-  if (absl::Status s = CheckId("agreement.consortium_id", agreement.consortium_id()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckYear("agreement.program_year", agreement.program_year()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckAmountKrw("agreement.grant_krw", agreement.grant_krw()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("agreement.agreement_reference", agreement.agreement_reference(),
-                                 /*required=*/false);
-      !s.ok()) {
-    return s;
-  }
-  return CheckTimestamp("agreement.occurred_at", agreement.has_occurred_at(),
-                        agreement.occurred_at());
-}
-
-absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckYear("program_year", request.program_year()); !s.ok()) return s;
-  if (absl::Status s = CheckAmountKrw("grant_krw", request.grant_krw()); !s.ok()) return s;
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
 }
 
 absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request) {

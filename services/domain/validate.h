@@ -18,8 +18,6 @@
 //                            to complete a consortium
 //   enums                    not UNSPECIFIED, known values (role, degree,
 //                            track, grade)
-//   disbursements (a batch)  1..kBatchDisbursementsMax, each as a single
-//                            disbursement, one consortium_id, references unique
 //
 // Fields of a request that carries an event message are named under it
 // ("round.slots", "joining.participant.role"); flat requests name the field
@@ -32,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "alliance/v1/commands.pb.h"
+#include "services/domain/funding.h"
 #include "services/domain/program.h"
 #include "services/domain/selection.h"
 #include "services/domain/validation.h"
@@ -42,13 +41,8 @@ namespace alliance::domain {
 inline constexpr int32_t kEvaluationScoreMax = 100;
 
 absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request);
-absl::Status ValidateDisburseFunds(const v1::DisburseFundsRequest& request);
-absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& request);
-absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request);
 absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
 
-absl::Status ValidateSignAgreement(const v1::SignAgreementRequest& request);
-absl::Status ValidateAmendAgreement(const v1::AmendAgreementRequest& request);
 absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request);
 absl::Status ValidateRecordGraduation(const v1::RecordGraduationRequest& request);
 absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request);
