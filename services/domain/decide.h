@@ -6,38 +6,6 @@
 // the event to append or a refusal (proto/errors/refusal.h) with its reason. The
 // reasons, by command, in the order they are checked:
 //
-//   DesignateLab        NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_CLOSED (terminated or
-//                         completed)
-//                       ALREADY_EXISTS     LAB_ALREADY_DESIGNATED
-//                       FAILED_PRECONDITION LAB_UNIVERSITY_NOT_IN_CONSORTIUM
-//   EnrolResearcher     NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       FAILED_PRECONDITION CONSORTIUM_NOT_ACTIVE
-//                       ALREADY_EXISTS     RESEARCHER_ALREADY_ENROLLED (the id
-//                         is taken in the consortium, unless its enrolment
-//                         was retracted)
-//                       FAILED_PRECONDITION LAB_NOT_DESIGNATED
-//   RecordGraduation    NOT_FOUND          CONSORTIUM_NOT_FOUND,
-//                                          RESEARCHER_NOT_FOUND
-//                       FAILED_PRECONDITION RESEARCHER_ALREADY_GRADUATED,
-//                         RESEARCHER_NOT_STUDYING (left the enterprise),
-//                         STEP_BEFORE_PREVIOUS_STEP
-//   RecordHire          NOT_FOUND          CONSORTIUM_NOT_FOUND
-//                       ALREADY_EXISTS     RESEARCHER_ALREADY_HIRED
-//                       FAILED_PRECONDITION LAB_NOT_DESIGNATED,
-//                         RESEARCHER_NOT_ENROLLED, RESEARCHER_NOT_IN_LAB,
-//                         DEGREE_DOES_NOT_MATCH_RECORD (graduated: the
-//                         degree; studying: the track's candidate degree),
-//                         ENTERPRISE_NOT_IN_CONSORTIUM (a current mid-sized
-//                         member), STEP_BEFORE_PREVIOUS_STEP
-//   RecordDeparture     NOT_FOUND          CONSORTIUM_NOT_FOUND,
-//                                          RESEARCHER_NOT_FOUND
-//                       FAILED_PRECONDITION RESEARCHER_NOT_HIRED,
-//                         STEP_BEFORE_PREVIOUS_STEP
-//   RetractResearcherStep NOT_FOUND        CONSORTIUM_NOT_FOUND,
-//                                          RESEARCHER_STEP_NOT_FOUND
-//                       FAILED_PRECONDITION STEP_ALREADY_RETRACTED,
-//                         STEP_NOT_LATEST (retract the later steps first)
 //   RecordEvaluation    NOT_FOUND          CONSORTIUM_NOT_FOUND
 //                       FAILED_PRECONDITION PROGRAM_YEAR_OUTSIDE_TERM
 //                       ALREADY_EXISTS     EVALUATION_ALREADY_RECORDED
@@ -73,23 +41,11 @@
 #include "services/domain/funding.h"
 #include "services/domain/ledger_state.h"
 #include "services/domain/program.h"
+#include "services/domain/researchers.h"
 #include "services/domain/selection.h"
 
 namespace alliance::domain {
 
-absl::StatusOr<v1::Event> DecideDesignateLab(const LedgerState& state,
-                                             const v1::DesignateLabRequest& request);
-absl::StatusOr<v1::Event> DecideRecordHire(const LedgerState& state,
-                                           const v1::RecordHireRequest& request);
-absl::StatusOr<v1::Event> DecideEnrolResearcher(const LedgerState& state,
-                                                const v1::EnrolResearcherRequest& request);
-// The degree is the track's: DEGREE_MASTERS or DEGREE_PHD.
-absl::StatusOr<v1::Event> DecideRecordGraduation(const LedgerState& state,
-                                                 const v1::RecordGraduationRequest& request);
-absl::StatusOr<v1::Event> DecideRecordDeparture(const LedgerState& state,
-                                                const v1::RecordDepartureRequest& request);
-absl::StatusOr<v1::Event> DecideRetractResearcherStep(
-    const LedgerState& state, const v1::RetractResearcherStepRequest& request);
 absl::StatusOr<v1::Event> DecideRecordEvaluation(const LedgerState& state,
                                                  const v1::RecordEvaluationRequest& request);
 absl::StatusOr<v1::Event> DecideCorrectEvaluation(const LedgerState& state,

@@ -32,6 +32,7 @@
 #include "alliance/v1/commands.pb.h"
 #include "services/domain/funding.h"
 #include "services/domain/program.h"
+#include "services/domain/researchers.h"
 #include "services/domain/selection.h"
 #include "services/domain/validation.h"
 
@@ -40,13 +41,6 @@ namespace alliance::domain {
 // The top of the annual evaluation's score scale (0..100 points).
 inline constexpr int32_t kEvaluationScoreMax = 100;
 
-absl::Status ValidateDesignateLab(const v1::DesignateLabRequest& request);
-absl::Status ValidateRecordHire(const v1::RecordHireRequest& request);
-
-absl::Status ValidateEnrolResearcher(const v1::EnrolResearcherRequest& request);
-absl::Status ValidateRecordGraduation(const v1::RecordGraduationRequest& request);
-absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request);
-absl::Status ValidateRetractResearcherStep(const v1::RetractResearcherStepRequest& request);
 absl::Status ValidateRecordEvaluation(const v1::RecordEvaluationRequest& request);
 absl::Status ValidateCorrectEvaluation(const v1::CorrectEvaluationRequest& request);
 
