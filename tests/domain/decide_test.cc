@@ -1,7 +1,5 @@
 // The program's rules (domain.md rules 1, 3, 4, 5), one test a rule: given
 // earlier events, when a command, then this event or this refusal.
-#include "services/domain/decide.h"
-
 #include <string>
 #include <vector>
 

@@ -3,8 +3,6 @@
 //
 // The requests are ledger_fixture.h's (the 2023 program and consortia);
 // only the validators are called, never the rules.
-#include "services/domain/validate.h"
-
 #include <functional>
 #include <optional>
 #include <set>
@@ -19,7 +17,13 @@
 #include "gtest/gtest.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
+#include "services/domain/funding.h"
+#include "services/domain/oversight.h"
+#include "services/domain/program.h"
 #include "services/domain/regions.h"
+#include "services/domain/researchers.h"
+#include "services/domain/selection.h"
+#include "services/domain/validation.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/support/test_participant_id.h"
 
