@@ -5,36 +5,12 @@
 
 #include "gtest/gtest.h"
 #include "tests/domain/ledger_fixture.h"
+#include "tests/domain/lifecycle_fixture.h"
 
 namespace alliance::domain::testing {
 namespace {
 
 using ::absl::StatusCode;
-
-// A second program with other rules: 3 enterprises, Busan excluded, a 3-year
-// term, and a consortium limit below 3 x the annual limit so that the
-// running-total rule can bite before the annual one.
-constexpr absl::string_view kProgram2025 = "alliance-2025";
-
-v1::ProgramRules Rules2025() {
-  v1::ProgramRules rules;
-  rules.set_first_year(2025);
-  rules.set_last_year(2027);
-  rules.set_total_budget_krw(9'000'000'000);
-  rules.set_consortium_limit_krw(3'000'000'000);
-  rules.set_consortium_annual_limit_krw(1'200'000'000);
-  rules.set_consortium_term_years(3);
-  rules.set_min_midsized_enterprises(3);
-  rules.add_excluded_region_codes("KR-26");
-  rules.set_hiring_target(12);
-  return rules;
-}
-
-v1::SelectConsortiumRequest In2025(v1::SelectConsortiumRequest request) {
-  request.mutable_selection()->set_program_id(std::string(kProgram2025));
-  request.mutable_selection()->set_round_year(2025);
-  return request;
-}
 
 // ---- EstablishProgram --------------------------------------------------------------
 

@@ -9,84 +9,23 @@
 
 #include "gtest/gtest.h"
 #include "tests/domain/ledger_fixture.h"
+#include "tests/domain/lifecycle_fixture.h"
 
 namespace alliance::domain::testing {
 namespace {
 
 using ::absl::StatusCode;
 
-const std::string kChungnamId(kChungnam);
-const std::string kGyeongnamId(kGyeongnam);
-const std::string kUlsanId(kUlsan);
-
-const v1::ConsortiumStatus& ConsortiumIn(const Ledger& ledger, absl::string_view consortium_id) {
-  return ledger.state().consortia.at(std::string(consortium_id));
-}
-
-const v1::ProgramSummary& ProgramIn(const Ledger& ledger) {
-  return ledger.state().programs.at(std::string(kProgram2023));
-}
-
-const v1::YearFunding& YearIn(const v1::ConsortiumStatus& consortium, int32_t program_year) {
-  for (const v1::YearFunding& year : consortium.funding_by_year()) {
-    if (year.program_year() == program_year) return year;
-  }
-  ADD_FAILURE() << "no funding entry for " << program_year;
-  static const v1::YearFunding kNone;
-  return kNone;
-}
-
-const v1::YearSummary& YearIn(const v1::ProgramSummary& program, int32_t program_year) {
-  for (const v1::YearSummary& year : program.by_year()) {
-    if (year.program_year() == program_year) return year;
-  }
-  static const v1::YearSummary kNone;  // a year nothing was recorded for: all zero
-  return kNone;
-}
-
-const v1::Researcher& ResearcherIn(const v1::ConsortiumStatus& consortium,
-                                   absl::string_view researcher_id) {
-  for (const v1::Researcher& researcher : consortium.researchers()) {
-    if (researcher.researcher_id() == researcher_id) return researcher;
-  }
-  ADD_FAILURE() << "no researcher " << researcher_id;
-  static const v1::Researcher kNone;
-  return kNone;
-}
-
-const v1::Membership* MemberIn(const v1::ConsortiumStatus& consortium,
-                               const std::string& participant_id) {
-  for (const v1::Membership& member : consortium.members()) {
-    if (member.participant().participant_id() == participant_id) return &member;
-  }
-  return nullptr;
-}
-
-bool IsParticipant(const v1::ConsortiumStatus& consortium, const std::string& participant_id) {
-  for (const v1::Participant& participant : consortium.participants()) {
-    if (participant.participant_id() == participant_id) return true;
-  }
-  return false;
-}
-
-// A state change the test starts from: it must be accepted.
-v1::EventEnvelope GivenState(Ledger& ledger, StateCommand command,
-                             v1::ChangeConsortiumStateRequest request) {
-  absl::StatusOr<v1::EventEnvelope> envelope = ledger.RecordState(command, std::move(request));
-  EXPECT_TRUE(envelope.ok()) << envelope.status();
-  return envelope.ok() ? *envelope : v1::EventEnvelope();
-}
-
-// In the term's last year (2027 for a 2023 consortium): it may complete.
-constexpr char kInLastTermYear[] = "2027-06-01T00:00:00Z";
-
-// A second program whose consortium limit (3.0 billion) is below its term
-// (3 years) times its annual limit (1.2 billion), so the grants of all years
-// can break the consortium limit with every grant under the annual one.
-constexpr absl::string_view kProgram2025 = "alliance-2025";
+// The second program (kProgram2025) as the agreements' tests see it: its
+// consortium limit (3.0 billion) is below its term (3 years) times its
+// annual limit (1.2 billion), so the grants of all years can break the
+// consortium limit with every grant under the annual one; and with 2
+// enterprises required and Seoul excluded, Daegu's consortium of 2 is
+// selected. (Apart from lifecycle_fixture.h's Rules2025: each came with its
+// own test file.)
 constexpr absl::string_view kDaegu = "daegu-robotics";
 
-v1::ProgramRules Rules2025() {
+v1::ProgramRules DaeguRules2025() {
   v1::ProgramRules rules;
   rules.set_first_year(2025);
   rules.set_last_year(2027);
@@ -102,7 +41,7 @@ v1::ProgramRules Rules2025() {
 
 // Program 2025 with Daegu's consortium selected into its 2025 round.
 void Given2025(Ledger& ledger) {
-  ledger.Given(Program(kProgram2025, Rules2025()));
+  ledger.Given(Program(kProgram2025, DaeguRules2025()));
   ledger.Given(Round(2025, 3, kProgram2025));
   v1::SelectConsortiumRequest daegu = Hypothetical(kDaegu, "KR-27");
   daegu.mutable_selection()->set_program_id(std::string(kProgram2025));

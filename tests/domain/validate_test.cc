@@ -25,90 +25,18 @@
 #include "services/domain/selection.h"
 #include "services/domain/validation.h"
 #include "tests/domain/ledger_fixture.h"
+#include "tests/domain/validation_fixture.h"
 #include "tests/support/test_participant_id.h"
 
-namespace alliance::domain::testing {
+namespace alliance::domain::testing::validation {
 namespace {
 
 using ::alliance::testing::TestParticipantId;
 
-constexpr char kMissing[] = "MISSING_FIELD";
-constexpr char kInvalid[] = "INVALID_FIELD";
 // Business registration numbers with a correct check digit.
 constexpr const char* kValidNumbers[] = {"3128195582", "6098114770", "6108183205", "3078374027"};
 
-// ---- Requests: ledger_fixture.h's, for the one consortium the tests use ---------------
-
-namespace fixture = ::alliance::domain::testing;
-
-v1::DesignateLabRequest Lab(absl::string_view university) {
-  return fixture::Lab(kChungnam, "lab", Pid(university));
-}
-v1::ReverseDisbursementRequest Reversal(absl::string_view corrects_event_id) {
-  return fixture::Reversal(kChungnam, corrects_event_id);
-}
-v1::RecordHireRequest HireOf(absl::string_view researcher_id) {
-  return fixture::HireOf(kChungnam, researcher_id, "lab", Pid("conex"));
-}
-v1::OpenSelectionRoundRequest Round2024() { return Round(2024, 3); }
-v1::SignAgreementRequest Agreement2023() { return Agreement(kChungnam, 2023); }
-v1::AmendAgreementRequest Amendment2023() { return Amendment(kChungnam, 2023, 1'200'000'000); }
-v1::JoinConsortiumRequest Joining() {
-  return fixture::Joining(kChungnam, Member(Pid("new-enterprise"), "주식회사 새기업",
-                                            v1::PARTICIPANT_ROLE_MIDSIZED_ENTERPRISE));
-}
-v1::WithdrawParticipantRequest Withdrawal() {
-  return fixture::Withdrawal(kChungnam, Pid("yongsan"));
-}
-v1::EnrolResearcherRequest Enrolment() {
-  return fixture::Enrolment(kChungnam, "kongju-2023-007", "lab");
-}
-v1::RecordGraduationRequest Graduation() {
-  return fixture::Graduation(kChungnam, "kongju-2023-007");
-}
-v1::RecordDepartureRequest Departure() { return fixture::Departure(kChungnam, "kongju-2023-007"); }
-v1::RetractResearcherStepRequest Retraction() {
-  return fixture::Retraction(kChungnam, EventIdFor(7));
-}
-v1::RecordEvaluationRequest Evaluation2023() {
-  v1::RecordEvaluationRequest request =
-      Evaluation(kChungnam, 2023, v1::EVALUATION_GRADE_EXCELLENT, 92);
-  request.mutable_evaluation()->set_summary("목표 초과 달성");
-  return request;
-}
-v1::CorrectEvaluationRequest EvaluationCorrection() {
-  return fixture::EvaluationCorrection(kChungnam, EventIdFor(9), v1::EVALUATION_GRADE_SATISFACTORY,
-                                       78);
-}
-v1::ChangeConsortiumStateRequest StateChange() { return fixture::StateChange(kChungnam); }
-
 // ---- Matchers and tables --------------------------------------------------------------
-
-bool Contains(const absl::Status& status, absl::string_view text) {
-  return status.message().find(text) != absl::string_view::npos;
-}
-
-// One malformed request: `change` applied to a valid one must be refused
-// with `reason` naming `field`.
-template <typename Request>
-struct BadField {
-  std::function<void(Request*)> change;
-  const char* reason;
-  const char* field;
-};
-
-// `valid` passes `validate`, and each of `bad` is refused as it says.
-template <typename Request>
-void ExpectRefusals(absl::Status (*validate)(const Request&), const Request& valid,
-                    const std::vector<BadField<Request>>& bad) {
-  absl::Status status = validate(valid);
-  EXPECT_TRUE(status.ok()) << status;
-  for (const BadField<Request>& b : bad) {
-    Request request = valid;
-    b.change(&request);
-    EXPECT_TRUE(IsFieldRefusal(validate(request), b.reason, b.field)) << b.field;
-  }
-}
 
 TEST(Validate, Fixtures_The2023ProgramAndConsortiaAreValid) {
   EXPECT_TRUE(ValidateEstablishProgram(WithMeta(Program2023())).ok());
@@ -688,9 +616,6 @@ TEST(Validate, Rules_AreRequired) {
 // ---- the lifecycle's commands
 // ---------------------------------------------------------------------
 
-// A text longer than any text field allows.
-const std::string kTooLong(kTextLengthMax + 1, 'x');
-
 TEST(Validate, OpenSelectionRound) {
   using R = v1::OpenSelectionRoundRequest;
   ExpectRefusals<R>(
@@ -966,4 +891,4 @@ TEST(Validate, ConsortiumStateChanges) {
 }
 
 }  // namespace
-}  // namespace alliance::domain::testing
+}  // namespace alliance::domain::testing::validation
