@@ -12,24 +12,6 @@ namespace {
 
 using ::absl::StatusCode;
 
-// ---- EstablishProgram --------------------------------------------------------------
-
-TEST(EstablishProgram, Program_RefusedWhenAlreadyEstablished) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  EXPECT_TRUE(IsRefusal(ledger.Record(Program2023()).status(), StatusCode::kAlreadyExists,
-                        "PROGRAM_ALREADY_EXISTS", {{"program_id", "alliance-2023"}}));
-}
-
-TEST(EstablishProgram, Program_AcceptedAsProgramEstablished) {
-  Ledger ledger;
-  absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Program2023());
-  ASSERT_TRUE(event.ok()) << event.status();
-  EXPECT_EQ(event->payload().program_established().rules().consortium_limit_krw(),
-            kConsortiumLimit2023Krw);
-  EXPECT_EQ(event->stream_id(), "program-alliance-2023");
-}
-
 // ---- SelectConsortium (rule 1) ---------------------------------------------------------
 
 TEST(SelectConsortium, Selection_AcceptsThe2023Consortia) {
@@ -174,53 +156,6 @@ TEST(SelectConsortium, Selection_RefusedWhenNoRoundIsOpenForTheYear) {
 }
 
 // ---- OpenSelectionRound ----------------------------------------------------------------
-
-TEST(OpenSelectionRound, Round_AcceptedAndShownInTheProgramSummary) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  absl::StatusOr<v1::EventEnvelope> event = ledger.Record(Round(2023, 3));
-  ASSERT_TRUE(event.ok()) << event.status();
-  EXPECT_EQ(event->stream_id(), "program-alliance-2023");
-  const v1::ProgramSummary& program = ledger.state().programs.at("alliance-2023");
-  ASSERT_EQ(program.rounds_size(), 1);
-  EXPECT_EQ(program.rounds(0).round_year(), 2023);
-  EXPECT_EQ(program.rounds(0).slots(), 3);
-  EXPECT_EQ(program.rounds(0).selected_count(), 0);
-}
-
-TEST(OpenSelectionRound, Round_RefusedForUnknownProgram) {
-  Ledger ledger;
-  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2023, 3)).status(), StatusCode::kNotFound,
-                        "PROGRAM_NOT_FOUND", {{"program_id", "alliance-2023"}}));
-}
-
-TEST(OpenSelectionRound, Round_RefusedWhenTheYearHasOne) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  ledger.Given(Round(2023, 3));
-  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2023, 1)).status(), StatusCode::kAlreadyExists,
-                        "ROUND_ALREADY_OPENED", {{"round_year", "2023"}, {"slots", "3"}}));
-}
-
-TEST(OpenSelectionRound, Round_RefusedOutsideThePeriodOrWhenTheTermWouldRunPastIt) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2022, 3)).status(), StatusCode::kFailedPrecondition,
-                        "ROUND_OUTSIDE_PROGRAM_PERIOD"));
-  EXPECT_TRUE(IsRefusal(ledger.Record(Round(2025, 3)).status(), StatusCode::kFailedPrecondition,
-                        "TERM_OUTSIDE_PROGRAM_PERIOD", {{"term_last_year", "2029"}}));
-}
-
-TEST(OpenSelectionRound, Round_SlotsMustFitTheBudgetWithTheSlotsAlreadyReserved) {
-  Ledger ledger;
-  ledger.Given(Program2023());
-  ledger.Given(Round(2023, 3));  // 3 x 6.9B reserved, none selected yet
-  // 41.4B / 6.9B = 6 consortia: 3 more fit, 4 do not.
-  absl::Status status = ledger.Record(Round(2024, 4)).status();
-  EXPECT_TRUE(IsRefusal(status, StatusCode::kFailedPrecondition, "ROUND_SLOTS_OVER_BUDGET",
-                        {{"slots", "4"}, {"reserved_consortia", "3"}, {"available_slots", "3"}}));
-  EXPECT_TRUE(ledger.Record(Round(2024, 3)).ok());
-}
 
 TEST(SelectConsortium, Selection_SecondProgramEnforcesItsOwnMinimumOfEnterprises) {
   Ledger ledger;
