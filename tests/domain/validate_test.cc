@@ -165,64 +165,6 @@ TEST(Regions, SeventeenDivisionsEachFoundByItsCode) {
   }
 }
 
-TEST(Validate, Region_EachOfTheSeventeenIsAcceptedWithItsName) {
-  for (const Region& region : Regions()) {
-    absl::Status status = ValidateSelectConsortium(WithMeta(Hypothetical("c", region.code)));
-    EXPECT_TRUE(status.ok()) << region.code << ": " << status;
-  }
-}
-
-TEST(Validate, Region_FormerNamesAreAcceptedForTheRenamedProvinces) {
-  for (const auto& [code, former] : {std::pair{"KR-42", "강원도"}, {"KR-45", "전라북도"}}) {
-    v1::SelectConsortiumRequest request = WithMeta(Hypothetical("c", code));
-    request.mutable_selection()->set_region_name_ko(former);
-    absl::Status status = ValidateSelectConsortium(request);
-    EXPECT_TRUE(status.ok()) << code << ": " << status;
-  }
-}
-
-TEST(Validate, Region_MustBeOneOfTheSeventeen) {
-  for (const char* bad : {"KR-99", "KR-1", "KR-4", "kr-44", "KR-444", "KR44", "JP-13", "KR-10"}) {
-    v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-    request.mutable_selection()->set_region_code(bad);
-    absl::Status status = ValidateSelectConsortium(request);
-    EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "selection.region_code")) << bad;
-    EXPECT_TRUE(Contains(status, "one of Korea's 17 first-level divisions, e.g. KR-44 (충청남도)"))
-        << status;
-    EXPECT_TRUE(Contains(status, absl::StrFormat("(got \"%s\")", bad))) << status;
-  }
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  request.mutable_selection()->clear_region_code();
-  EXPECT_TRUE(IsFieldRefusal(ValidateSelectConsortium(request), kMissing, "selection.region_code"));
-  // A code too long or not text to quote is described, not echoed.
-  request.mutable_selection()->set_region_code(std::string(1000, 'K'));
-  absl::Status status = ValidateSelectConsortium(request);
-  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "selection.region_code"));
-  EXPECT_TRUE(Contains(status, "(got 1000 bytes)")) << status;
-}
-
-TEST(Validate, Region_NameMustBeTheDivisionsName) {
-  // Another division's name, an abbreviation, the English name, a former
-  // name under the wrong code.
-  for (const auto& [code, name] : {std::pair{"KR-44", "충청북도"},
-                                   {"KR-44", "충남"},
-                                   {"KR-44", "South Chungcheong Province"},
-                                   {"KR-45", "강원도"},
-                                   {"KR-11", "서울"}}) {
-    v1::SelectConsortiumRequest request = WithMeta(Hypothetical("c", code));
-    request.mutable_selection()->set_region_name_ko(name);
-    absl::Status status = ValidateSelectConsortium(request);
-    EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "selection.region_name_ko")) << code << name;
-    EXPECT_TRUE(Contains(status, FindRegion(code)->name_ko)) << status;
-  }
-  v1::SelectConsortiumRequest request = WithMeta(Hypothetical("c", "KR-45"));
-  request.mutable_selection()->set_region_name_ko("전북");
-  EXPECT_TRUE(Contains(ValidateSelectConsortium(request), "or its former name \"전라북도\""));
-  request.mutable_selection()->clear_region_name_ko();
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateSelectConsortium(request), kMissing, "selection.region_name_ko"));
-}
-
 // ---- amounts ------------------------------------------------------------------------------
 
 TEST(Validate, Amounts_PositiveWholeKrwUpToTheMaximum) {
@@ -371,60 +313,6 @@ TEST(Validate, ParticipantIds_MustBeBusinessRegistrationNumbers) {
     selection.mutable_selection()->set_lead_participant_id(number);
     EXPECT_TRUE(ValidateSelectConsortium(selection).ok()) << number;
   }
-}
-
-// ---- participants ---------------------------------------------------------------------------
-
-TEST(Validate, Participants_IdIsRequired) {
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  request.mutable_selection()->mutable_participants(1)->clear_participant_id();
-  EXPECT_TRUE(IsFieldRefusal(ValidateSelectConsortium(request), kMissing,
-                             "selection.participants[1].participant_id"));
-  request = WithMeta(Chungnam());
-  request.mutable_selection()->clear_lead_participant_id();
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateSelectConsortium(request), kMissing, "selection.lead_participant_id"));
-}
-
-TEST(Validate, Participants_RoleMustBeAKnownValue) {
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  request.mutable_selection()->mutable_participants(2)->set_role(v1::PARTICIPANT_ROLE_UNSPECIFIED);
-  EXPECT_TRUE(IsFieldRefusal(ValidateSelectConsortium(request), kMissing,
-                             "selection.participants[2].role"));
-  request.mutable_selection()->mutable_participants(2)->set_role(
-      static_cast<v1::ParticipantRole>(99));
-  EXPECT_TRUE(IsFieldRefusal(ValidateSelectConsortium(request), kInvalid,
-                             "selection.participants[2].role"));
-}
-
-TEST(Validate, Participants_IdsAreUnique) {
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  v1::ConsortiumSelected* selection = request.mutable_selection();
-  selection->mutable_participants(3)->set_participant_id(
-      selection->participants(1).participant_id());
-  absl::Status status = ValidateSelectConsortium(request);
-  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "selection.participants[3].participant_id"));
-  EXPECT_TRUE(Contains(status, "selection.participants[1]")) << status;
-}
-
-TEST(Validate, Participants_LeadIsAmongThem) {
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  request.mutable_selection()->set_lead_participant_id(TestParticipantId("changwon-univ"));
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateSelectConsortium(request), kInvalid, "selection.lead_participant_id"));
-}
-
-TEST(Validate, Participants_AtLeastOneAndAtMostTheMaximum) {
-  v1::SelectConsortiumRequest request = WithMeta(Chungnam());
-  request.mutable_selection()->clear_participants();
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateSelectConsortium(request), kMissing, "selection.participants"));
-  request =
-      WithMeta(Hypothetical("big", "KR-44", static_cast<int>(kParticipantsMax)));  // one too many
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateSelectConsortium(request), kInvalid, "selection.participants"));
-  request = WithMeta(Hypothetical("big", "KR-44", static_cast<int>(kParticipantsMax) - 1));
-  EXPECT_TRUE(ValidateSelectConsortium(request).ok());
 }
 
 // ---- researchers (rule 7) and degrees ----------------------------------------------------------
@@ -593,52 +481,6 @@ TEST(Validate, AmendAgreement) {
                         {[](R* r) { r->set_reason(kTooLong); }, kInvalid, "reason"},
                         {[](R* r) { r->clear_occurred_at(); }, kMissing, "occurred_at"},
                     });
-}
-
-TEST(Validate, JoinConsortium) {
-  using R = v1::JoinConsortiumRequest;
-  auto participant = [](R* r) { return r->mutable_joining()->mutable_participant(); };
-  ExpectRefusals<R>(
-      ValidateJoinConsortium, WithMeta(Joining()),
-      {
-          {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
-          {[](R* r) { r->clear_joining(); }, kMissing, "joining"},
-          {[](R* r) { r->mutable_joining()->clear_consortium_id(); }, kMissing,
-           "joining.consortium_id"},
-          {[](R* r) { r->mutable_joining()->set_consortium_id("A"); }, kInvalid,
-           "joining.consortium_id"},
-          {[](R* r) { r->mutable_joining()->clear_participant(); }, kMissing,
-           "joining.participant"},
-          {[&](R* r) { participant(r)->clear_participant_id(); }, kMissing,
-           "joining.participant.participant_id"},
-          {[&](R* r) { participant(r)->set_participant_id("3128195583"); }, kInvalid,
-           "joining.participant.participant_id"},
-          {[&](R* r) { participant(r)->clear_name_ko(); }, kMissing, "joining.participant.name_ko"},
-          {[&](R* r) { participant(r)->set_name_en(kTooLong); }, kInvalid,
-           "joining.participant.name_en"},
-          {[&](R* r) { participant(r)->set_role(v1::PARTICIPANT_ROLE_UNSPECIFIED); }, kMissing,
-           "joining.participant.role"},
-          {[&](R* r) { participant(r)->set_role(static_cast<v1::ParticipantRole>(99)); }, kInvalid,
-           "joining.participant.role"},
-          {[](R* r) { r->mutable_joining()->clear_occurred_at(); }, kMissing,
-           "joining.occurred_at"},
-      });
-}
-
-TEST(Validate, WithdrawParticipant) {
-  using R = v1::WithdrawParticipantRequest;
-  ExpectRefusals<R>(
-      ValidateWithdrawParticipant, WithMeta(Withdrawal()),
-      {
-          {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
-          {[](R* r) { r->clear_consortium_id(); }, kMissing, "consortium_id"},
-          {[](R* r) { r->set_consortium_id("a b"); }, kInvalid, "consortium_id"},
-          {[](R* r) { r->clear_participant_id(); }, kMissing, "participant_id"},
-          {[](R* r) { r->set_participant_id("yongsan"); }, kInvalid, "participant_id"},
-          {[](R* r) { r->clear_reason(); }, kMissing, "reason"},
-          {[](R* r) { r->set_reason(std::string("a\0b", 3)); }, kInvalid, "reason"},
-          {[](R* r) { r->clear_occurred_at(); }, kMissing, "occurred_at"},
-      });
 }
 
 TEST(Validate, EnrolResearcher) {
