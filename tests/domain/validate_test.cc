@@ -178,12 +178,6 @@ TEST(Validate, Amounts_PositiveWholeKrwUpToTheMaximum) {
   EXPECT_TRUE(ValidateDisburseFunds(request).ok());
 }
 
-TEST(Validate, PaymentReference_IsRequired) {
-  v1::DisburseFundsRequest request = WithMeta(Disbursement(kChungnam, 2023, 1, ""));
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateDisburseFunds(request), kMissing, "disbursement.payment_reference"));
-}
-
 // ---- business registration numbers -------------------------------------------------------
 
 TEST(BusinessRegistration, KnownNumbersAreValid) {
@@ -350,138 +344,8 @@ TEST(Validate, Degree_MustBeMastersOrPhdOrACandidacy) {
   }
 }
 
-// ---- reversal ---------------------------------------------------------------------------------
-
-TEST(Validate, Reversal_NamesTheCorrectedEventAndWhy) {
-  v1::ReverseDisbursementRequest request = WithMeta(Reversal("KIAT-1"));
-  EXPECT_TRUE(IsFieldRefusal(ValidateReverseDisbursement(request), kInvalid, "corrects_event_id"));
-  request = WithMeta(Reversal(EventIdFor(1)));
-  request.clear_reason();
-  EXPECT_TRUE(IsFieldRefusal(ValidateReverseDisbursement(request), kMissing, "reason"));
-}
-
-TEST(Validate, Reversal_CorrectsEventIdMayNameEventIOfAMultiEventCommand) {
-  const std::string uuid = EventIdFor(1);
-  for (const std::string& good : {uuid, uuid + "#1", uuid + "#5", uuid + "#42", uuid + "#999"}) {
-    absl::Status status = ValidateReverseDisbursement(WithMeta(Reversal(good)));
-    EXPECT_TRUE(status.ok()) << good << ": " << status;
-  }
-  // #0 is the command's own id; no leading zeros, signs or spaces; an index
-  // a command cannot reach; not a UUID before the '#'.
-  for (const std::string& bad :
-       {uuid + "#", uuid + "#0", uuid + "#05", uuid + "#+5", uuid + "# 5", uuid + "#5a",
-        uuid + "#1000", uuid + "#99999999999999999999", uuid + "#1#2", std::string("KIAT-1#1"),
-        std::string("#1"), EventIdFor(1).substr(1) + "#1"}) {
-    EXPECT_TRUE(IsFieldRefusal(ValidateReverseDisbursement(WithMeta(Reversal(bad))), kInvalid,
-                               "corrects_event_id"))
-        << bad;
-  }
-}
-
-// ---- payment runs -----------------------------------------------------------------------------
-
-TEST(Validate, Batch_OneToTheMaximumOfPaymentsIsValid) {
-  EXPECT_TRUE(ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, {1}, "R"))).ok());
-  std::vector<int64_t> amounts(kBatchDisbursementsMax, 1);
-  EXPECT_TRUE(ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, amounts, "R"))).ok());
-  amounts.push_back(1);
-  EXPECT_TRUE(IsFieldRefusal(
-      ValidateDisburseFundsBatch(WithMeta(PaymentRun(kChungnam, 2023, amounts, "R"))), kInvalid,
-      "disbursements"));
-  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(WithMeta(v1::DisburseFundsBatchRequest())),
-                             kMissing, "disbursements"));
-  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(PaymentRun(kChungnam, 2023, {1}, "R")),
-                             kMissing, "meta.event_id"));
-}
-
-TEST(Validate, Batch_EachPaymentValidatedAsOneWithItsIndexInThePath) {
-  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(1)->set_amount_krw(-5);
-  EXPECT_TRUE(
-      IsFieldRefusal(ValidateDisburseFundsBatch(request), kInvalid, "disbursements[1].amount_krw"));
-  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(2)->set_program_year(1999);
-  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kInvalid,
-                             "disbursements[2].program_year"));
-  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(0)->clear_occurred_at();
-  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kMissing,
-                             "disbursements[0].occurred_at"));
-  request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(1)->clear_payment_reference();
-  EXPECT_TRUE(IsFieldRefusal(ValidateDisburseFundsBatch(request), kMissing,
-                             "disbursements[1].payment_reference"));
-}
-
-TEST(Validate, Batch_PaysOneConsortium) {
-  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(2)->set_consortium_id(std::string(kUlsan));
-  absl::Status status = ValidateDisburseFundsBatch(request);
-  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "disbursements[2].consortium_id"));
-  EXPECT_TRUE(Contains(status, kChungnam)) << status;
-}
-
-TEST(Validate, Batch_PaymentReferencesAreUniqueWithinTheRequest) {
-  v1::DisburseFundsBatchRequest request = WithMeta(PaymentRun(kChungnam, 2023, {1, 2, 3}, "R"));
-  request.mutable_disbursements(2)->set_payment_reference("R-0");
-  absl::Status status = ValidateDisburseFundsBatch(request);
-  EXPECT_TRUE(IsFieldRefusal(status, kInvalid, "disbursements[2].payment_reference"));
-  EXPECT_TRUE(Contains(status, "disbursements[0]")) << status;
-}
-
 // ---- the lifecycle's commands
 // ---------------------------------------------------------------------
-
-TEST(Validate, SignAgreement) {
-  using R = v1::SignAgreementRequest;
-  ExpectRefusals<R>(ValidateSignAgreement, WithMeta(Agreement2023()),
-                    {
-                        {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
-                        {[](R* r) { r->clear_agreement(); }, kMissing, "agreement"},
-                        {[](R* r) { r->mutable_agreement()->clear_consortium_id(); }, kMissing,
-                         "agreement.consortium_id"},
-                        {[](R* r) { r->mutable_agreement()->set_consortium_id("충남"); }, kInvalid,
-                         "agreement.consortium_id"},
-                        {[](R* r) { r->mutable_agreement()->clear_program_year(); }, kMissing,
-                         "agreement.program_year"},
-                        {[](R* r) { r->mutable_agreement()->set_program_year(1999); }, kInvalid,
-                         "agreement.program_year"},
-                        {[](R* r) { r->mutable_agreement()->clear_grant_krw(); }, kMissing,
-                         "agreement.grant_krw"},
-                        {[](R* r) { r->mutable_agreement()->set_grant_krw(-1); }, kInvalid,
-                         "agreement.grant_krw"},
-                        {[](R* r) { r->mutable_agreement()->set_grant_krw(kAmountKrwMax + 1); },
-                         kInvalid, "agreement.grant_krw"},
-                        {[](R* r) { r->mutable_agreement()->set_agreement_reference(kTooLong); },
-                         kInvalid, "agreement.agreement_reference"},
-                        {[](R* r) { r->mutable_agreement()->set_agreement_reference("\xff"); },
-                         kInvalid, "agreement.agreement_reference"},
-                        {[](R* r) { r->mutable_agreement()->clear_occurred_at(); }, kMissing,
-                         "agreement.occurred_at"},
-                    });
-  R request = WithMeta(Agreement2023());
-  request.mutable_agreement()->clear_agreement_reference();  // optional
-  request.mutable_agreement()->set_grant_krw(kAmountKrwMax);
-  EXPECT_TRUE(ValidateSignAgreement(request).ok());
-}
-
-TEST(Validate, AmendAgreement) {
-  using R = v1::AmendAgreementRequest;
-  ExpectRefusals<R>(ValidateAmendAgreement, WithMeta(Amendment2023()),
-                    {
-                        {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
-                        {[](R* r) { r->clear_consortium_id(); }, kMissing, "consortium_id"},
-                        {[](R* r) { r->set_consortium_id("-x"); }, kInvalid, "consortium_id"},
-                        {[](R* r) { r->clear_program_year(); }, kMissing, "program_year"},
-                        {[](R* r) { r->set_program_year(2101); }, kInvalid, "program_year"},
-                        {[](R* r) { r->clear_grant_krw(); }, kMissing, "grant_krw"},
-                        {[](R* r) { r->set_grant_krw(-1'000); }, kInvalid, "grant_krw"},
-                        {[](R* r) { r->set_grant_krw(kAmountKrwMax + 1); }, kInvalid, "grant_krw"},
-                        {[](R* r) { r->clear_reason(); }, kMissing, "reason"},
-                        {[](R* r) { r->set_reason(kTooLong); }, kInvalid, "reason"},
-                        {[](R* r) { r->clear_occurred_at(); }, kMissing, "occurred_at"},
-                    });
-}
 
 TEST(Validate, EnrolResearcher) {
   using R = v1::EnrolResearcherRequest;
