@@ -1,15 +1,102 @@
-// The lifecycle's rules (services/domain/decide.h) on the pure domain: for
-// each command, accepted as its event, and refused with the right code and
-// reason, one test a reason, in the order decide.h lists them; then what the
-// fold makes of the accepted events (stages, counts, memberships, totals).
+// Oversight (services/domain/oversight.h), given/when/then. Validation:
+// each bad request refused with INVALID_ARGUMENT naming the field. Rules:
+// given earlier events, when a command, then this event or this refusal,
+// one test a reason in the order oversight.h lists them; and what the fold
+// makes of evaluations and states.
+#include "services/domain/oversight.h"
+
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "alliance/v1/commands.pb.h"
 #include "gtest/gtest.h"
 #include "tests/domain/ledger_fixture.h"
 #include "tests/domain/lifecycle_fixture.h"
+#include "tests/domain/validation_fixture.h"
+
+// ---- Validation -------------------------------------------------------------------
+
+namespace alliance::domain::testing::validation {
+namespace {
+
+TEST(Validate, RecordEvaluation) {
+  using R = v1::RecordEvaluationRequest;
+  auto evaluation = [](R* r) { return r->mutable_evaluation(); };
+  ExpectRefusals<R>(
+      ValidateRecordEvaluation, WithMeta(Evaluation2023()),
+      {
+          {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
+          {[](R* r) { r->clear_evaluation(); }, kMissing, "evaluation"},
+          {[&](R* r) { evaluation(r)->clear_consortium_id(); }, kMissing,
+           "evaluation.consortium_id"},
+          {[&](R* r) { evaluation(r)->clear_program_year(); }, kMissing, "evaluation.program_year"},
+          {[&](R* r) { evaluation(r)->set_program_year(20230); }, kInvalid,
+           "evaluation.program_year"},
+          {[&](R* r) { evaluation(r)->set_grade(v1::EVALUATION_GRADE_UNSPECIFIED); }, kMissing,
+           "evaluation.grade"},
+          {[&](R* r) { evaluation(r)->set_grade(static_cast<v1::EvaluationGrade>(5)); }, kInvalid,
+           "evaluation.grade"},
+          {[&](R* r) { evaluation(r)->set_score(-1); }, kInvalid, "evaluation.score"},
+          {[&](R* r) { evaluation(r)->set_score(kEvaluationScoreMax + 1); }, kInvalid,
+           "evaluation.score"},
+          {[&](R* r) { evaluation(r)->set_summary(kTooLong); }, kInvalid, "evaluation.summary"},
+          {[&](R* r) { evaluation(r)->clear_occurred_at(); }, kMissing, "evaluation.occurred_at"},
+      });
+  // Not scored, no summary; the top score.
+  R request = WithMeta(Evaluation2023());
+  request.mutable_evaluation()->clear_score();
+  request.mutable_evaluation()->clear_summary();
+  EXPECT_TRUE(ValidateRecordEvaluation(request).ok());
+  request.mutable_evaluation()->set_score(kEvaluationScoreMax);
+  EXPECT_TRUE(ValidateRecordEvaluation(request).ok());
+}
+
+TEST(Validate, CorrectEvaluation) {
+  using R = v1::CorrectEvaluationRequest;
+  ExpectRefusals<R>(
+      ValidateCorrectEvaluation, WithMeta(EvaluationCorrection()),
+      {
+          {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
+          {[](R* r) { r->clear_consortium_id(); }, kMissing, "consortium_id"},
+          {[](R* r) { r->clear_corrects_event_id(); }, kMissing, "corrects_event_id"},
+          {[](R* r) { r->set_corrects_event_id("2023"); }, kInvalid, "corrects_event_id"},
+          {[](R* r) { r->set_grade(v1::EVALUATION_GRADE_UNSPECIFIED); }, kMissing, "grade"},
+          {[](R* r) { r->set_grade(static_cast<v1::EvaluationGrade>(-1)); }, kInvalid, "grade"},
+          {[](R* r) { r->set_score(101); }, kInvalid, "score"},
+          {[](R* r) { r->set_score(-5); }, kInvalid, "score"},
+          {[](R* r) { r->clear_reason(); }, kMissing, "reason"},
+          {[](R* r) { r->clear_occurred_at(); }, kMissing, "occurred_at"},
+      });
+}
+
+TEST(Validate, ConsortiumStateChanges) {
+  using R = v1::ChangeConsortiumStateRequest;
+  const std::vector<BadField<R>> always = {
+      {[](R* r) { r->clear_meta(); }, kMissing, "meta.event_id"},
+      {[](R* r) { r->clear_consortium_id(); }, kMissing, "consortium_id"},
+      {[](R* r) { r->set_consortium_id("UPPER"); }, kInvalid, "consortium_id"},
+      {[](R* r) { r->set_reason(kTooLong); }, kInvalid, "reason"},
+      {[](R* r) { r->clear_occurred_at(); }, kMissing, "occurred_at"},
+  };
+  std::vector<BadField<R>> with_reason = always;
+  with_reason.push_back({[](R* r) { r->clear_reason(); }, kMissing, "reason"});
+  for (auto validate :
+       {&ValidateSuspendConsortium, &ValidateResumeConsortium, &ValidateTerminateConsortium}) {
+    ExpectRefusals<R>(validate, WithMeta(StateChange()), with_reason);
+  }
+  ExpectRefusals<R>(ValidateCompleteConsortium, WithMeta(StateChange()), always);
+  R request = WithMeta(StateChange());
+  request.clear_reason();  // optional to complete
+  EXPECT_TRUE(ValidateCompleteConsortium(request).ok());
+}
+
+}  // namespace
+}  // namespace alliance::domain::testing::validation
+
+// ---- Rules --------------------------------------------------------------------------
 
 namespace alliance::domain::testing {
 namespace {
