@@ -9,7 +9,8 @@
 //   payment_reference        required, at most 128 bytes
 //   disbursements (a batch)  1..kBatchDisbursementsMax, each as a single
 //                            disbursement, one consortium_id, references unique
-//   corrects_event_id        the disbursement a reversal corrects
+//   corrects_event_id        an event id (validation.h); the rules find the
+//                            disbursement it names
 //   reason                   required to reverse and to amend
 //
 // Rules (rules.h), the refusals in the order they are checked:

@@ -7,7 +7,8 @@
 //   years                    program_year a year
 //   score                    0 (not scored)..kEvaluationScoreMax
 //   grade                    not UNSPECIFIED, a known value
-//   corrects_event_id        the evaluation in effect a correction corrects
+//   corrects_event_id        an event id (validation.h); the rules find the
+//                            evaluation in effect it names
 //   reason                   required to correct, suspend, resume and
 //                            terminate; optional (but checked as text) to
 //                            complete a consortium

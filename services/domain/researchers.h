@@ -6,7 +6,8 @@
 // Validation (validation.h's field checks, researcher_id among them, and):
 //   degree, track            not UNSPECIFIED, known values (hire.degree,
 //                            enrolment.track)
-//   corrects_event_id        the researcher's step a retraction corrects
+//   corrects_event_id        an event id (validation.h); the rules find the
+//                            researcher's step it names
 //   reason                   required to retract; optional (but checked as
 //                            text) to record a departure
 //
