@@ -13,7 +13,7 @@ namespace alliance::domain {
 namespace {
 
 // The fields of one event kind the check reads; nullptr where the kind has
-// none. Every kind of events.proto has occurred_at (validate.h requires it).
+// none. Every kind of events.proto has occurred_at (validation requires it).
 struct DatedFields {
   const google::protobuf::FieldDescriptor* payload = nullptr;
   const google::protobuf::FieldDescriptor* occurred_at = nullptr;

@@ -12,7 +12,7 @@
 //
 // all FAILED_PRECONDITION, with occurred_at and the bound in the metadata.
 // The end of a consortium's life needs no date check: once it is terminated
-// or completed the state rules (decide.h) take only corrections, which are
+// or completed the state rules (oversight.h) take only corrections, which are
 // dated when they are made.
 #ifndef ALLIANCE_SERVICES_DOMAIN_BUSINESS_DATES_H_
 #define ALLIANCE_SERVICES_DOMAIN_BUSINESS_DATES_H_

@@ -6,9 +6,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "google/protobuf/descriptor.h"
 #include "services/domain/business_dates.h"
-#include "services/domain/decide.h"
+#include "services/domain/funding.h"
+#include "services/domain/oversight.h"
+#include "services/domain/program.h"
+#include "services/domain/researchers.h"
+#include "services/domain/selection.h"
 #include "services/domain/streams.h"
-#include "services/domain/validate.h"
+#include "services/domain/validation.h"
 
 namespace alliance::domain {
 namespace {

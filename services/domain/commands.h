@@ -44,9 +44,11 @@ struct CommandSpec {
   // The stream the command's events are appended to; "" when the request
   // names none (validate refuses it first).
   std::string (*stream_id)(const google::protobuf::Message& request);
-  // Stateless checks (validate.h): OK or INVALID_ARGUMENT naming the field.
+  // Stateless checks (validation.h and the concept's header): OK or
+  // INVALID_ARGUMENT naming the field.
   absl::Status (*validate)(const google::protobuf::Message& request);
-  // The rules (decide.h), then each event's business date
+  // The rules (the concept's header: program.h, selection.h, funding.h,
+  // researchers.h, oversight.h), then each event's business date
   // (business_dates.h) against `now`, the server's clock: the events to
   // append, 1 to kCommandEventsMax, or a refusal. REQUIRES: validate passed.
   absl::StatusOr<std::vector<v1::Event>> (*decide)(const LedgerState& state,

@@ -86,7 +86,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "services/domain/regions.h"
-#include "services/domain/validate.h"
+#include "services/domain/validation.h"
 #include "services/ledger/ledger.h"
 #include "storage/event_log.h"
 #include "tests/bench/padding.h"
@@ -1160,7 +1160,7 @@ CREATE TABLE event_store.consortium_years (
 // decide.cc, CheckDisbursement, in its order), then the event and the status
 // rows. A refusal is the result code the ledger would refuse with and writes
 // nothing; 'OK' comes with the event's global position and stream version.
-// {AMOUNT_KRW_MAX} is the ledger's validation bound (validate.h).
+// {AMOUNT_KRW_MAX} is the ledger's validation bound (validation.h).
 //
 // Concurrency: the consortium's row is locked (FOR UPDATE) before anything is
 // read, so payments to one consortium run one after another, each seeing

@@ -1,7 +1,7 @@
 // The seed data set (clients/seed/alliance-2023.textpb) parses, says what the
 // press release says, and would be accepted by the server command by command:
 // the file is replayed here against a small model of the program's rules
-// (services/domain/decide.h) so that a seed the server would refuse fails
+// (the concept headers of services/domain/) so that a seed the server would refuse fails
 // here first, without a server. Also the example 2024 selection
 // (clients/seed/example-selection-2024.textpb) that the README uses.
 //
@@ -301,7 +301,7 @@ struct Replay {
 };
 
 // Inside ReplaySeed: the server would refuse the command unless `condition`
-// holds, for `reason` (decide.h's reason where there is one). Like
+// holds, for `reason` (the rules' reason where there is one). Like
 // `alliancectl seed`, the replay stops at the first refusal: what follows
 // depends on it.
 #define SEED_RULE(condition, reason)                                                \
@@ -311,7 +311,7 @@ struct Replay {
   }
 
 // Replays `seed` in order; adds one test failure, and stops, at the first
-// command the server's rules (decide.h) would refuse.
+// command the server's rules (services/domain/) would refuse.
 Replay ReplaySeed(const SeedFile& seed) {
   Replay r;
   v1::ProgramRules rules;

@@ -104,11 +104,11 @@ constexpr size_t kStderrTailBytes = 4000;
 // The program the writers pay into, through the real rules: one selection
 // round with a slot per consortium, and every consortium's agreement for
 // every year of its term signed at the annual limit, wide enough that no
-// payment of any cycle is ever refused. validate.h's kAmountKrwMax is the
+// payment of any cycle is ever refused. validation.h's kAmountKrwMax is the
 // budget; the round's 3 slots x the consortium limit fit in it.
 constexpr char kProgramId[] = "crash-check";
-constexpr int32_t kFirstYear = 2000;  // validate.h kYearMin
-constexpr int32_t kLastYear = 2100;   // validate.h kYearMax
+constexpr int32_t kFirstYear = 2000;  // validation.h kYearMin
+constexpr int32_t kLastYear = 2100;   // validation.h kYearMax
 // The writers pay into the term's years, 2000..2009; one agreement each.
 constexpr int32_t kTermYears = 10;
 constexpr int64_t kTotalBudgetKrw = 1'000'000'000'000'000;    // 10^15

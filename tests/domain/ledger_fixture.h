@@ -31,12 +31,10 @@
 #include "gtest/gtest.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
-#include "services/domain/decide.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
 #include "services/domain/regions.h"
 #include "services/domain/streams.h"
-#include "services/domain/validate.h"
 #include "tests/support/test_participant_id.h"
 
 namespace alliance::domain::testing {

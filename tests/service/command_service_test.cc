@@ -1,6 +1,6 @@
 // CommandService over a real gRPC channel to a real server on a real RocksDB
 // folder: every command accepted, every refusal rule of
-// services/domain/decide.h (with its code, reason and numbers, and with the
+// the concept headers of services/domain/ (with its code, reason and numbers, and with the
 // store unchanged), field validation, identity headers, optimistic
 // concurrency, idempotent retries and concurrent callers.
 #include <gmock/gmock.h>

@@ -43,6 +43,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
+#include "services/domain/funding.h"
 #include "services/domain/rule_keys.h"
 #include "services/domain/streams.h"
 #include "storage/event_log.h"

@@ -1,7 +1,7 @@
 // The lifecycle's commands over a real gRPC channel to a real server on
 // RocksDB: each accepted, and each refusal with its code and reason leaving
-// the log and every read model unchanged (services/domain/decide.h lists the
-// reasons); then the queries the lifecycle added or changed (GetParticipant,
+// the log and every read model unchanged (the concept headers of services/domain/
+// list the reasons); then the queries the lifecycle added or changed (GetParticipant,
 // ListConsortia's state filter) and a restart.
 #include <gtest/gtest.h>
 

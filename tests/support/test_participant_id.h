@@ -6,7 +6,7 @@
 //
 // The same name always gives the same number (FNV-1a of the name, reduced
 // to nine digits, then the check digit), in every test and every run.
-// Different names almost surely give different numbers; validate_test
+// Different names almost surely give different numbers; validation_test
 // checks it for the names the tests use. The numbers are made up: any that
 // matches a real organisation's does so by chance.
 #ifndef ALLIANCE_TESTS_SUPPORT_TEST_PARTICIPANT_ID_H_
