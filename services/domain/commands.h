@@ -1,12 +1,16 @@
 // The command table: one row for each command of alliance.v1.CommandService,
 // naming its RPC, its request type, the stream its events go to, its
-// stateless validation and its rules. The gRPC service registers one method
-// per row (services/command_service.h), the ledger core decides through the
-// row, and alliancectl and its seed loader build and send requests by it:
-// a command is written once, here. A new command touches: commands.proto
-// (its RPC and request; events.proto too for a new event), its concept's
-// rules (validate and decide), fold.cc for a new event, a row below, and
-// its command line in clients/alliancectl.cc.
+// stateless validation and its rules. Each concept file (program.cc,
+// selection.cc, funding.cc, researchers.cc, oversight.cc) writes its rows
+// beside its rules (command_row.h); this table is their concatenation. The
+// gRPC service registers one method per row (services/command_service.h),
+// the ledger core decides through the row, and alliancectl and its seed
+// loader build and send requests by it: a command is written once.
+//
+// A new command touches four files: commands.proto (its RPC and request),
+// its concept's header (its functions, its refusals) and .cc (validate,
+// decide, its row), and its command line in clients/alliancectl.cc. A new
+// kind of event adds events.proto and its fold (fold.cc).
 //
 //   const CommandSpec* spec = FindCommand("DisburseFunds");
 //   if (absl::Status valid = spec->validate(request); !valid.ok()) ...

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/command_row.h"
 #include "services/domain/rule_keys.h"
 #include "services/domain/rules.h"
 #include "services/domain/validation.h"
@@ -461,6 +462,44 @@ absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
   reversed->set_reason(request.reason());
   *reversed->mutable_occurred_at() = request.occurred_at();
   return event;
+}
+
+// ---- The rows ----------------------------------------------------------------
+
+namespace {
+
+// A payment run is one command, so it must fit in one command's events.
+static_assert(kBatchDisbursementsMax <= kCommandEventsMax,
+              "a DisburseFundsBatch must fit in one command's events");
+
+std::string SignAgreementStream(const v1::SignAgreementRequest& r) {
+  return ConsortiumStreamId(r.agreement().consortium_id());
+}
+std::string DisburseFundsStream(const v1::DisburseFundsRequest& r) {
+  return ConsortiumStreamId(r.disbursement().consortium_id());
+}
+// An empty run has no stream; validation refuses it before the stream is used.
+std::string DisburseFundsBatchStream(const v1::DisburseFundsBatchRequest& r) {
+  if (r.disbursements().empty()) return "";
+  return ConsortiumStreamId(r.disbursements(0).consortium_id());
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& FundingCommands() {
+  static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
+      Row<v1::SignAgreementRequest, SignAgreementStream, ValidateSignAgreement,
+          DecideSignAgreement>("SignAgreement"),
+      Row<v1::AmendAgreementRequest, FlatStream<v1::AmendAgreementRequest>, ValidateAmendAgreement,
+          DecideAmendAgreement>("AmendAgreement"),
+      Row<v1::DisburseFundsRequest, DisburseFundsStream, ValidateDisburseFunds,
+          DecideDisburseFunds>("DisburseFunds"),
+      Row<v1::DisburseFundsBatchRequest, DisburseFundsBatchStream, ValidateDisburseFundsBatch,
+          DecideDisburseFundsBatch>("DisburseFundsBatch"),
+      Row<v1::ReverseDisbursementRequest, FlatStream<v1::ReverseDisbursementRequest>,
+          ValidateReverseDisbursement, DecideReverseDisbursement>("ReverseDisbursement"),
+  };
+  return *rows;
 }
 
 }  // namespace alliance::domain

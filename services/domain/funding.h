@@ -50,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/commands.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -79,6 +80,10 @@ absl::StatusOr<std::vector<v1::Event>> DecideDisburseFundsBatch(
 // corrected FundsDisbursed.
 absl::StatusOr<v1::Event> DecideReverseDisbursement(const LedgerState& state,
                                                     const v1::ReverseDisbursementRequest& request);
+
+// The rows of SignAgreement, AmendAgreement, DisburseFunds,
+// DisburseFundsBatch, ReverseDisbursement.
+const std::vector<CommandSpec>& FundingCommands();
 
 }  // namespace alliance::domain
 

@@ -9,6 +9,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/command_row.h"
 #include "services/domain/rules.h"
 #include "services/domain/validation.h"
 
@@ -232,6 +233,35 @@ absl::StatusOr<v1::Event> DecideCompleteConsortium(
   completed->set_consortium_id(request.consortium_id());
   *completed->mutable_occurred_at() = request.occurred_at();
   return event;
+}
+
+// ---- The rows ----------------------------------------------------------------
+
+namespace {
+
+std::string RecordEvaluationStream(const v1::RecordEvaluationRequest& r) {
+  return ConsortiumStreamId(r.evaluation().consortium_id());
+}
+using StateChange = v1::ChangeConsortiumStateRequest;
+
+}  // namespace
+
+const std::vector<CommandSpec>& OversightCommands() {
+  static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
+      Row<v1::RecordEvaluationRequest, RecordEvaluationStream, ValidateRecordEvaluation,
+          DecideRecordEvaluation>("RecordEvaluation"),
+      Row<v1::CorrectEvaluationRequest, FlatStream<v1::CorrectEvaluationRequest>,
+          ValidateCorrectEvaluation, DecideCorrectEvaluation>("CorrectEvaluation"),
+      Row<StateChange, FlatStream<StateChange>, ValidateSuspendConsortium, DecideSuspendConsortium>(
+          "SuspendConsortium"),
+      Row<StateChange, FlatStream<StateChange>, ValidateResumeConsortium, DecideResumeConsortium>(
+          "ResumeConsortium"),
+      Row<StateChange, FlatStream<StateChange>, ValidateTerminateConsortium,
+          DecideTerminateConsortium>("TerminateConsortium"),
+      Row<StateChange, FlatStream<StateChange>, ValidateCompleteConsortium,
+          DecideCompleteConsortium>("CompleteConsortium"),
+  };
+  return *rows;
 }
 
 }  // namespace alliance::domain

@@ -31,11 +31,13 @@
 #define ALLIANCE_SERVICES_DOMAIN_OVERSIGHT_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/commands.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -64,6 +66,9 @@ absl::StatusOr<v1::Event> DecideTerminateConsortium(
     const LedgerState& state, const v1::ChangeConsortiumStateRequest& request);
 absl::StatusOr<v1::Event> DecideCompleteConsortium(const LedgerState& state,
                                                    const v1::ChangeConsortiumStateRequest& request);
+
+// The rows of RecordEvaluation, CorrectEvaluation and the four state changes.
+const std::vector<CommandSpec>& OversightCommands();
 
 }  // namespace alliance::domain
 

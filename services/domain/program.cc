@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/command_row.h"
 #include "services/domain/rules.h"
 #include "services/domain/validation.h"
 
@@ -191,6 +192,29 @@ absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
   v1::Event event;
   *event.mutable_selection_round_opened() = round;
   return event;
+}
+
+// ---- The rows ----------------------------------------------------------------
+
+namespace {
+
+std::string EstablishProgramStream(const v1::EstablishProgramRequest& r) {
+  return ProgramStreamId(r.program().program_id());
+}
+std::string OpenSelectionRoundStream(const v1::OpenSelectionRoundRequest& r) {
+  return ProgramStreamId(r.round().program_id());
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& ProgramCommands() {
+  static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
+      Row<v1::EstablishProgramRequest, EstablishProgramStream, ValidateEstablishProgram,
+          DecideEstablishProgram>("EstablishProgram"),
+      Row<v1::OpenSelectionRoundRequest, OpenSelectionRoundStream, ValidateOpenSelectionRound,
+          DecideOpenSelectionRound>("OpenSelectionRound"),
+  };
+  return *rows;
 }
 
 }  // namespace alliance::domain

@@ -27,11 +27,13 @@
 #define ALLIANCE_SERVICES_DOMAIN_PROGRAM_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/commands.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -48,6 +50,9 @@ absl::StatusOr<v1::Event> DecideEstablishProgram(const LedgerState& state,
                                                  const v1::EstablishProgramRequest& request);
 absl::StatusOr<v1::Event> DecideOpenSelectionRound(const LedgerState& state,
                                                    const v1::OpenSelectionRoundRequest& request);
+
+// The rows of the program's commands: EstablishProgram, OpenSelectionRound.
+const std::vector<CommandSpec>& ProgramCommands();
 
 }  // namespace alliance::domain
 

@@ -11,6 +11,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/command_row.h"
 #include "services/domain/rules.h"
 #include "services/domain/validation.h"
 
@@ -454,6 +455,40 @@ absl::StatusOr<v1::Event> DecideRetractResearcherStep(
   retracted->set_reason(request.reason());
   *retracted->mutable_occurred_at() = request.occurred_at();
   return event;
+}
+
+// ---- The rows ----------------------------------------------------------------
+
+namespace {
+
+std::string DesignateLabStream(const v1::DesignateLabRequest& r) {
+  return ConsortiumStreamId(r.designation().consortium_id());
+}
+std::string EnrolResearcherStream(const v1::EnrolResearcherRequest& r) {
+  return ConsortiumStreamId(r.enrolment().consortium_id());
+}
+std::string RecordHireStream(const v1::RecordHireRequest& r) {
+  return ConsortiumStreamId(r.hire().consortium_id());
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& ResearcherCommands() {
+  static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
+      Row<v1::DesignateLabRequest, DesignateLabStream, ValidateDesignateLab, DecideDesignateLab>(
+          "DesignateLab"),
+      Row<v1::EnrolResearcherRequest, EnrolResearcherStream, ValidateEnrolResearcher,
+          DecideEnrolResearcher>("EnrolResearcher"),
+      Row<v1::RecordGraduationRequest, FlatStream<v1::RecordGraduationRequest>,
+          ValidateRecordGraduation, DecideRecordGraduation>("RecordGraduation"),
+      Row<v1::RecordHireRequest, RecordHireStream, ValidateRecordHire, DecideRecordHire>(
+          "RecordHire"),
+      Row<v1::RecordDepartureRequest, FlatStream<v1::RecordDepartureRequest>,
+          ValidateRecordDeparture, DecideRecordDeparture>("RecordDeparture"),
+      Row<v1::RetractResearcherStepRequest, FlatStream<v1::RetractResearcherStepRequest>,
+          ValidateRetractResearcherStep, DecideRetractResearcherStep>("RetractResearcherStep"),
+  };
+  return *rows;
 }
 
 }  // namespace alliance::domain

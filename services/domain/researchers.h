@@ -47,10 +47,13 @@
 #ifndef ALLIANCE_SERVICES_DOMAIN_RESEARCHERS_H_
 #define ALLIANCE_SERVICES_DOMAIN_RESEARCHERS_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/commands.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -75,6 +78,10 @@ absl::StatusOr<v1::Event> DecideRecordDeparture(const LedgerState& state,
                                                 const v1::RecordDepartureRequest& request);
 absl::StatusOr<v1::Event> DecideRetractResearcherStep(
     const LedgerState& state, const v1::RetractResearcherStepRequest& request);
+
+// The rows of DesignateLab, EnrolResearcher, RecordGraduation, RecordHire,
+// RecordDeparture, RetractResearcherStep.
+const std::vector<CommandSpec>& ResearcherCommands();
 
 }  // namespace alliance::domain
 

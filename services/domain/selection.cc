@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/command_row.h"
 #include "services/domain/regions.h"
 #include "services/domain/rules.h"
 #include "services/domain/validation.h"
@@ -360,6 +361,31 @@ absl::StatusOr<v1::Event> DecideWithdrawParticipant(const LedgerState& state,
   withdrew->set_reason(request.reason());
   *withdrew->mutable_occurred_at() = request.occurred_at();
   return event;
+}
+
+// ---- The rows ----------------------------------------------------------------
+
+namespace {
+
+std::string SelectConsortiumStream(const v1::SelectConsortiumRequest& r) {
+  return ConsortiumStreamId(r.selection().consortium_id());
+}
+std::string JoinConsortiumStream(const v1::JoinConsortiumRequest& r) {
+  return ConsortiumStreamId(r.joining().consortium_id());
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& SelectionCommands() {
+  static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
+      Row<v1::SelectConsortiumRequest, SelectConsortiumStream, ValidateSelectConsortium,
+          DecideSelectConsortium>("SelectConsortium"),
+      Row<v1::JoinConsortiumRequest, JoinConsortiumStream, ValidateJoinConsortium,
+          DecideJoinConsortium>("JoinConsortium"),
+      Row<v1::WithdrawParticipantRequest, FlatStream<v1::WithdrawParticipantRequest>,
+          ValidateWithdrawParticipant, DecideWithdrawParticipant>("WithdrawParticipant"),
+  };
+  return *rows;
 }
 
 }  // namespace alliance::domain

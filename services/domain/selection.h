@@ -31,10 +31,13 @@
 #ifndef ALLIANCE_SERVICES_DOMAIN_SELECTION_H_
 #define ALLIANCE_SERVICES_DOMAIN_SELECTION_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
+#include "services/domain/commands.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -49,6 +52,9 @@ absl::StatusOr<v1::Event> DecideJoinConsortium(const LedgerState& state,
                                                const v1::JoinConsortiumRequest& request);
 absl::StatusOr<v1::Event> DecideWithdrawParticipant(const LedgerState& state,
                                                     const v1::WithdrawParticipantRequest& request);
+
+// The rows of SelectConsortium, JoinConsortium, WithdrawParticipant.
+const std::vector<CommandSpec>& SelectionCommands();
 
 }  // namespace alliance::domain
 
