@@ -108,9 +108,10 @@ absl::Status ListPage(const PublishedModels& models, const v1::ListConsortiaRequ
 
   // Every consortium in id order, filtered: the program has tens of them,
   // so a scan of the published map costs less than keeping indexes of it.
-  auto it = after_id->empty() ? models.consortia.begin() : models.consortia.upper_bound(*after_id);
+  auto it =
+      after_id->empty() ? models.consortia->begin() : models.consortia->upper_bound(*after_id);
   std::string last_id;
-  for (; it != models.consortia.end(); ++it) {
+  for (; it != models.consortia->end(); ++it) {
     const v1::ConsortiumStatus& status = *it->second;
     if (!Matches(request, status)) continue;
     if (reply->consortia_size() == page_size) {
@@ -140,8 +141,8 @@ grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContex
   }
   if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
   const std::shared_ptr<const PublishedModels> published = ledger_->Published();
-  auto it = published->consortium_bytes.find(request.consortium_id());
-  if (it == published->consortium_bytes.end()) {
+  auto it = published->consortium_bytes->find(request.consortium_id());
+  if (it == published->consortium_bytes->end()) {
     return Answer(context,
                   NotInLedger("CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id()));
   }
@@ -166,7 +167,7 @@ grpc::ServerUnaryReactor* QueryService::GetProgramSummary(
     grpc::CallbackServerContext* context, const v1::GetProgramSummaryRequest* request,
     v1::ProgramSummary* reply) {
   if (request->program_id().empty()) return Answer(context, MissingField("program_id"));
-  return Answer(context, CopyModel(ledger_->Published()->programs, "PROGRAM_NOT_FOUND", "program",
+  return Answer(context, CopyModel(*ledger_->Published()->programs, "PROGRAM_NOT_FOUND", "program",
                                    request->program_id(), reply));
 }
 
@@ -178,7 +179,7 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
       !valid.ok()) {
     return Answer(context, InvalidField("participant_id", valid.message()));
   }
-  return Answer(context, CopyModel(ledger_->Published()->participants, "PARTICIPANT_NOT_FOUND",
+  return Answer(context, CopyModel(*ledger_->Published()->participants, "PARTICIPANT_NOT_FOUND",
                                    "participant", request->participant_id(), reply));
 }
 

@@ -161,20 +161,40 @@ absl::Status CheckDecidedEvents(absl::string_view event_id, const std::vector<v1
 // The published snapshot of a whole state (start-up, recovery).
 std::shared_ptr<const PublishedModels> PublishAll(const domain::LedgerState& state,
                                                   uint64_t position) {
-  auto published = std::make_shared<PublishedModels>();
-  published->position = position;
+  auto programs = std::make_shared<ModelsById<v1::ProgramSummary>>();
+  auto consortia = std::make_shared<ModelsById<v1::ConsortiumStatus>>();
+  auto consortium_bytes = std::make_shared<ModelsById<std::string>>();
+  auto participants = std::make_shared<ModelsById<v1::ParticipantStatus>>();
   for (const auto& [id, model] : state.programs) {
-    published->programs.emplace(id, std::make_shared<const v1::ProgramSummary>(model));
+    programs->emplace(id, std::make_shared<const v1::ProgramSummary>(model));
   }
   for (const auto& [id, model] : state.consortia) {
-    published->consortia.emplace(id, std::make_shared<const v1::ConsortiumStatus>(model));
-    published->consortium_bytes.emplace(
+    consortia->emplace(id, std::make_shared<const v1::ConsortiumStatus>(model));
+    consortium_bytes->emplace(
         id, std::make_shared<const std::string>(domain::SerializeDeterministic(model)));
   }
   for (const auto& [id, model] : state.participants) {
-    published->participants.emplace(id, std::make_shared<const v1::ParticipantStatus>(model));
+    participants->emplace(id, std::make_shared<const v1::ParticipantStatus>(model));
   }
+  auto published = std::make_shared<PublishedModels>();
+  published->position = position;
+  published->programs = std::move(programs);
+  published->consortia = std::move(consortia);
+  published->consortium_bytes = std::move(consortium_bytes);
+  published->participants = std::move(participants);
   return published;
+}
+
+// `models` with `changes` (id, model) applied: a new map when there are any,
+// else `models` itself, shared.
+template <typename Model>
+std::shared_ptr<const ModelsById<Model>> Updated(
+    const std::shared_ptr<const ModelsById<Model>>& models,
+    const std::vector<std::pair<std::string, std::shared_ptr<const Model>>>& changes) {
+  if (changes.empty()) return models;
+  auto updated = std::make_shared<ModelsById<Model>>(*models);
+  for (const auto& [id, model] : changes) (*updated)[id] = model;
+  return updated;
 }
 
 // The state the store's read models give, and the log's last position.
@@ -307,11 +327,11 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     std::vector<Entry> batch;
     storage::CommitBatch commit;
     uint64_t last_position = 0;
-    // The read models the batch changed, as it left them.
-    std::vector<std::shared_ptr<const v1::ProgramSummary>> programs;
-    std::vector<std::shared_ptr<const v1::ConsortiumStatus>> consortia;
-    std::vector<std::shared_ptr<const v1::ParticipantStatus>> participants;
-    // The changed consortia's stored bytes, by id (PublishedModels).
+    // The read models the batch changed, as it left them, by id; and the
+    // changed consortia's stored bytes (PublishedModels).
+    std::vector<std::pair<std::string, std::shared_ptr<const v1::ProgramSummary>>> programs;
+    std::vector<std::pair<std::string, std::shared_ptr<const v1::ConsortiumStatus>>> consortia;
+    std::vector<std::pair<std::string, std::shared_ptr<const v1::ParticipantStatus>>> participants;
     std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> consortium_bytes;
   };
 
@@ -433,16 +453,16 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       commit->rule_writes.push_back(storage::ModelWrite{key, value});
     }
     for (const std::string& id : changed_.program_ids) {
-      flight->programs.push_back(
-          std::make_shared<const v1::ProgramSummary>(state_.programs.at(id)));
+      flight->programs.emplace_back(
+          id, std::make_shared<const v1::ProgramSummary>(state_.programs.at(id)));
     }
     for (const std::string& id : changed_.consortium_ids) {
-      flight->consortia.push_back(
-          std::make_shared<const v1::ConsortiumStatus>(state_.consortia.at(id)));
+      flight->consortia.emplace_back(
+          id, std::make_shared<const v1::ConsortiumStatus>(state_.consortia.at(id)));
     }
     for (const std::string& id : changed_.participant_ids) {
-      flight->participants.push_back(
-          std::make_shared<const v1::ParticipantStatus>(state_.participants.at(id)));
+      flight->participants.emplace_back(
+          id, std::make_shared<const v1::ParticipantStatus>(state_.participants.at(id)));
     }
     changed_.clear();
     unconfirmed_rule_entries_ = std::move(state_.pending_rule_entries);
@@ -732,12 +752,10 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     std::shared_ptr<const PublishedModels> current = published_.load();
     auto next = std::make_shared<PublishedModels>(*current);
     next->position = flight.last_position;
-    for (const auto& model : flight.programs) next->programs[model->program_id()] = model;
-    for (const auto& model : flight.consortia) next->consortia[model->consortium_id()] = model;
-    for (const auto& [id, bytes] : flight.consortium_bytes) next->consortium_bytes[id] = bytes;
-    for (const auto& model : flight.participants) {
-      next->participants[model->participant_id()] = model;
-    }
+    next->programs = Updated(current->programs, flight.programs);
+    next->consortia = Updated(current->consortia, flight.consortia);
+    next->consortium_bytes = Updated(current->consortium_bytes, flight.consortium_bytes);
+    next->participants = Updated(current->participants, flight.participants);
     published_.store(std::shared_ptr<const PublishedModels>(std::move(next)));
   }
 

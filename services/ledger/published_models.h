@@ -4,9 +4,9 @@
 // wait for the decider, the committer or the disk, and a query sees one
 // batch entirely or not at all.
 //
-// Each model is shared between consecutive snapshots until a batch changes
-// it: publishing a batch copies the maps of pointers and replaces only the
-// models the batch changed.
+// Each model, and each map of one kind of model, is shared between
+// consecutive snapshots until a batch changes it: publishing a batch copies
+// only the maps (of pointers) it changed and replaces only its models.
 #ifndef ALLIANCE_SERVICES_LEDGER_PUBLISHED_MODELS_H_
 #define ALLIANCE_SERVICES_LEDGER_PUBLISHED_MODELS_H_
 
@@ -19,19 +19,29 @@
 
 namespace alliance {
 
+// Models of one kind by id, in id order (ListConsortia pages in this order).
+template <typename Model>
+using ModelsById = absl::btree_map<std::string, std::shared_ptr<const Model>>;
+
 struct PublishedModels {
   // The global position of the last event these models include; 0 for an
   // empty log.
   uint64_t position = 0;
-  // By id, in id order (ListConsortia pages in this order).
-  absl::btree_map<std::string, std::shared_ptr<const v1::ProgramSummary>> programs;
-  absl::btree_map<std::string, std::shared_ptr<const v1::ConsortiumStatus>> consortia;
-  absl::btree_map<std::string, std::shared_ptr<const v1::ParticipantStatus>> participants;
+  // Each map is shared with the previous snapshot until a batch changes one
+  // of its models, so a batch of payments copies the consortia's map (tens
+  // of entries), not the participants' (hundreds). Never null.
+  std::shared_ptr<const ModelsById<v1::ProgramSummary>> programs =
+      std::make_shared<const ModelsById<v1::ProgramSummary>>();
+  std::shared_ptr<const ModelsById<v1::ConsortiumStatus>> consortia =
+      std::make_shared<const ModelsById<v1::ConsortiumStatus>>();
+  std::shared_ptr<const ModelsById<v1::ParticipantStatus>> participants =
+      std::make_shared<const ModelsById<v1::ParticipantStatus>>();
   // Each consortium's status as the store holds it (its deterministic
   // serialization, a valid wire encoding of the message): GetConsortium,
   // the most frequent call, answers with these bytes as they are, with no
   // copy or serialization of the message per query.
-  absl::btree_map<std::string, std::shared_ptr<const std::string>> consortium_bytes;
+  std::shared_ptr<const ModelsById<std::string>> consortium_bytes =
+      std::make_shared<const ModelsById<std::string>>();
 };
 
 }  // namespace alliance

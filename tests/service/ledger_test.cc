@@ -563,8 +563,8 @@ class LedgerTest : public ::testing::Test {
 
   // The same in published read models; -1 when they hold none.
   static int64_t DisbursedKrw(const PublishedModels& published, absl::string_view consortium_id) {
-    auto it = published.consortia.find(std::string(consortium_id));
-    return it == published.consortia.end() ? -1 : it->second->disbursed_total_krw();
+    auto it = published.consortia->find(std::string(consortium_id));
+    return it == published.consortia->end() ? -1 : it->second->disbursed_total_krw();
   }
   int64_t PublishedDisbursedKrw(absl::string_view consortium_id) {
     return DisbursedKrw(*ledger_->Published(), consortium_id);
@@ -630,7 +630,7 @@ TEST_F(LedgerTest, SingleAppendIsDurableWithItsEnvelope) {
   ASSERT_TRUE(program.ParseFromString(**model));
   EXPECT_EQ(program.program_id(), kProgram2023);
   EXPECT_EQ(ledger_->Published()->position, 1u);
-  EXPECT_TRUE(ledger_->Published()->programs.contains(std::string(kProgram2023)));
+  EXPECT_TRUE(ledger_->Published()->programs->contains(std::string(kProgram2023)));
   EXPECT_EQ(faulty_->commit_calls.load(), 1);
 }
 
