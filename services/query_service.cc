@@ -10,6 +10,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
@@ -29,15 +32,37 @@ absl::Status NotInLedger(absl::string_view reason, absl::string_view what, absl:
                 absl::StrCat(what, " '", id, "' is not in the ledger"), {{"id", std::string(id)}});
 }
 
-// Copies the model under `id` of `models` into *reply.
-template <typename Model>
-absl::Status CopyModel(const absl::btree_map<std::string, std::shared_ptr<const Model>>& models,
-                       absl::string_view reason, absl::string_view what, const std::string& id,
-                       Model* reply) {
+// Parses a raw request; INVALID_ARGUMENT MALFORMED_REQUEST when it is not one.
+template <typename Request>
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, Request* request) {
+  grpc::ByteBuffer copy(bytes);  // shares the slices; the reader consumes its own
+  grpc::ProtoBufferReader reader(&copy);
+  if (request->ParseFromZeroCopyStream(&reader)) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                absl::StrCat("the request is not a valid ", Request::descriptor()->full_name()));
+}
+
+// `bytes` as the reply, in one slice that holds `owner` (which keeps the
+// bytes alive) until gRPC has sent them.
+template <typename Owner>
+void ReplyWith(std::shared_ptr<const Owner> owner, absl::string_view bytes,
+               grpc::ByteBuffer* reply) {
+  auto* hold = new std::shared_ptr<const Owner>(std::move(owner));
+  grpc::Slice slice(
+      const_cast<char*>(bytes.data()), bytes.size(),
+      [](void* held) { delete static_cast<std::shared_ptr<const Owner>*>(held); }, hold);
+  *reply = grpc::ByteBuffer(&slice, 1);
+}
+
+// Answers with the model under `id` of `models` (its bytes), or NOT_FOUND.
+grpc::ServerUnaryReactor* AnswerModel(grpc::CallbackServerContext* context,
+                                      const ModelsById<std::string>& models, const std::string& id,
+                                      absl::string_view reason, absl::string_view what,
+                                      grpc::ByteBuffer* reply) {
   auto it = models.find(id);
-  if (it == models.end()) return NotInLedger(reason, what, id);
-  *reply = *it->second;
-  return absl::OkStatus();
+  if (it == models.end()) return Answer(context, NotInLedger(reason, what, id));
+  ReplyWith(it->second, *it->second, reply);
+  return Answer(context, absl::OkStatus());
 }
 
 // The filters a page token was issued for, so it cannot be replayed with
@@ -68,29 +93,41 @@ absl::StatusOr<std::string> DecodePageToken(const v1::ListConsortiaRequest& requ
   return raw.substr(prefix.size());
 }
 
-bool Matches(const v1::ListConsortiaRequest& request, const v1::ConsortiumStatus& status) {
-  if (!request.program_id().empty() && status.program_id() != request.program_id()) return false;
-  if (!request.region_code().empty() && status.region_code() != request.region_code()) return false;
-  if (!request.field().empty() && status.field_ko() != request.field() &&
-      status.field_en() != request.field()) {
+bool Matches(const v1::ListConsortiaRequest& request, const PublishedConsortium& consortium) {
+  if (!request.program_id().empty() && consortium.program_id != request.program_id()) return false;
+  if (!request.region_code().empty() && consortium.region_code != request.region_code()) {
     return false;
   }
-  if (!request.participant_id().empty()) {
-    // Current or former members, as the participant index holds them.
-    bool member =
-        std::any_of(status.members().begin(), status.members().end(), [&](const v1::Membership& m) {
-          return m.participant().participant_id() == request.participant_id();
-        });
-    if (!member) return false;
+  if (!request.field().empty() && consortium.field_ko != request.field() &&
+      consortium.field_en != request.field()) {
+    return false;
   }
-  if (request.state() != v1::CONSORTIUM_STATE_UNSPECIFIED && status.state() != request.state()) {
+  // Current or former members, as the participant index holds them.
+  if (!request.participant_id().empty() &&
+      std::find(consortium.participant_ids.begin(), consortium.participant_ids.end(),
+                request.participant_id()) == consortium.participant_ids.end()) {
+    return false;
+  }
+  if (request.state() != v1::CONSORTIUM_STATE_UNSPECIFIED && consortium.state != request.state()) {
     return false;
   }
   return true;
 }
 
-absl::Status ListPage(const PublishedModels& models, const v1::ListConsortiaRequest& request,
-                      v1::ListConsortiaResponse* reply) {
+// Appends field `number` of ListConsortiaResponse, length-delimited, to `out`.
+void AppendField(int number, absl::string_view bytes, std::string* out) {
+  google::protobuf::io::StringOutputStream stream(out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+      number, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(bytes.size()));
+  coded.WriteRaw(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// One page as a serialized ListConsortiaResponse: each consortium's stored
+// bytes as a `consortia` entry, then the `next_page_token`.
+absl::StatusOr<std::string> ListPage(const PublishedModels& models,
+                                     const v1::ListConsortiaRequest& request) {
   if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
   if (!request.participant_id().empty()) {
     if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
@@ -108,21 +145,24 @@ absl::Status ListPage(const PublishedModels& models, const v1::ListConsortiaRequ
 
   // Every consortium in id order, filtered: the program has tens of them,
   // so a scan of the published map costs less than keeping indexes of it.
+  std::string page;
+  int count = 0;
   auto it =
       after_id->empty() ? models.consortia->begin() : models.consortia->upper_bound(*after_id);
   std::string last_id;
   for (; it != models.consortia->end(); ++it) {
-    const v1::ConsortiumStatus& status = *it->second;
-    if (!Matches(request, status)) continue;
-    if (reply->consortia_size() == page_size) {
+    if (!Matches(request, *it->second)) continue;
+    if (count == page_size) {
       // One more match exists: the page is full and another follows.
-      reply->set_next_page_token(EncodePageToken(request, last_id));
-      return absl::OkStatus();
+      AppendField(v1::ListConsortiaResponse::kNextPageTokenFieldNumber,
+                  EncodePageToken(request, last_id), &page);
+      return page;
     }
     last_id = it->first;
-    *reply->add_consortia() = status;
+    ++count;
+    AppendField(v1::ListConsortiaResponse::kConsortiaFieldNumber, it->second->bytes, &page);
   }
-  return absl::OkStatus();
+  return page;
 }
 
 }  // namespace
@@ -131,56 +171,52 @@ grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request_bytes,
                                                       grpc::ByteBuffer* reply) {
   v1::GetConsortiumRequest request;
-  {
-    grpc::ByteBuffer copy(*request_bytes);  // shares the slices; the reader consumes its own
-    grpc::ProtoBufferReader reader(&copy);
-    if (!request.ParseFromZeroCopyStream(&reader)) {
-      return Answer(context, Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-                                    "the request is not a valid alliance.v1.GetConsortiumRequest"));
-    }
-  }
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
   if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
   const std::shared_ptr<const PublishedModels> published = ledger_->Published();
-  auto it = published->consortium_bytes->find(request.consortium_id());
-  if (it == published->consortium_bytes->end()) {
+  auto it = published->consortia->find(request.consortium_id());
+  if (it == published->consortia->end()) {
     return Answer(context,
                   NotInLedger("CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id()));
   }
-  // The slice holds a reference to the bytes until gRPC has sent them.
-  auto* hold = new std::shared_ptr<const std::string>(it->second);
-  grpc::Slice slice(
-      const_cast<char*>((*hold)->data()), (*hold)->size(),
-      [](void* held) { delete static_cast<std::shared_ptr<const std::string>*>(held); }, hold);
-  *reply = grpc::ByteBuffer(&slice, 1);
+  ReplyWith(it->second, it->second->bytes, reply);
   return Answer(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContext* context,
-                                                      const v1::ListConsortiaRequest* request,
-                                                      v1::ListConsortiaResponse* reply) {
-  absl::Status status = ListPage(*ledger_->Published(), *request, reply);
-  if (!status.ok()) reply->Clear();
-  return Answer(context, status);
+                                                      const grpc::ByteBuffer* request_bytes,
+                                                      grpc::ByteBuffer* reply) {
+  v1::ListConsortiaRequest request;
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request);
+  if (!page.ok()) return Answer(context, page.status());
+  auto owned = std::make_shared<const std::string>(*std::move(page));
+  ReplyWith(owned, *owned, reply);
+  return Answer(context, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* QueryService::GetProgramSummary(
-    grpc::CallbackServerContext* context, const v1::GetProgramSummaryRequest* request,
-    v1::ProgramSummary* reply) {
-  if (request->program_id().empty()) return Answer(context, MissingField("program_id"));
-  return Answer(context, CopyModel(*ledger_->Published()->programs, "PROGRAM_NOT_FOUND", "program",
-                                   request->program_id(), reply));
+grpc::ServerUnaryReactor* QueryService::GetProgramSummary(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request_bytes,
+                                                          grpc::ByteBuffer* reply) {
+  v1::GetProgramSummaryRequest request;
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (request.program_id().empty()) return Answer(context, MissingField("program_id"));
+  return AnswerModel(context, *ledger_->Published()->programs, request.program_id(),
+                     "PROGRAM_NOT_FOUND", "program", reply);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerContext* context,
-                                                       const v1::GetParticipantRequest* request,
-                                                       v1::ParticipantStatus* reply) {
-  if (request->participant_id().empty()) return Answer(context, MissingField("participant_id"));
-  if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request->participant_id());
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* reply) {
+  v1::GetParticipantRequest request;
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (request.participant_id().empty()) return Answer(context, MissingField("participant_id"));
+  if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
       !valid.ok()) {
     return Answer(context, InvalidField("participant_id", valid.message()));
   }
-  return Answer(context, CopyModel(*ledger_->Published()->participants, "PARTICIPANT_NOT_FOUND",
-                                   "participant", request->participant_id(), reply));
+  return AnswerModel(context, *ledger_->Published()->participants, request.participant_id(),
+                     "PARTICIPANT_NOT_FOUND", "participant", reply);
 }
 
 grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,

@@ -22,10 +22,15 @@ inline constexpr int kListPageSizeMax = 100;
 inline constexpr int kReadEventsDefault = 100;
 inline constexpr int kReadEventsMax = 1000;
 
-// GetConsortium is served raw: its reply is the consortium's published
-// bytes (PublishedModels::consortium_bytes), sent without a copy.
+// The status queries are served raw: each answers with the published bytes
+// (PublishedModels), as the commit serialized them for the store, without a
+// copy of a message or a serialization per call; ListConsortia assembles
+// its response from the consortia's bytes.
 class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetConsortium<
-                               v1::QueryService::CallbackService> {
+                               v1::QueryService::WithRawCallbackMethod_ListConsortia<
+                                   v1::QueryService::WithRawCallbackMethod_GetProgramSummary<
+                                       v1::QueryService::WithRawCallbackMethod_GetParticipant<
+                                           v1::QueryService::CallbackService>>>> {
  public:
   // `ledger` must outlive the service.
   explicit QueryService(Ledger* ledger) : ledger_(ledger) {}
@@ -34,14 +39,14 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* ListConsortia(grpc::CallbackServerContext* context,
-                                          const v1::ListConsortiaRequest* request,
-                                          v1::ListConsortiaResponse* reply) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* GetProgramSummary(grpc::CallbackServerContext* context,
-                                              const v1::GetProgramSummaryRequest* request,
-                                              v1::ProgramSummary* reply) override;
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* GetParticipant(grpc::CallbackServerContext* context,
-                                           const v1::GetParticipantRequest* request,
-                                           v1::ParticipantStatus* reply) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* ReadEvents(grpc::CallbackServerContext* context,
                                        const v1::ReadEventsRequest* request,
                                        v1::ReadEventsResponse* reply) override;

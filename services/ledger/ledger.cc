@@ -161,26 +161,25 @@ absl::Status CheckDecidedEvents(absl::string_view event_id, const std::vector<v1
 // The published snapshot of a whole state (start-up, recovery).
 std::shared_ptr<const PublishedModels> PublishAll(const domain::LedgerState& state,
                                                   uint64_t position) {
-  auto programs = std::make_shared<ModelsById<v1::ProgramSummary>>();
-  auto consortia = std::make_shared<ModelsById<v1::ConsortiumStatus>>();
-  auto consortium_bytes = std::make_shared<ModelsById<std::string>>();
-  auto participants = std::make_shared<ModelsById<v1::ParticipantStatus>>();
+  auto programs = std::make_shared<ModelsById<std::string>>();
+  auto consortia = std::make_shared<ModelsById<PublishedConsortium>>();
+  auto participants = std::make_shared<ModelsById<std::string>>();
   for (const auto& [id, model] : state.programs) {
-    programs->emplace(id, std::make_shared<const v1::ProgramSummary>(model));
+    programs->emplace(id,
+                      std::make_shared<const std::string>(domain::SerializeDeterministic(model)));
   }
   for (const auto& [id, model] : state.consortia) {
-    consortia->emplace(id, std::make_shared<const v1::ConsortiumStatus>(model));
-    consortium_bytes->emplace(
-        id, std::make_shared<const std::string>(domain::SerializeDeterministic(model)));
+    consortia->emplace(id, std::make_shared<const PublishedConsortium>(PublishedConsortium::Of(
+                               model, domain::SerializeDeterministic(model))));
   }
   for (const auto& [id, model] : state.participants) {
-    participants->emplace(id, std::make_shared<const v1::ParticipantStatus>(model));
+    participants->emplace(
+        id, std::make_shared<const std::string>(domain::SerializeDeterministic(model)));
   }
   auto published = std::make_shared<PublishedModels>();
   published->position = position;
   published->programs = std::move(programs);
   published->consortia = std::move(consortia);
-  published->consortium_bytes = std::move(consortium_bytes);
   published->participants = std::move(participants);
   return published;
 }
@@ -327,12 +326,11 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     std::vector<Entry> batch;
     storage::CommitBatch commit;
     uint64_t last_position = 0;
-    // The read models the batch changed, as it left them, by id; and the
-    // changed consortia's stored bytes (PublishedModels).
-    std::vector<std::pair<std::string, std::shared_ptr<const v1::ProgramSummary>>> programs;
-    std::vector<std::pair<std::string, std::shared_ptr<const v1::ConsortiumStatus>>> consortia;
-    std::vector<std::pair<std::string, std::shared_ptr<const v1::ParticipantStatus>>> participants;
-    std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> consortium_bytes;
+    // The read models the batch changed, as it left them, by id, as
+    // PublishedModels holds them.
+    std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> programs;
+    std::vector<std::pair<std::string, std::shared_ptr<const PublishedConsortium>>> consortia;
+    std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> participants;
   };
 
   // A command of the flight, remembered by the decider until the flight is
@@ -441,28 +439,30 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   // flight is durable.
   void TakeChanges(Flight* flight, storage::CommitBatch* commit) {
     StoredModels entries = ModelEntries(state_, changed_);
-    for (const std::string& id : changed_.consortium_ids) {
-      const std::string* bytes = FindConsortiumEntry(entries, id);
+    // The bytes the store gets are the bytes queries get.
+    auto bytes_of = [&entries](ModelKind kind, const std::string& id) {
+      const std::string* bytes = FindModelEntry(entries, kind, id);
       assert(bytes != nullptr);
-      flight->consortium_bytes.emplace_back(id, std::make_shared<const std::string>(*bytes));
+      return *bytes;
+    };
+    for (const std::string& id : changed_.program_ids) {
+      flight->programs.emplace_back(
+          id, std::make_shared<const std::string>(bytes_of(ModelKind::kProgram, id)));
+    }
+    for (const std::string& id : changed_.consortium_ids) {
+      flight->consortia.emplace_back(
+          id, std::make_shared<const PublishedConsortium>(PublishedConsortium::Of(
+                  state_.consortia.at(id), bytes_of(ModelKind::kConsortium, id))));
+    }
+    for (const std::string& id : changed_.participant_ids) {
+      flight->participants.emplace_back(
+          id, std::make_shared<const std::string>(bytes_of(ModelKind::kParticipant, id)));
     }
     for (auto& [key, value] : entries) {
       commit->model_writes.push_back(storage::ModelWrite{std::move(key), std::move(value)});
     }
     for (const auto& [key, value] : state_.pending_rule_entries) {
       commit->rule_writes.push_back(storage::ModelWrite{key, value});
-    }
-    for (const std::string& id : changed_.program_ids) {
-      flight->programs.emplace_back(
-          id, std::make_shared<const v1::ProgramSummary>(state_.programs.at(id)));
-    }
-    for (const std::string& id : changed_.consortium_ids) {
-      flight->consortia.emplace_back(
-          id, std::make_shared<const v1::ConsortiumStatus>(state_.consortia.at(id)));
-    }
-    for (const std::string& id : changed_.participant_ids) {
-      flight->participants.emplace_back(
-          id, std::make_shared<const v1::ParticipantStatus>(state_.participants.at(id)));
     }
     changed_.clear();
     unconfirmed_rule_entries_ = std::move(state_.pending_rule_entries);
@@ -754,7 +754,6 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     next->position = flight.last_position;
     next->programs = Updated(current->programs, flight.programs);
     next->consortia = Updated(current->consortia, flight.consortia);
-    next->consortium_bytes = Updated(current->consortium_bytes, flight.consortium_bytes);
     next->participants = Updated(current->participants, flight.participants);
     published_.store(std::shared_ptr<const PublishedModels>(std::move(next)));
   }

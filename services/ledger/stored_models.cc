@@ -52,10 +52,12 @@ StoredModels ModelEntries(const domain::LedgerState& state, const domain::Change
   return entries;
 }
 
-const std::string* FindConsortiumEntry(const StoredModels& entries,
-                                       const std::string& consortium_id) {
-  const std::string key =
-      storage::EncodeKey(storage::ModelKey{std::string(kConsortiumKind), consortium_id});
+const std::string* FindModelEntry(const StoredModels& entries, ModelKind kind,
+                                  const std::string& id) {
+  const absl::string_view name = kind == ModelKind::kProgram      ? kProgramKind
+                                 : kind == ModelKind::kConsortium ? kConsortiumKind
+                                                                  : kParticipantKind;
+  const std::string key = storage::EncodeKey(storage::ModelKey{std::string(name), id});
   auto it =
       std::lower_bound(entries.begin(), entries.end(), key,
                        [](const auto& entry, const std::string& k) { return entry.first < k; });

@@ -28,10 +28,13 @@ using StoredModels = std::vector<std::pair<std::string, std::string>>;
 // index entries included, in key order: what a batch writes.
 StoredModels ModelEntries(const domain::LedgerState& state, const domain::ChangedModels& changed);
 
-// The stored bytes of consortium `consortium_id` among `entries` (sorted, as
+// The kinds of read model.
+enum class ModelKind { kProgram, kConsortium, kParticipant };
+
+// The stored bytes of the `kind` model `id` among `entries` (sorted, as
 // ModelEntries gives them); nullptr when they hold none.
-const std::string* FindConsortiumEntry(const StoredModels& entries,
-                                       const std::string& consortium_id);
+const std::string* FindModelEntry(const StoredModels& entries, ModelKind kind,
+                                  const std::string& id);
 
 // Every entry of the state, in key order: what a rebuild writes.
 StoredModels AllModels(const domain::LedgerState& state);

@@ -564,7 +564,10 @@ class LedgerTest : public ::testing::Test {
   // The same in published read models; -1 when they hold none.
   static int64_t DisbursedKrw(const PublishedModels& published, absl::string_view consortium_id) {
     auto it = published.consortia->find(std::string(consortium_id));
-    return it == published.consortia->end() ? -1 : it->second->disbursed_total_krw();
+    if (it == published.consortia->end()) return -1;
+    v1::ConsortiumStatus status;
+    EXPECT_TRUE(status.ParseFromString(it->second->bytes));
+    return status.disbursed_total_krw();
   }
   int64_t PublishedDisbursedKrw(absl::string_view consortium_id) {
     return DisbursedKrw(*ledger_->Published(), consortium_id);

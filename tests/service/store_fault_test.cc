@@ -375,7 +375,9 @@ TEST_F(StoreFaultTest, WhileUnwritable_WritesAreRefusedAtOnceAndReadsGoOn) {
   std::shared_ptr<const PublishedModels> published = ledger_->Published();
   EXPECT_EQ(published->position, kSetupCommands);
   ASSERT_EQ(published->consortia->count(std::string(kChungnam)), 1u);
-  EXPECT_EQ(published->consortia->at(std::string(kChungnam))->disbursed_total_krw(), 0);
+  v1::ConsortiumStatus chungnam;
+  ASSERT_TRUE(chungnam.ParseFromString(published->consortia->at(std::string(kChungnam))->bytes));
+  EXPECT_EQ(chungnam.disbursed_total_krw(), 0);
 }
 
 TEST(LedgerOpenTest, AStoreInUseByAnotherLedgerIsRefusedNotServedReadOnly) {
@@ -439,7 +441,10 @@ TEST(FullDiskTest, WritesStopWhenFullResumeWhenFreed_RestartOnFullDiskServesRead
       << "the disk never filled: " << ledger->Published()->position << " events";
   full = true;
   // Reads go on while the store is full.
-  EXPECT_GT(ledger->Published()->consortia->at(std::string(kChungnam))->disbursed_total_krw(), 0);
+  v1::ConsortiumStatus chungnam;
+  ASSERT_TRUE(
+      chungnam.ParseFromString(ledger->Published()->consortia->at(std::string(kChungnam))->bytes));
+  EXPECT_GT(chungnam.disbursed_total_krw(), 0);
   ASSERT_TRUE(tmpfs->Resize(kFreedDiskMib));
   for (std::thread& writer : writers) writer.join();
   EXPECT_TRUE(full);
