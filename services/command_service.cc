@@ -1,7 +1,5 @@
 #include "services/command_service.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include <cassert>
 #include <memory>
 #include <string>
@@ -14,6 +12,7 @@
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/commands.h"
+#include "services/raw_request.h"
 
 namespace alliance {
 namespace {
@@ -73,15 +72,9 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, const domain::CommandSpec* spec
       google::protobuf::MessageFactory::generated_factory()
           ->GetPrototype(spec->request_type)
           ->New());
-  {
-    grpc::ByteBuffer copy(*bytes);  // shares the slices; the reader consumes its own
-    grpc::ProtoBufferReader reader(&copy);
-    if (!request->ParseFromZeroCopyStream(&reader)) {
-      reactor->Finish(ToGrpcStatus(
-          Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-                 absl::StrCat("the request is not a valid ", spec->request_type->full_name()))));
-      return reactor;
-    }
+  if (absl::Status parsed = ParseRawRequest(*bytes, request.get()); !parsed.ok()) {
+    reactor->Finish(ToGrpcStatus(parsed));
+    return reactor;
   }
   absl::StatusOr<v1::Recorder> recorder = Authenticate(*context);
   if (!recorder.ok()) {
@@ -108,6 +101,20 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, const domain::CommandSpec* spec
   return reactor;
 }
 
+// "/alliance.v1.CommandService/<name>" of every row, in the table's order.
+// gRPC keeps a method's name as a C string for the service's life: built
+// once, never changed, shared by every CommandService.
+const std::vector<std::string>& MethodPaths() {
+  static const std::vector<std::string>* const paths = [] {
+    auto* paths = new std::vector<std::string>();
+    for (const domain::CommandSpec& spec : domain::Commands()) {
+      paths->push_back(absl::StrCat("/", v1::CommandService::service_full_name(), "/", spec.name));
+    }
+    return paths;
+  }();
+  return *paths;
+}
+
 }  // namespace
 
 CommandService::CommandService(Ledger* ledger) : ledger_(ledger) {
@@ -124,12 +131,7 @@ CommandService::CommandService(Ledger* ledger) : ledger_(ledger) {
         service->FindMethodByName(std::string(spec->name));
     assert(method != nullptr && method->input_type() == spec->request_type &&
            method->output_type() == v1::AppendResult::descriptor());
-    // gRPC keeps the method's name as a C string for the server's life.
-    static std::vector<std::unique_ptr<std::string>>* const paths =
-        new std::vector<std::unique_ptr<std::string>>();
-    paths->push_back(
-        std::make_unique<std::string>(absl::StrCat("/", service->full_name(), "/", spec->name)));
-    AddMethod(new grpc::internal::RpcServiceMethod(paths->back()->c_str(),
+    AddMethod(new grpc::internal::RpcServiceMethod(MethodPaths()[index].c_str(),
                                                    grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
     MarkMethodCallback(index++,
                        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::AppendResult>(

@@ -1,7 +1,5 @@
 #include "services/query_service.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -16,6 +14,7 @@
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
+#include "services/raw_request.h"
 
 namespace alliance {
 namespace {
@@ -30,16 +29,6 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const abs
 absl::Status NotInLedger(absl::string_view reason, absl::string_view what, absl::string_view id) {
   return Refuse(absl::StatusCode::kNotFound, reason,
                 absl::StrCat(what, " '", id, "' is not in the ledger"), {{"id", std::string(id)}});
-}
-
-// Parses a raw request; INVALID_ARGUMENT MALFORMED_REQUEST when it is not one.
-template <typename Request>
-absl::Status ParseRequest(const grpc::ByteBuffer& bytes, Request* request) {
-  grpc::ByteBuffer copy(bytes);  // shares the slices; the reader consumes its own
-  grpc::ProtoBufferReader reader(&copy);
-  if (request->ParseFromZeroCopyStream(&reader)) return absl::OkStatus();
-  return Refuse(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-                absl::StrCat("the request is not a valid ", Request::descriptor()->full_name()));
 }
 
 // `bytes` as the reply, in one slice that holds `owner` (which keeps the
@@ -171,7 +160,8 @@ grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request_bytes,
                                                       grpc::ByteBuffer* reply) {
   v1::GetConsortiumRequest request;
-  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
+    return Answer(context, s);
   if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
   const std::shared_ptr<const PublishedModels> published = ledger_->Published();
   auto it = published->consortia->find(request.consortium_id());
@@ -187,7 +177,8 @@ grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request_bytes,
                                                       grpc::ByteBuffer* reply) {
   v1::ListConsortiaRequest request;
-  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
+    return Answer(context, s);
   absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request);
   if (!page.ok()) return Answer(context, page.status());
   auto owned = std::make_shared<const std::string>(*std::move(page));
@@ -199,7 +190,8 @@ grpc::ServerUnaryReactor* QueryService::GetProgramSummary(grpc::CallbackServerCo
                                                           const grpc::ByteBuffer* request_bytes,
                                                           grpc::ByteBuffer* reply) {
   v1::GetProgramSummaryRequest request;
-  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
+    return Answer(context, s);
   if (request.program_id().empty()) return Answer(context, MissingField("program_id"));
   return AnswerModel(context, *ledger_->Published()->programs, request.program_id(),
                      "PROGRAM_NOT_FOUND", "program", reply);
@@ -209,7 +201,8 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
                                                        const grpc::ByteBuffer* request_bytes,
                                                        grpc::ByteBuffer* reply) {
   v1::GetParticipantRequest request;
-  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return Answer(context, s);
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
+    return Answer(context, s);
   if (request.participant_id().empty()) return Answer(context, MissingField("participant_id"));
   if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
       !valid.ok()) {
