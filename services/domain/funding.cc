@@ -287,13 +287,7 @@ absl::Status ValidateDisburseFundsBatch(const v1::DisburseFundsBatchRequest& req
 }
 
 absl::Status ValidateReverseDisbursement(const v1::ReverseDisbursementRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+  return CheckCorrection(request);
 }
 
 // ---- Rules --------------------------------------------------------------------------

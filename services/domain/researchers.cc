@@ -224,13 +224,7 @@ absl::Status ValidateRecordDeparture(const v1::RecordDepartureRequest& request) 
 }
 
 absl::Status ValidateRetractResearcherStep(const v1::RetractResearcherStepRequest& request) {
-  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
-  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
-  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+  return CheckCorrection(request);
 }
 
 // ---- Rules --------------------------------------------------------------------------

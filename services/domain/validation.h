@@ -85,6 +85,20 @@ absl::Status CheckYear(absl::string_view path, int32_t year);
 absl::Status CheckTimestamp(absl::string_view path, bool present,
                             const google::protobuf::Timestamp& timestamp);
 
+// A request that corrects an earlier event by naming it and saying why
+// (ReverseDisbursement, RetractResearcherStep): meta, consortium_id,
+// corrects_event_id, reason (required) and occurred_at, checked in that order.
+template <typename Request>
+absl::Status CheckCorrection(const Request& request) {
+  if (absl::Status s = CheckMeta(request.has_meta(), request.meta()); !s.ok()) return s;
+  if (absl::Status s = CheckId("consortium_id", request.consortium_id()); !s.ok()) return s;
+  if (absl::Status s = CheckEventId("corrects_event_id", request.corrects_event_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
+  return CheckTimestamp("occurred_at", request.has_occurred_at(), request.occurred_at());
+}
+
 }  // namespace alliance::domain
 
 #endif  // ALLIANCE_SERVICES_DOMAIN_VALIDATION_H_
