@@ -43,6 +43,8 @@
 #include "spdlog/spdlog.h"
 #include "storage/model_keys.h"
 #include "storage/mutex.h"
+#include "storage/rocks_status.h"
+#include "storage/tree_store.h"
 
 namespace alliance::storage {
 namespace {
@@ -54,12 +56,13 @@ constexpr char kEventIdsFamily[] = "event_ids";
 constexpr char kModelsFamily[] = "models";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kRulesFamily[] = "rules";
+constexpr char kTreeFamily[] = "tree";
 // Every column family, in the order Open passes them to RocksDB and so the
 // order of the handles it returns. RocksDB requires "default"; it holds
 // nothing.
-constexpr std::array<const char*, 7> kFamilyNames = {"default",       kEventsFamily, kStreamsFamily,
+constexpr std::array<const char*, 8> kFamilyNames = {"default",       kEventsFamily, kStreamsFamily,
                                                      kEventIdsFamily, kModelsFamily, kMetaFamily,
-                                                     kRulesFamily};
+                                                     kRulesFamily,    kTreeFamily};
 enum FamilyIndex : size_t {
   kDefaultIndex,
   kEventsIndex,
@@ -67,19 +70,26 @@ enum FamilyIndex : size_t {
   kEventIdsIndex,
   kModelsIndex,
   kMetaIndex,
-  kRulesIndex
+  kRulesIndex,
+  kTreeIndex
 };
 
 // The meta key naming the layout a store was written in, and the newest
 // layout this code reads. Raise it when an incompatible change is made, so
 // an older server refuses the store instead of misreading it.
 constexpr char kFormatVersionKey[] = "format_version";
-constexpr uint64_t kFormatVersion = 4;
+constexpr uint64_t kFormatVersion = 5;
 // The oldest format whose read models this code serves as they are. Format 1
 // had no rule-index entries in `models`, format 2 no lifecycle models
 // (FORMAT.md): their events are read as they are, their models are rebuilt
 // from them before serving.
 constexpr uint64_t kModelsFormatVersionMin = 4;
+// The first format with the audit tree. A store of an older one gets its
+// tree built from its events when it is first opened for writing.
+constexpr uint64_t kTreeFormatVersionMin = 5;
+// Building the tree of an older store writes this many events' nodes a
+// batch and reports progress after each.
+constexpr uint64_t kTreeBuildBatchEvents = uint64_t{1} << 16;
 // Present while ReplaceModels is between deleting the old models and
 // recording the new ones: a store opened with it has outdated models.
 constexpr char kModelsRebuildingKey[] = "models_rebuilding";
@@ -275,41 +285,6 @@ std::string SerializeEnvelope(const v1::EventEnvelope& envelope) {
     (void)serialized;
   }  // the CodedOutputStream flushes into `bytes` here
   return bytes;
-}
-
-rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
-
-// RocksDB's status as ours, with `context` (what we were doing) in front.
-// IO errors are UNAVAILABLE: the disk may come back, and nothing was written.
-absl::Status ToAbsl(const rocksdb::Status& status, absl::string_view context) {
-  if (status.ok()) return absl::OkStatus();
-  std::string message = absl::StrCat(context, ": ", status.ToString());
-  switch (status.code()) {
-    case rocksdb::Status::kNotFound:
-      return absl::NotFoundError(message);
-    case rocksdb::Status::kCorruption:
-      return absl::DataLossError(message);
-    case rocksdb::Status::kNotSupported:
-      return absl::UnimplementedError(message);
-    case rocksdb::Status::kInvalidArgument:
-      return absl::InvalidArgumentError(message);
-    case rocksdb::Status::kIOError:
-      // A full file system is the canonical RESOURCE_EXHAUSTED; the ledger
-      // tells it from other I/O errors (it opens such a store read-only).
-      if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
-      return absl::UnavailableError(message);
-    case rocksdb::Status::kBusy:
-    case rocksdb::Status::kTimedOut:
-    case rocksdb::Status::kTryAgain:
-    case rocksdb::Status::kIncomplete:
-    case rocksdb::Status::kShutdownInProgress:
-      return absl::UnavailableError(message);
-    case rocksdb::Status::kAborted:
-      return absl::AbortedError(message);
-    default:
-      return absl::InternalError(message);
-  }
 }
 
 // Reads an envelope stored under `global_position` and checks it is the one
@@ -526,7 +501,11 @@ class RocksEventLog final : public EventLog {
   RocksEventLog(const EventLogOptions& options, rocksdb::DB* db,
                 std::vector<rocksdb::ColumnFamilyHandle*> handles,
                 std::shared_ptr<RecoveryListener> recovery)
-      : options_(options), db_(db), handles_(std::move(handles)), recovery_(std::move(recovery)) {
+      : options_(options),
+        db_(db),
+        handles_(std::move(handles)),
+        recovery_(std::move(recovery)),
+        tree_(db, handles_[kTreeIndex]) {
     assert(handles_.size() == kFamilyNames.size());
   }
 
@@ -543,6 +522,7 @@ class RocksEventLog final : public EventLog {
   // Checks the store's format version, writing ours into a new store, and
   // learns the tail.
   absl::Status Initialize() {
+    uint64_t version = kFormatVersion;  // a new store's
     std::string stored;
     rocksdb::Status status =
         db_->Get(rocksdb::ReadOptions(), meta_cf(), kFormatVersionKey, &stored);
@@ -556,7 +536,6 @@ class RocksEventLog final : public EventLog {
     } else if (!status.ok()) {
       return ToAbsl(status, "reading format_version");
     } else {
-      uint64_t version = 0;
       if (!absl::SimpleAtoi(stored, &version) || version == 0) {
         return absl::DataLossError(absl::StrCat("format_version is \"", absl::CEscape(stored),
                                                 "\", not a positive number"));
@@ -578,6 +557,97 @@ class RocksEventLog final : public EventLog {
     absl::StatusOr<uint64_t> last = LastPosition();
     if (!last.ok()) return last.status();
     last_position_ = *last;
+    return InitializeTree(version);
+  }
+
+  // Loads the audit tree's right edge; builds the tree of a store of a
+  // format before it; refuses to write a store whose tree and log disagree.
+  absl::Status InitializeTree(uint64_t version) {
+    absl::StatusOr<uint64_t> leaves = tree_.LeafCount();
+    if (!leaves.ok()) return leaves.status();
+    if (*leaves < last_position_ && version < kTreeFormatVersionMin) {
+      if (options_.read_only) {
+        tree_status_ = absl::FailedPreconditionError(
+            absl::StrCat("the store is of format ", version,
+                         ", before the audit tree: open it for writing "
+                         "once (start allianced on it) to build the tree"));
+        return absl::OkStatus();
+      }
+      if (absl::Status s = BuildTree(*leaves); !s.ok()) return s;
+      leaves = last_position_;
+    } else if (*leaves != last_position_) {
+      // Appending now would write leaves over the evidence.
+      const std::string why =
+          *leaves > last_position_
+              ? absl::StrCat("the audit tree covers ", *leaves, " events but the log ends at ",
+                             last_position_, ": events after ", last_position_, " were removed")
+              : absl::StrCat("the log holds ", last_position_, " events but the audit tree only ",
+                             *leaves, ": tree nodes were removed");
+      if (!options_.read_only) {
+        return absl::DataLossError(absl::StrCat(
+            why,
+            "; the store is not written to. Served read-only, `alliancectl audit verify` "
+            "names the first altered position"));
+      }
+      spdlog::error("{}", why);
+    }
+    absl::StatusOr<MerkleFrontier> frontier =
+        MerkleFrontier::Load(*leaves, [this](MerkleNodeId id) { return tree_.Read(id); });
+    if (!frontier.ok()) return frontier.status();
+    frontier_ = *frontier;
+    MutexLock lock(&tail_mu_);
+    tree_head_ = TreeHead{frontier_.size(), frontier_.Root()};
+    return absl::OkStatus();
+  }
+
+  // Hashes the events from leaf `from_leaves` on into the tree, in durable
+  // batches, logging progress: a crash meanwhile resumes where the last
+  // batch ended.
+  absl::Status BuildTree(uint64_t from_leaves) {
+    absl::StatusOr<MerkleFrontier> frontier =
+        MerkleFrontier::Load(from_leaves, [this](MerkleNodeId id) { return tree_.Read(id); });
+    if (!frontier.ok()) return frontier.status();
+    const uint64_t total = last_position_;
+    spdlog::info("building the audit tree over events {}..{} (the store predates it)",
+                 from_leaves + 1, total);
+    rocksdb::WriteBatch batch;
+    absl::Status put_status;
+    auto write = [&]() -> absl::Status {
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      rocksdb::Status status = db_->Write(synced, &batch);
+      if (!status.ok()) return ToAbsl(status, "writing the audit tree");
+      batch.Clear();
+      spdlog::info("audit tree: {} of {} events ({}%)", frontier->size(), total,
+                   total == 0 ? 100 : frontier->size() * 100 / total);
+      return absl::OkStatus();
+    };
+    absl::Status scanned = ScanRaw(
+        from_leaves + 1, std::numeric_limits<size_t>::max(),
+        [&](uint64_t position, absl::string_view bytes) -> absl::Status {
+          if (position != frontier->size() + 1) {
+            return absl::DataLossError(absl::StrCat("no event at position ", frontier->size() + 1,
+                                                    " while building the audit tree"));
+          }
+          frontier->Append(LeafHash(bytes), [&](MerkleNodeId id, const MerkleHash& hash) {
+            if (put_status.ok()) put_status = tree_.Put(&batch, id, hash);
+          });
+          if (!put_status.ok()) return put_status;
+          if (frontier->size() % kTreeBuildBatchEvents == 0) return write();
+          return absl::OkStatus();
+        });
+    if (!scanned.ok()) return scanned;
+    if (absl::Status s = write(); !s.ok()) return s;
+    if (!models_outdated_) {
+      // Otherwise ReplaceModels records the version with the rebuilt models.
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      rocksdb::Status status =
+          db_->Put(synced, meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
+      if (!status.ok()) return ToAbsl(status, "recording format_version");
+    }
+    spdlog::info("built the audit tree: {} events, root {}", frontier->size(),
+                 HashHex(frontier->Root()));
     return absl::OkStatus();
   }
 
@@ -588,6 +658,12 @@ class RocksEventLog final : public EventLog {
     if (!valid.ok()) return valid;
     rocksdb::WriteBatch write_batch;
     uint64_t last_position = last_position_;
+    // The tree grows with the batch; it becomes the log's only once written.
+    MerkleFrontier frontier = frontier_;
+    absl::Status tree_status;
+    auto put_node = [&](MerkleNodeId id, const MerkleHash& hash) {
+      if (tree_status.ok()) tree_status = tree_.Put(&write_batch, id, hash);
+    };
     for (const CommitBatch::Command& command : batch.commands) {
       assert(command.events.size() <= std::numeric_limits<uint32_t>::max());
       EventIdRecord record{command.events.front().global_position(),
@@ -595,8 +671,12 @@ class RocksEventLog final : public EventLog {
       absl::Status status = PutEventId(&write_batch, command.event_id, record);
       if (!status.ok()) return status;
       for (const v1::EventEnvelope& event : command.events) {
-        status = PutEvent(&write_batch, event);
+        // What is stored is what is hashed: the same bytes.
+        const std::string bytes = SerializeEnvelope(event);
+        status = PutEvent(&write_batch, event, bytes);
         if (!status.ok()) return status;
+        frontier.Append(LeafHash(bytes), put_node);
+        if (!tree_status.ok()) return tree_status;
         last_position = event.global_position();
       }
     }
@@ -628,7 +708,10 @@ class RocksEventLog final : public EventLog {
       return ToAbsl(status, "writing a batch of events");
     }
     last_position_ = last_position;
+    frontier_ = frontier;
+    const TreeHead head{frontier_.size(), frontier_.Root()};
     MutexLock lock(&tail_mu_);
+    tree_head_ = head;
     if (committed_stream_versions_.size() + batch_stream_versions.size() >
         kCommittedStreamVersionsMax) {
       committed_stream_versions_.clear();
@@ -794,6 +877,52 @@ class RocksEventLog final : public EventLog {
     return read_status;
   }
 
+  absl::StatusOr<std::vector<StoredEvent>> ReadStored(uint64_t from_position,
+                                                      size_t max_count) override {
+    std::vector<StoredEvent> events;
+    absl::Status status =
+        ScanRaw(from_position, max_count, [&](uint64_t position, absl::string_view bytes) {
+          events.push_back(StoredEvent{position, std::string(bytes)});
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    return events;
+  }
+
+  absl::Status TreeStatus() override { return tree_status_; }
+
+  TreeHead CurrentTreeHead() override {
+    MutexLock lock(&tail_mu_);
+    return tree_head_;
+  }
+
+  absl::StatusOr<MerkleHash> TreeRootAt(uint64_t tree_size) override {
+    if (absl::Status s = CheckTreeSize(tree_size); !s.ok()) return s;
+    return RootAt(tree_size, [this](MerkleNodeId id) { return tree_.Read(id); });
+  }
+
+  absl::StatusOr<std::vector<MerkleHash>> InclusionPath(uint64_t leaf_index,
+                                                        uint64_t tree_size) override {
+    if (absl::Status s = CheckTreeSize(tree_size); !s.ok()) return s;
+    return storage::InclusionPath(leaf_index, tree_size,
+                                  [this](MerkleNodeId id) { return tree_.Read(id); });
+  }
+
+  absl::StatusOr<std::vector<MerkleHash>> ConsistencyPath(uint64_t first,
+                                                          uint64_t second) override {
+    if (absl::Status s = CheckTreeSize(second); !s.ok()) return s;
+    return storage::ConsistencyPath(first, second,
+                                    [this](MerkleNodeId id) { return tree_.Read(id); });
+  }
+
+  absl::StatusOr<TreeVerification> VerifyTree(
+      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) override {
+    if (!tree_status_.ok()) return tree_status_;
+    absl::StatusOr<uint64_t> last = LastPosition();
+    if (!last.ok()) return last.status();
+    return tree_.Verify(events_cf(), *last, trusted_size, progress);
+  }
+
   absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) override {
     std::string value;
     rocksdb::Status status =
@@ -920,6 +1049,17 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[kMetaIndex]; }
   rocksdb::ColumnFamilyHandle* rules_cf() const { return handles_[kRulesIndex]; }
 
+  // OK when the tree is there and covers `tree_size` events.
+  absl::Status CheckTreeSize(uint64_t tree_size) {
+    if (!tree_status_.ok()) return tree_status_;
+    const uint64_t current = CurrentTreeHead().tree_size;
+    if (tree_size > current) {
+      return absl::OutOfRangeError(
+          absl::StrCat("the log's tree has ", current, " events; ask for a size up to ", current));
+    }
+    return absl::OkStatus();
+  }
+
   static absl::Status ReadOnly() {
     return absl::UnavailableError("the store is open read-only; reopen it to write");
   }
@@ -962,12 +1102,15 @@ class RocksEventLog final : public EventLog {
                   "batching an event id");
   }
 
-  absl::Status PutEvent(rocksdb::WriteBatch* write_batch, const v1::EventEnvelope& event) {
+  // Adds the event, stored as `bytes` (SerializeEnvelope(event)), and its
+  // stream entry.
+  absl::Status PutEvent(rocksdb::WriteBatch* write_batch, const v1::EventEnvelope& event,
+                        const std::string& bytes) {
     assert(!event.stream_id().empty());
     assert(event.stream_id().find(kStreamKeySeparator) == std::string::npos);
     assert(event.stream_version() > 0);
     std::string position_key = PositionKey(event.global_position());
-    rocksdb::Status status = write_batch->Put(events_cf(), position_key, SerializeEnvelope(event));
+    rocksdb::Status status = write_batch->Put(events_cf(), position_key, bytes);
     if (status.ok()) {
       status = write_batch->Put(streams_cf(), StreamKey(event.stream_id(), event.stream_version()),
                                 position_key);
@@ -1132,7 +1275,16 @@ class RocksEventLog final : public EventLog {
   absl::Status write_error_ ABSL_GUARDED_BY(tail_mu_);
   bool write_error_no_space_ ABSL_GUARDED_BY(tail_mu_) = false;
   bool resume_tried_ ABSL_GUARDED_BY(tail_mu_) = false;
+  // The tree head of the last Commit, for readers.
+  TreeHead tree_head_ ABSL_GUARDED_BY(tail_mu_);
   const std::shared_ptr<RecoveryListener> recovery_;
+  // The audit tree's nodes, and the writer's right edge of it (Commit and
+  // Open only, like last_position_).
+  const TreeStore tree_;
+  MerkleFrontier frontier_;
+  // Set at Open, then constant: why the tree cannot be read (a store of an
+  // older format opened read-only), or OK.
+  absl::Status tree_status_;
   // The store's models predate kModelsFormatVersionMin. Set by Open, cleared
   // by ReplaceModels: the writer's, like last_position_.
   bool models_outdated_ = false;

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "alliance/v1/events.pb.h"
+#include "storage/merkle.h"
 
 namespace rocksdb {
 class Env;
@@ -93,6 +94,38 @@ struct CommitBatch {
   // and event-id indexes, written with their events and never shown by a
   // query.
   std::vector<ModelWrite> rule_writes;
+};
+
+// The audit tree's head as committed: the tree over the events at positions
+// 1..tree_size (RFC 9162; storage/merkle.h) and its root.
+struct TreeHead {
+  uint64_t tree_size = 0;
+  MerkleHash root_hash = EmptyTreeRoot();
+};
+
+// An event exactly as stored: its position and the bytes hashed into the
+// tree (its leaf is LeafHash(bytes)).
+struct StoredEvent {
+  uint64_t global_position = 0;
+  std::string bytes;
+};
+
+// What EventLog::VerifyTree found, recomputing the tree from the stored
+// events.
+struct TreeVerification {
+  // Events read and hashed, from position 1, up to the first bad one.
+  uint64_t events_verified = 0;
+  // The root recomputed over those events.
+  MerkleHash root_hash = EmptyTreeRoot();
+  // The root recomputed at `trusted_size` (VerifyTree's argument), when the
+  // log reached it before the first bad position; the caller compares it
+  // with the root a signed head it trusts gave for that size.
+  std::optional<MerkleHash> root_at_trusted_size;
+  // 0 when every event and every stored node agree; otherwise the first
+  // position whose event was altered, removed or reordered, or the first
+  // position under an altered tree node, and why, in words.
+  uint64_t first_bad_position = 0;
+  std::string reason;
 };
 
 // A consistent, read-only view of the read models at one moment.
@@ -160,6 +193,38 @@ class EventLog {
   virtual absl::Status ForEachEvent(
       uint64_t from_position,
       const std::function<absl::Status(const v1::EventEnvelope&)>& visit) = 0;
+
+  // Up to `max_count` events from `from_position` as stored: the bytes the
+  // tree hashes, unparsed.
+  virtual absl::StatusOr<std::vector<StoredEvent>> ReadStored(uint64_t from_position,
+                                                              size_t max_count) = 0;
+
+  // ---- The audit tree (RFC 9162 over the events; FORMAT.md, `tree`) ----
+  // Every event's leaf and every complete subtree are written with the
+  // event, in its batch. Before any of these, TreeStatus() must be OK: it is
+  // FAILED_PRECONDITION for a store of a format before the tree opened
+  // read-only (opening it for writing builds the tree).
+
+  virtual absl::Status TreeStatus() = 0;
+  // The head after the last Commit (or at Open). Any thread.
+  virtual TreeHead CurrentTreeHead() = 0;
+  // The root of the tree of the first `tree_size` events; OUT_OF_RANGE past
+  // the current head.
+  virtual absl::StatusOr<MerkleHash> TreeRootAt(uint64_t tree_size) = 0;
+  // RFC 9162 §2.1.3.1 / §2.1.4.1 over the stored nodes; OUT_OF_RANGE past
+  // the current head, INVALID_ARGUMENT for an index outside the tree or a
+  // first size above the second.
+  virtual absl::StatusOr<std::vector<MerkleHash>> InclusionPath(uint64_t leaf_index,
+                                                                uint64_t tree_size) = 0;
+  virtual absl::StatusOr<std::vector<MerkleHash>> ConsistencyPath(uint64_t first,
+                                                                  uint64_t second) = 0;
+  // Recomputes every leaf from the stored events and every node from the
+  // leaves, compares them with the stored tree, and reports the first
+  // disagreement (TreeVerification). `progress(events_verified,
+  // events_in_log)` is called every few tens of thousands of events. Any
+  // thread; it reads a snapshot, so commits meanwhile are not seen.
+  virtual absl::StatusOr<TreeVerification> VerifyTree(
+      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 
   // The record of a command's event id; nullopt when it was never appended.
   virtual absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) = 0;

@@ -908,11 +908,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir
   }
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::EventLog::Open(data_dir, options.store);
-  if (!log.ok() && absl::IsResourceExhausted(log.status()) && !options.store.read_only) {
+  if (!log.ok() && !options.store.read_only &&
+      (absl::IsResourceExhausted(log.status()) || absl::IsDataLoss(log.status()))) {
     // Opening for writing writes (a new WAL, a MANIFEST), which a full disk
-    // refuses. A store that can be read is served read-only meanwhile. Only
-    // for want of space: a store locked by another server must not be
-    // served beside it.
+    // refuses; a store whose audit tree and log disagree is not written to,
+    // so that the evidence stays. A store that can be read is served
+    // read-only meanwhile, its audit included. Only for those: a store
+    // locked by another server must not be served beside it.
     storage::EventLogOptions read_only = options.store;
     read_only.read_only = true;
     absl::StatusOr<std::unique_ptr<storage::EventLog>> reader =

@@ -264,6 +264,27 @@ class FaultyEventLog final : public storage::EventLog {
       const std::function<absl::Status(const v1::EventEnvelope&)>& visit) override {
     return log_->ForEachEvent(from_position, visit);
   }
+  absl::StatusOr<std::vector<storage::StoredEvent>> ReadStored(uint64_t from_position,
+                                                               size_t max_count) override {
+    return log_->ReadStored(from_position, max_count);
+  }
+  absl::Status TreeStatus() override { return log_->TreeStatus(); }
+  storage::TreeHead CurrentTreeHead() override { return log_->CurrentTreeHead(); }
+  absl::StatusOr<storage::MerkleHash> TreeRootAt(uint64_t tree_size) override {
+    return log_->TreeRootAt(tree_size);
+  }
+  absl::StatusOr<std::vector<storage::MerkleHash>> InclusionPath(uint64_t leaf_index,
+                                                                 uint64_t tree_size) override {
+    return log_->InclusionPath(leaf_index, tree_size);
+  }
+  absl::StatusOr<std::vector<storage::MerkleHash>> ConsistencyPath(uint64_t first,
+                                                                   uint64_t second) override {
+    return log_->ConsistencyPath(first, second);
+  }
+  absl::StatusOr<storage::TreeVerification> VerifyTree(
+      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) override {
+    return log_->VerifyTree(trusted_size, progress);
+  }
   absl::StatusOr<std::optional<storage::EventIdRecord>> FindEventId(
       absl::string_view event_id) override {
     bool watched = false;

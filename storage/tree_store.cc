@@ -1,0 +1,225 @@
+#include "storage/tree_store.h"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "alliance/v1/events.pb.h"
+#include "storage/rocks_status.h"
+
+namespace alliance::storage {
+namespace {
+
+constexpr size_t kLevelBytes = 1;
+constexpr size_t kIndexBytes = 8;
+constexpr size_t kNodeKeyBytes = kLevelBytes + kIndexBytes;
+// VerifyTree reports progress every this many events: a few times a second
+// at a million events a second.
+constexpr uint64_t kVerifyProgressEvents = uint64_t{1} << 16;
+// Verification reads the whole log once, in order: large sequential reads.
+constexpr size_t kVerifyReadaheadBytes = size_t{4} << 20;
+
+uint64_t GetBigEndian64(absl::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < kIndexBytes; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+// The node key just past every node of `level`.
+std::string LevelUpperBound(int level) {
+  return std::string(1, static_cast<char>(static_cast<uint8_t>(level + 1)));
+}
+
+// Why the event stored at `position` does not hash to its recorded leaf: an
+// event recorded elsewhere (a reordering) or altered bytes.
+std::string DescribeAlteredEvent(uint64_t position, absl::string_view bytes) {
+  v1::EventEnvelope envelope;
+  if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::StrCat("the event at position ", position,
+                        " was altered: its stored bytes no longer parse");
+  }
+  if (envelope.global_position() != position) {
+    return absl::StrCat("position ", position, " holds the event recorded at position ",
+                        envelope.global_position(), ": the log was reordered");
+  }
+  return absl::StrCat("the event at position ", position,
+                      " was altered: its stored bytes do not hash to the leaf recorded for it");
+}
+
+// One level's stored nodes, read in index order as the recomputation
+// reaches them: one iterator a level instead of a point read a node.
+class LevelCursor {
+ public:
+  LevelCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree, rocksdb::ReadOptions read,
+              int level)
+      : level_(level), upper_bound_(LevelUpperBound(level)), upper_(upper_bound_) {
+    read.iterate_upper_bound = &upper_;
+    it_.reset(db->NewIterator(read, tree));
+  }
+
+  // The stored node `index` of this level, which must be the one after the
+  // last asked (or the first asked); nullopt when it is missing or not a
+  // hash.
+  absl::StatusOr<std::optional<MerkleHash>> Next(uint64_t index) {
+    const std::string key = TreeNodeKey(MerkleNodeId{level_, index});
+    if (started_) {
+      it_->Next();
+    } else {
+      it_->Seek(key);
+      started_ = true;
+    }
+    if (!it_->status().ok()) return ToAbsl(it_->status(), "reading the audit tree");
+    if (!it_->Valid() || ToView(it_->key()) != key) return std::nullopt;
+    return HashFromBytes(ToView(it_->value()));
+  }
+
+ private:
+  const int level_;
+  const std::string upper_bound_;
+  rocksdb::Slice upper_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+std::string TreeNodeKey(MerkleNodeId id) {
+  assert(id.level >= 0 && id.level < kMerkleLevels);
+  std::string key;
+  key.reserve(kNodeKeyBytes);
+  key.push_back(static_cast<char>(static_cast<uint8_t>(id.level)));
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((id.index >> shift) & 0xff));
+  }
+  return key;
+}
+
+absl::StatusOr<MerkleHash> TreeStore::Read(MerkleNodeId id) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), tree_, TreeNodeKey(id), &value);
+  if (status.IsNotFound()) {
+    return absl::DataLossError(
+        absl::StrCat("the audit tree lacks its node at level ", id.level, ", index ", id.index));
+  }
+  if (!status.ok()) return ToAbsl(status, "reading the audit tree");
+  std::optional<MerkleHash> hash = HashFromBytes(value);
+  if (!hash.has_value()) {
+    return absl::DataLossError(absl::StrCat("the audit tree's node at level ", id.level, ", index ",
+                                            id.index, " holds ", value.size(),
+                                            " bytes, not a hash"));
+  }
+  return *hash;
+}
+
+absl::StatusOr<uint64_t> TreeStore::LeafCount() const {
+  const std::string upper_bound = LevelUpperBound(0);
+  rocksdb::Slice upper(upper_bound);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, tree_));
+  it->SeekToLast();
+  if (!it->status().ok()) return ToAbsl(it->status(), "finding the audit tree's last leaf");
+  if (!it->Valid()) return 0;
+  if (it->key().size() != kNodeKeyBytes || it->key()[0] != 0) {
+    return absl::DataLossError(absl::StrCat("malformed key in the audit tree: \"",
+                                            absl::CHexEscape(ToView(it->key())), "\""));
+  }
+  return GetBigEndian64(ToView(it->key()).substr(kLevelBytes)) + 1;
+}
+
+absl::Status TreeStore::Put(rocksdb::WriteBatch* batch, MerkleNodeId id,
+                            const MerkleHash& hash) const {
+  return ToAbsl(batch->Put(tree_, TreeNodeKey(id),
+                           rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size())),
+                "batching an audit tree node");
+}
+
+absl::StatusOr<TreeVerification> TreeStore::Verify(
+    rocksdb::ColumnFamilyHandle* events, uint64_t events_in_log, uint64_t trusted_size,
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
+  // One snapshot for the events and the tree: a commit meanwhile adds to
+  // both, and half of it seen would look like tampering.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  absl::Cleanup release = [&] { db_->ReleaseSnapshot(snapshot); };
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  read.readahead_size = kVerifyReadaheadBytes;
+  read.fill_cache = false;  // one pass over old data: keep the hot blocks
+
+  std::array<std::unique_ptr<LevelCursor>, kMerkleLevels> levels;
+  auto level = [&](int l) -> LevelCursor& {
+    if (levels[l] == nullptr) levels[l] = std::make_unique<LevelCursor>(db_, tree_, read, l);
+    return *levels[l];
+  };
+  TreeVerification result;
+  MerkleFrontier frontier;
+  if (trusted_size == 0) result.root_at_trusted_size = frontier.Root();
+  auto bad = [&](uint64_t position, std::string reason) {
+    result.first_bad_position = position;
+    result.reason = std::move(reason);
+    result.root_hash = frontier.Root();
+    return result;
+  };
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, events));
+  uint64_t expected = 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    if (it->key().size() != kIndexBytes) {
+      return bad(expected,
+                 absl::StrCat("a malformed key among the events after position ", expected - 1));
+    }
+    const uint64_t position = GetBigEndian64(ToView(it->key()));
+    if (position != expected) {
+      return bad(expected, absl::StrCat("no event is stored at position ", expected,
+                                        " (the next is at ", position, "): it was removed"));
+    }
+    const MerkleHash leaf = LeafHash(ToView(it->value()));
+    absl::StatusOr<std::optional<MerkleHash>> stored_leaf = level(0).Next(expected - 1);
+    if (!stored_leaf.ok()) return stored_leaf.status();
+    if (!stored_leaf->has_value()) {
+      return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
+                                        ": the tree was altered"));
+    }
+    if (**stored_leaf != leaf)
+      return bad(expected, DescribeAlteredEvent(expected, ToView(it->value())));
+    std::optional<MerkleNodeId> bad_node;
+    absl::Status read_error;
+    frontier.Append(leaf, [&](MerkleNodeId id, const MerkleHash& hash) {
+      if (id.level == 0 || bad_node.has_value() || !read_error.ok()) return;
+      absl::StatusOr<std::optional<MerkleHash>> stored = level(id.level).Next(id.index);
+      if (!stored.ok()) {
+        read_error = stored.status();
+      } else if (!stored->has_value() || **stored != hash) {
+        bad_node = id;
+      }
+    });
+    if (!read_error.ok()) return read_error;
+    if (bad_node.has_value()) {
+      const uint64_t first = (bad_node->index << bad_node->level) + 1;
+      const uint64_t last = (bad_node->index + 1) << bad_node->level;
+      return bad(first, absl::StrCat("the audit tree's node over positions ", first, "..", last,
+                                     " is not the hash of their events: the tree was altered"));
+    }
+    result.events_verified = expected;
+    if (expected == trusted_size) result.root_at_trusted_size = frontier.Root();
+    if (progress && expected % kVerifyProgressEvents == 0) progress(expected, events_in_log);
+  }
+  if (!it->status().ok()) return ToAbsl(it->status(), "reading the events");
+  // Leaves past the last event: the log's tail was cut off.
+  absl::StatusOr<std::optional<MerkleHash>> extra = level(0).Next(expected - 1);
+  if (!extra.ok()) return extra.status();
+  if (extra->has_value()) {
+    return bad(expected, absl::StrCat("the log ends at position ", expected - 1,
+                                      " but the audit tree has a leaf for position ", expected,
+                                      ": the events from ", expected, " on were removed"));
+  }
+  result.root_hash = frontier.Root();
+  if (progress) progress(result.events_verified, events_in_log);
+  return result;
+}
+
+}  // namespace alliance::storage
