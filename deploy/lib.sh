@@ -7,12 +7,14 @@
 # uses as a client; libpq-dev: the benchmark's PostgreSQL peer
 # (tests/bench/run.sh installs the server itself); clang: the thread-safety
 # analysis of deploy/test.sh (-Wthread-safety); uuid-dev: the clients' event
-# ids (libuuid, from the kernel's random source).
+# ids (libuuid, from the kernel's random source); openssl: the command-line
+# tool deploy/run.sh creates the tree-head signing key with (the tests use it
+# too).
 ALLIANCE_PACKAGES=(
   cmake g++ ninja-build pkg-config clang-format clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
-  golang-github-gogo-googleapis-dev grpc-proto libpq-dev uuid-dev
+  golang-github-gogo-googleapis-dev grpc-proto libpq-dev uuid-dev openssl
 )
 
 ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
