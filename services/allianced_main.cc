@@ -23,6 +23,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, data_dir, "", "folder of the RocksDB event store (created when missing)");
 ABSL_FLAG(int, max_request_bytes, alliance::kMaxRequestBytesDefault,
           "largest request accepted, in bytes");
+ABSL_FLAG(std::string, tree_head_key, "",
+          "PEM file of the Ed25519 key tree heads are signed with, created when missing "
+          "(default: tree-head-key.pem in --data_dir)");
 ABSL_FLAG(bool, rebuild_read_models, false,
           "rewrite every read model from the event log before serving");
 
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  options.tree_head_key_path = absl::GetFlag(FLAGS_tree_head_key);
   options.ledger.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
   absl::StatusOr<std::unique_ptr<alliance::AllianceServer>> server =
       alliance::AllianceServer::Start(options);

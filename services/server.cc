@@ -26,6 +26,15 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   server->ledger_ = std::move(*ledger);
   server->command_service_ = std::make_unique<CommandService>(server->ledger_.get());
   server->query_service_ = std::make_unique<QueryService>(server->ledger_.get());
+  const std::string key_path = options.tree_head_key_path.empty()
+                                   ? absl::StrCat(options.data_dir, "/", kTreeHeadKeyFile)
+                                   : options.tree_head_key_path;
+  absl::StatusOr<std::unique_ptr<TreeHeadSigner>> signer =
+      TreeHeadSigner::Load(key_path, /*create_if_missing=*/true);
+  if (!signer.ok()) return signer.status();
+  server->tree_head_signer_ = *std::move(signer);
+  server->audit_service_ =
+      std::make_unique<AuditService>(server->ledger_.get(), server->tree_head_signer_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -35,6 +44,7 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
   builder.RegisterService(server->command_service_.get());
   builder.RegisterService(server->query_service_.get());
+  builder.RegisterService(server->audit_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
@@ -44,13 +54,15 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   host = host.substr(0, host.rfind(':'));
   server->address_ = absl::StrCat(host, ":", bound_port);
   // Health follows the store: while it cannot be written the server as a
-  // whole and its CommandService are NOT_SERVING, and its QueryService,
-  // which reads on, is SERVING.
+  // whole and its CommandService are NOT_SERVING, and its QueryService and
+  // AuditService, which read on, are SERVING.
   if (grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService()) {
     health->SetServingStatus(std::string(v1::QueryService::service_full_name()), true);
+    health->SetServingStatus(std::string(v1::AuditService::service_full_name()), true);
     server->ledger_->SetWritableListener([health](bool writable) {
       health->SetServingStatus(writable);
       health->SetServingStatus(std::string(v1::QueryService::service_full_name()), true);
+      health->SetServingStatus(std::string(v1::AuditService::service_full_name()), true);
       health->SetServingStatus(std::string(v1::CommandService::service_full_name()), writable);
     });
   }
@@ -74,6 +86,8 @@ void AllianceServer::Shutdown() {
     ledger_->Stop();
     ledger_.reset();
   }
+  audit_service_.reset();
+  tree_head_signer_.reset();
 }
 
 }  // namespace alliance

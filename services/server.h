@@ -1,4 +1,4 @@
-// AllianceServer runs the ledger behind gRPC: the command and query
+// AllianceServer runs the ledger behind gRPC: the command, query and audit
 // services, gRPC health checking (grpc.health.v1) and server reflection, on
 // one listening address. allianced wraps it in flags and signals; the
 // integration tests start it on a temporary folder and an ephemeral port.
@@ -19,6 +19,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proto/audit/tree_head.h"
+#include "services/audit_service.h"
 #include "services/command_service.h"
 #include "services/ledger/ledger.h"
 #include "services/query_service.h"
@@ -31,6 +33,8 @@ namespace alliance {
 inline constexpr int kMaxRequestBytesDefault = 4 << 20;
 // How long Shutdown lets in-flight calls finish before cancelling them.
 inline constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+// The tree-head key's file in the data directory when no path is given.
+inline constexpr char kTreeHeadKeyFile[] = "tree-head-key.pem";
 
 struct ServerOptions {
   // host:port; port 0 picks a free one (see AllianceServer::address()).
@@ -38,6 +42,9 @@ struct ServerOptions {
   // Folder of the RocksDB store; created when missing.
   std::string data_dir;
   int max_request_bytes = kMaxRequestBytesDefault;
+  // The Ed25519 key tree heads are signed with (PEM); created there when
+  // missing. Empty: data_dir/kTreeHeadKeyFile.
+  std::string tree_head_key_path;
   LedgerOptions ledger;
 };
 
@@ -64,6 +71,8 @@ class AllianceServer {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<CommandService> command_service_;
   std::unique_ptr<QueryService> query_service_;
+  std::unique_ptr<TreeHeadSigner> tree_head_signer_;
+  std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };

@@ -786,10 +786,31 @@ class RocksEventLog final : public EventLog {
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
                                                             uint64_t from_version,
                                                             size_t max_count) override {
+    absl::StatusOr<std::vector<StoredEvent>> stored =
+        ReadStreamStored(stream_id, from_version, max_count);
+    if (!stored.ok()) return stored.status();
+    std::vector<v1::EventEnvelope> events;
+    events.reserve(stored->size());
+    for (const StoredEvent& event : *stored) {
+      absl::StatusOr<v1::EventEnvelope> parsed = ParseEnvelope(event.global_position, event.bytes);
+      if (!parsed.ok()) return parsed.status();
+      if (parsed->stream_id() != stream_id) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " indexes global position ",
+                                                event.global_position, ", an event of ",
+                                                parsed->stream_id()));
+      }
+      events.push_back(*std::move(parsed));
+    }
+    return events;
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> ReadStreamStored(absl::string_view stream_id,
+                                                            uint64_t from_version,
+                                                            size_t max_count) override {
     absl::StatusOr<std::vector<uint64_t>> positions =
         StreamPositions(stream_id, from_version, max_count);
     if (!positions.ok()) return positions.status();
-    std::vector<v1::EventEnvelope> events;
+    std::vector<StoredEvent> events;
     events.reserve(positions->size());
     for (uint64_t position : *positions) {
       std::string bytes;
@@ -800,13 +821,7 @@ class RocksEventLog final : public EventLog {
                                                 position, ", which holds no event"));
       }
       if (!status.ok()) return ToAbsl(status, "reading an event of a stream");
-      absl::StatusOr<v1::EventEnvelope> event = ParseEnvelope(position, bytes);
-      if (!event.ok()) return event.status();
-      if (event->stream_id() != stream_id) {
-        return absl::DataLossError(absl::StrCat("stream ", stream_id, " indexes global position ",
-                                                position, ", an event of ", event->stream_id()));
-      }
-      events.push_back(*std::move(event));
+      events.push_back(StoredEvent{position, std::move(bytes)});
     }
     return events;
   }
@@ -916,7 +931,7 @@ class RocksEventLog final : public EventLog {
   }
 
   absl::StatusOr<TreeVerification> VerifyTree(
-      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) override {
+      uint64_t trusted_size, const std::function<bool(uint64_t, uint64_t)>& progress) override {
     if (!tree_status_.ok()) return tree_status_;
     absl::StatusOr<uint64_t> last = LastPosition();
     if (!last.ok()) return last.status();

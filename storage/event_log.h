@@ -199,6 +199,12 @@ class EventLog {
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadStored(uint64_t from_position,
                                                               size_t max_count) = 0;
 
+  // Up to `max_count` events of `stream_id` from version `from_version`, in
+  // order, as stored (ReadStream, unparsed). An unknown stream gives none.
+  virtual absl::StatusOr<std::vector<StoredEvent>> ReadStreamStored(absl::string_view stream_id,
+                                                                    uint64_t from_version,
+                                                                    size_t max_count) = 0;
+
   // ---- The audit tree (RFC 9162 over the events; FORMAT.md, `tree`) ----
   // Every event's leaf and every complete subtree are written with the
   // event, in its batch. Before any of these, TreeStatus() must be OK: it is
@@ -221,10 +227,11 @@ class EventLog {
   // Recomputes every leaf from the stored events and every node from the
   // leaves, compares them with the stored tree, and reports the first
   // disagreement (TreeVerification). `progress(events_verified,
-  // events_in_log)` is called every few tens of thousands of events. Any
-  // thread; it reads a snapshot, so commits meanwhile are not seen.
+  // events_in_log)` is called every few tens of thousands of events; when it
+  // returns false the verification stops, CANCELLED. Any thread; it reads a
+  // snapshot, so commits meanwhile are not seen.
   virtual absl::StatusOr<TreeVerification> VerifyTree(
-      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+      uint64_t trusted_size, const std::function<bool(uint64_t, uint64_t)>& progress) = 0;
 
   // The record of a command's event id; nullopt when it was never appended.
   virtual absl::StatusOr<std::optional<EventIdRecord>> FindEventId(absl::string_view event_id) = 0;

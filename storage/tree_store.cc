@@ -140,7 +140,7 @@ absl::Status TreeStore::Put(rocksdb::WriteBatch* batch, MerkleNodeId id,
 
 absl::StatusOr<TreeVerification> TreeStore::Verify(
     rocksdb::ColumnFamilyHandle* events, uint64_t events_in_log, uint64_t trusted_size,
-    const std::function<void(uint64_t, uint64_t)>& progress) const {
+    const std::function<bool(uint64_t, uint64_t)>& progress) const {
   // One snapshot for the events and the tree: a commit meanwhile adds to
   // both, and half of it seen would look like tampering.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
@@ -206,7 +206,9 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
     }
     result.events_verified = expected;
     if (expected == trusted_size) result.root_at_trusted_size = frontier.Root();
-    if (progress && expected % kVerifyProgressEvents == 0) progress(expected, events_in_log);
+    if (progress && expected % kVerifyProgressEvents == 0 && !progress(expected, events_in_log)) {
+      return absl::CancelledError("the verification was stopped");
+    }
   }
   if (!it->status().ok()) return ToAbsl(it->status(), "reading the events");
   // Leaves past the last event: the log's tail was cut off.
@@ -218,7 +220,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
                                       ": the events from ", expected, " on were removed"));
   }
   result.root_hash = frontier.Root();
-  if (progress) progress(result.events_verified, events_in_log);
+  if (progress) (void)progress(result.events_verified, events_in_log);
   return result;
 }
 

@@ -39,7 +39,7 @@ class TreeStore {
   // EventLog::VerifyTree. `events_in_log` is only for `progress`.
   absl::StatusOr<TreeVerification> Verify(
       rocksdb::ColumnFamilyHandle* events, uint64_t events_in_log, uint64_t trusted_size,
-      const std::function<void(uint64_t, uint64_t)>& progress) const;
+      const std::function<bool(uint64_t, uint64_t)>& progress) const;
 
  private:
   rocksdb::DB* const db_;

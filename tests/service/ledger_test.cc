@@ -268,6 +268,11 @@ class FaultyEventLog final : public storage::EventLog {
                                                                size_t max_count) override {
     return log_->ReadStored(from_position, max_count);
   }
+  absl::StatusOr<std::vector<storage::StoredEvent>> ReadStreamStored(absl::string_view stream_id,
+                                                                     uint64_t from_version,
+                                                                     size_t max_count) override {
+    return log_->ReadStreamStored(stream_id, from_version, max_count);
+  }
   absl::Status TreeStatus() override { return log_->TreeStatus(); }
   storage::TreeHead CurrentTreeHead() override { return log_->CurrentTreeHead(); }
   absl::StatusOr<storage::MerkleHash> TreeRootAt(uint64_t tree_size) override {
@@ -282,7 +287,7 @@ class FaultyEventLog final : public storage::EventLog {
     return log_->ConsistencyPath(first, second);
   }
   absl::StatusOr<storage::TreeVerification> VerifyTree(
-      uint64_t trusted_size, const std::function<void(uint64_t, uint64_t)>& progress) override {
+      uint64_t trusted_size, const std::function<bool(uint64_t, uint64_t)>& progress) override {
     return log_->VerifyTree(trusted_size, progress);
   }
   absl::StatusOr<std::optional<storage::EventIdRecord>> FindEventId(

@@ -28,21 +28,6 @@ std::string ConsortiumStream(const std::string& consortium_id) {
   return "consortium-" + consortium_id;
 }
 
-// A program whose consortium limit (3.0 billion) is below its 3-year term
-// times its annual limit (1.2 billion): the grants of all years can pass
-// the consortium limit with each under the annual one.
-v1::ProgramRules Rules2025() {
-  v1::ProgramRules rules = Rules2023();
-  rules.set_first_year(2025);
-  rules.set_last_year(2027);
-  rules.set_total_budget_krw(9'000'000'000);
-  rules.set_consortium_limit_krw(3'000'000'000);
-  rules.set_consortium_annual_limit_krw(1'200'000'000);
-  rules.set_consortium_term_years(3);
-  rules.set_hiring_target(12);
-  return rules;
-}
-
 // `participant_id` with its check digit changed: ten digits, wrong check.
 std::string WithWrongCheckDigit(const std::string& participant_id) {
   std::string wrong = participant_id;

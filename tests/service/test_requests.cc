@@ -109,6 +109,18 @@ v1::EstablishProgramRequest Program2023Request() {
   return request;
 }
 
+v1::ProgramRules Rules2025() {
+  v1::ProgramRules rules = Rules2023();
+  rules.set_first_year(2025);
+  rules.set_last_year(2027);
+  rules.set_total_budget_krw(9'000'000'000);
+  rules.set_consortium_limit_krw(3'000'000'000);
+  rules.set_consortium_annual_limit_krw(1'200'000'000);
+  rules.set_consortium_term_years(3);
+  rules.set_hiring_target(12);
+  return rules;
+}
+
 v1::EstablishProgramRequest ProgramRequest(const std::string& program_id,
                                            const v1::ProgramRules& rules) {
   v1::EstablishProgramRequest request = Program2023Request();

@@ -78,6 +78,11 @@ v1::CommandMeta NewMeta();
 v1::ProgramRules Rules2023();
 // EstablishProgram for "alliance-2023" with the 2023 rules.
 v1::EstablishProgramRequest Program2023Request();
+// A later, smaller program (2025..2027, three-year terms) whose consortium
+// limit (3.0 billion) is below its term times its annual limit (1.2
+// billion): the grants of all years can pass the consortium limit with each
+// under the annual one.
+v1::ProgramRules Rules2025();
 // EstablishProgram for another program id with the given rules.
 v1::EstablishProgramRequest ProgramRequest(const std::string& program_id,
                                            const v1::ProgramRules& rules);
