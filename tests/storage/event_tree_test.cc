@@ -199,6 +199,7 @@ TEST_F(EventTreeTest, ACleanLogVerifiesAtItsRoot) {
   absl::StatusOr<TreeVerification> verified =
       log_->VerifyTree(40, [&](uint64_t done, uint64_t total) {
         progress.push_back({done, total});
+        return true;
       });
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->first_bad_position, 0u) << verified->reason;
