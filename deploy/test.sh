@@ -18,7 +18,8 @@ build build
 # The locking the ABSL_GUARDED_BY annotations describe, checked by clang:
 # every file with a thread of its own or state shared between threads.
 echo "== clang -Wthread-safety over the concurrent code"
-for source in services/ledger/ledger.cc services/audit_service.cc storage/event_log.cc; do
+for source in services/ledger/ledger.cc services/audit_service.cc services/subscriptions.cc \
+  storage/event_log.cc; do
   clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$ALLIANCE_ROOT" -I"$ALLIANCE_ROOT/build/proto/gen" "$source"
 done

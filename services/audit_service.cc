@@ -8,14 +8,13 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
-#include "services/domain/streams.h"
+#include "services/log_filter.h"
 #include "spdlog/spdlog.h"
 #include "storage/mutex.h"
 
@@ -97,66 +96,6 @@ absl::StatusOr<v1::EventEnvelope> Parse(const storage::StoredEvent& stored) {
   }
   return event;
 }
-
-// ReadLogRequest's filters, checked once and applied to each event.
-class LogFilter {
- public:
-  static absl::StatusOr<LogFilter> Of(const v1::ReadLogRequest& request,
-                                      const PublishedModels& published) {
-    LogFilter filter;
-    if (request.has_recorded_from() && request.has_recorded_before() &&
-        request.recorded_before() <= request.recorded_from()) {
-      return InvalidField("recorded_before", "must be after recorded_from");
-    }
-    filter.request_ = request;
-    filter.event_types_.insert(request.event_types().begin(), request.event_types().end());
-    if (!request.consortium_id().empty()) {
-      filter.consortium_stream_ = domain::ConsortiumStreamId(request.consortium_id());
-    }
-    if (!request.program_id().empty()) {
-      filter.program_stream_ = domain::ProgramStreamId(request.program_id());
-      // A consortium's events carry no program id: the program's consortia
-      // are those selected into it, as published and as selected while the
-      // log streams.
-      for (const auto& [id, consortium] : *published.consortia) {
-        if (consortium->program_id == request.program_id()) {
-          filter.program_consortium_streams_.insert(domain::ConsortiumStreamId(id));
-        }
-      }
-    }
-    return filter;
-  }
-
-  bool Matches(const v1::EventEnvelope& event) {
-    if (!request_.program_id().empty()) {
-      if (event.payload().has_consortium_selected() &&
-          event.payload().consortium_selected().program_id() == request_.program_id()) {
-        program_consortium_streams_.insert(
-            domain::ConsortiumStreamId(event.payload().consortium_selected().consortium_id()));
-      }
-      if (event.stream_id() != program_stream_ &&
-          !program_consortium_streams_.contains(event.stream_id())) {
-        return false;
-      }
-    }
-    if (!consortium_stream_.empty() && event.stream_id() != consortium_stream_) return false;
-    if (!event_types_.empty() && !event_types_.contains(event.event_type())) return false;
-    if (request_.has_recorded_from() && event.recorded_at() < request_.recorded_from()) {
-      return false;
-    }
-    if (request_.has_recorded_before() && !(event.recorded_at() < request_.recorded_before())) {
-      return false;
-    }
-    return true;
-  }
-
- private:
-  v1::ReadLogRequest request_;
-  absl::flat_hash_set<std::string> event_types_;
-  std::string consortium_stream_;
-  std::string program_stream_;
-  absl::flat_hash_set<std::string> program_consortium_streams_;
-};
 
 // Streams the log from `next` to `last`, a page at a time, one write in
 // flight: the next page is read only when the last message of this one has
@@ -385,7 +324,10 @@ class LogVerifier final : public grpc::ServerWriteReactor<v1::VerifyLogResponse>
 }  // namespace
 
 AuditService::AuditService(Ledger* ledger, const TreeHeadSigner* signer)
-    : ledger_(ledger), signer_(signer), verifications_(std::make_shared<VerificationCount>()) {}
+    : ledger_(ledger),
+      signer_(signer),
+      verifications_(std::make_shared<VerificationCount>()),
+      subscriptions_(ledger) {}
 
 AuditService::~AuditService() { verifications_->AwaitNone(); }
 
@@ -456,6 +398,14 @@ grpc::ServerUnaryReactor* AuditService::ReadStream(grpc::CallbackServerContext* 
   for (v1::LoggedEvent& event : events) *reply->add_events() = std::move(event);
   reply->set_stream_version(*version);
   return Answer(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* AuditService::Subscribe(
+    grpc::CallbackServerContext* /*context*/, const v1::SubscribeRequest* request) {
+  absl::StatusOr<grpc::ServerWriteReactor<v1::SubscribeResponse>*> reactor =
+      subscriptions_.Subscribe(*request);
+  if (!reactor.ok()) return new Refused<v1::SubscribeResponse>(reactor.status());
+  return *reactor;
 }
 
 grpc::ServerUnaryReactor* AuditService::GetTreeHead(grpc::CallbackServerContext* context,

@@ -17,6 +17,7 @@
 #include "alliance/v1/audit.grpc.pb.h"
 #include "proto/audit/tree_head.h"
 #include "services/ledger/ledger.h"
+#include "services/subscriptions.h"
 
 namespace alliance {
 
@@ -45,6 +46,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
                                        const v1::ReadStreamRequest* request,
                                        v1::ReadStreamResponse* reply) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
                                         v1::SignedTreeHead* reply) override;
@@ -64,6 +67,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   Ledger* const ledger_;
   const TreeHeadSigner* const signer_;
   const std::shared_ptr<VerificationCount> verifications_;
+  SubscriptionHub subscriptions_;
 };
 
 }  // namespace alliance

@@ -81,13 +81,14 @@ void AllianceServer::Shutdown() {
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(kShutdownGrace)));
     server_.reset();
   }
-  // Every call has finished; answer whatever is still queued and close.
+  // Every call has finished. The audit service first: its subscriptions
+  // listen to the ledger. Then answer whatever is still queued and close.
+  audit_service_.reset();
+  tree_head_signer_.reset();
   if (ledger_ != nullptr) {
     ledger_->Stop();
     ledger_.reset();
   }
-  audit_service_.reset();
-  tree_head_signer_.reset();
 }
 
 }  // namespace alliance

@@ -297,6 +297,12 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     if (listener_) listener_(writable());
   }
 
+  void SetCommitListener(std::function<void(uint64_t)> listener) {
+    MutexLock lock(&listener_mu_);
+    commit_listener_ = std::move(listener);
+    if (commit_listener_) commit_listener_(published_.load()->position);
+  }
+
  private:
   // What happens to one command of a batch.
   struct Entry {
@@ -676,6 +682,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     unconfirmed_stream_versions_.clear();
     unconfirmed_rule_entries_.clear();
     published_.store(PublishAll(state_, loaded->last_position));
+    NotifyCommit(loaded->last_position);
     spdlog::info("the event store is writable again at position {}; taking commands",
                  loaded->last_position);
     SetWritable();
@@ -756,6 +763,12 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     next->consortia = Updated(current->consortia, flight.consortia);
     next->participants = Updated(current->participants, flight.participants);
     published_.store(std::shared_ptr<const PublishedModels>(std::move(next)));
+    NotifyCommit(flight.last_position);
+  }
+
+  void NotifyCommit(uint64_t last_position) {
+    MutexLock lock(&listener_mu_);
+    if (commit_listener_) commit_listener_(last_position);
   }
 
   // Calls every command's `done` once, after the commit (or its failure).
@@ -863,6 +876,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
 
   Mutex listener_mu_;
   std::function<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
+  std::function<void(uint64_t)> commit_listener_ ABSL_GUARDED_BY(listener_mu_);
 
   // The hand-over between the decider and the committer: at most one flight
   // at a time, so the decider is at most one batch ahead of the disk.
@@ -998,6 +1012,10 @@ bool Ledger::writable() const { return pipeline_->writable(); }
 
 void Ledger::SetWritableListener(std::function<void(bool)> listener) {
   pipeline_->SetWritableListener(std::move(listener));
+}
+
+void Ledger::SetCommitListener(std::function<void(uint64_t)> listener) {
+  pipeline_->SetCommitListener(std::move(listener));
 }
 
 void Ledger::Stop() {

@@ -164,6 +164,13 @@ class Ledger {
   // ledger's threads; replaces any earlier listener. For health checking.
   void SetWritableListener(std::function<void(bool writable)> listener);
 
+  // Calls `listener` with the position of the last event published to
+  // readers after every commit (and at once with the current one), on the
+  // committer thread: it must return quickly, without calling into the
+  // ledger. Replaces any earlier listener; nullptr removes it. Subscriptions
+  // learn from it that there is more to read.
+  void SetCommitListener(std::function<void(uint64_t last_position)> listener);
+
   // Answers every queued command and stops the threads; reads still work
   // until the Ledger is destroyed. Idempotent.
   void Stop();

@@ -4,9 +4,13 @@
 // verification of a clean and of a tampered store.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alliance/v1/audit.grpc.pb.h"
@@ -39,6 +43,76 @@ std::string EventKey(uint64_t global_position) {
   std::string key(8, '\0');
   for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
   return key;
+}
+
+// A subscriber on a thread of its own: what it received, until stopped.
+class Subscriber {
+ public:
+  Subscriber(v1::AuditService::Stub* audit, v1::SubscribeRequest request) {
+    thread_ = std::thread([this, audit, request] {
+      std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+          audit->Subscribe(&context_, request);
+      v1::SubscribeResponse response;
+      while (reader->Read(&response)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (response.has_event()) {
+          events_.push_back(response.event());
+          reached_ = response.event().global_position();
+        } else {
+          ++checkpoints_;
+          reached_ = std::max(reached_, response.checkpoint().position());
+        }
+        changed_.notify_all();
+      }
+      status_ = reader->Finish();
+    });
+  }
+  ~Subscriber() { Stop(); }
+
+  // Waits until a message at or past `position` arrived; false after 20 s.
+  bool WaitFor(uint64_t position) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return reached_ >= position; });
+  }
+  bool WaitForCheckpoints(int count) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return checkpoints_ >= count; });
+  }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    context_.TryCancel();
+    thread_.join();
+  }
+  std::vector<v1::LoggedEvent> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  uint64_t reached() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reached_;
+  }
+  int checkpoints() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return checkpoints_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<v1::LoggedEvent> events_;
+  uint64_t reached_ = 0;
+  int checkpoints_ = 0;
+  grpc::Status status_;
+};
+
+// The positions of `events`, which must run from `first` one by one.
+void ExpectConsecutive(const std::vector<v1::LoggedEvent>& events, uint64_t first, uint64_t last) {
+  ASSERT_EQ(events.size(), last - first + 1) << "from " << first << " to " << last;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].global_position(), first + i) << "a gap or a duplicate at " << i;
+  }
 }
 
 class AuditServiceTest : public ServerTest {
@@ -120,6 +194,24 @@ class AuditServiceTest : public ServerTest {
     if (progress_messages != nullptr) *progress_messages = progress;
     return result;
   }
+
+  // `writers` threads each making `payments` payments at once.
+  void PayConcurrently(int writers, int payments) {
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        const char* consortium = w % 2 == 0 ? kChungnam : kUlsan;
+        for (int i = 0; i < payments; ++i) {
+          if (!Send(DisburseRequest(consortium, 2024, 1'000 + w * 1'000 + i)).ok()) ++failures;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(failures.load(), 0);
+  }
+
+  uint64_t LastPosition() { return Head().tree_size(); }
 
   std::unique_ptr<v1::AuditService::Stub> audit_;
 };
@@ -397,6 +489,115 @@ TEST_F(AuditServiceTest, AStoreWithItsTailCutOffIsServedReadOnlyAndNamesTheCut) 
   // Nothing more is written over the evidence.
   grpc::Status status = Send(DisburseRequest(kGyeongnam, 2023, 7'000'000));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+}
+
+TEST_F(AuditServiceTest, SubscribersCatchUpAndGoLiveWithNoGapAndNoDuplicate) {
+  SeedTwoPrograms();
+  const uint64_t seeded = LastPosition();
+  v1::SubscribeRequest from_start;
+  v1::SubscribeRequest from_middle;
+  from_middle.set_from_position(seeded / 2);
+  v1::SubscribeRequest from_end;
+  from_end.set_from_position(seeded + 1);
+  Subscriber a(audit_.get(), from_start);
+  Subscriber b(audit_.get(), from_middle);
+  Subscriber c(audit_.get(), from_end);
+  PayConcurrently(/*writers=*/4, /*payments=*/40);
+  const uint64_t last = LastPosition();
+  ASSERT_EQ(last, seeded + 160);
+  for (Subscriber* subscriber : {&a, &b, &c}) ASSERT_TRUE(subscriber->WaitFor(last));
+  a.Stop();
+  b.Stop();
+  c.Stop();
+  ExpectConsecutive(a.events(), 1, last);
+  ExpectConsecutive(b.events(), seeded / 2, last);
+  ExpectConsecutive(c.events(), seeded + 1, last);
+  // What they received is the log as stored.
+  const std::vector<v1::LoggedEvent> log = ReadLog(v1::ReadLogRequest());
+  for (const v1::LoggedEvent& event : a.events()) {
+    EXPECT_EQ(event.canonical_bytes(), log[event.global_position() - 1].canonical_bytes());
+  }
+}
+
+TEST_F(AuditServiceTest, ASubscriberThatReconnectsContinuesExactlyWhereItStopped) {
+  SeedTwoPrograms();
+  std::vector<v1::LoggedEvent> received;
+  std::atomic<bool> writing{true};
+  std::thread writers([&] {
+    PayConcurrently(/*writers=*/2, /*payments=*/60);
+    writing = false;
+  });
+  // Reconnect five times while the writers write, each time from the last
+  // position received + 1.
+  for (int round = 0; round < 5; ++round) {
+    v1::SubscribeRequest request;
+    request.set_from_position(received.empty() ? 1 : received.back().global_position() + 1);
+    Subscriber subscriber(audit_.get(), request);
+    ASSERT_TRUE(subscriber.WaitFor(request.from_position() + 5));
+    subscriber.Stop();
+    for (const v1::LoggedEvent& event : subscriber.events()) received.push_back(event);
+  }
+  writers.join();
+  v1::SubscribeRequest rest;
+  rest.set_from_position(received.back().global_position() + 1);
+  const uint64_t last = LastPosition();
+  if (rest.from_position() <= last) {
+    Subscriber subscriber(audit_.get(), rest);
+    ASSERT_TRUE(subscriber.WaitFor(last));
+    subscriber.Stop();
+    for (const v1::LoggedEvent& event : subscriber.events()) received.push_back(event);
+  }
+  ExpectConsecutive(received, 1, last);
+}
+
+TEST_F(AuditServiceTest, AQuietSubscriptionGetsCheckpointsAndAFilteredOneOnlyItsEvents) {
+  SeedTwoPrograms();
+  const uint64_t seeded = LastPosition();
+  v1::SubscribeRequest quiet;
+  quiet.set_from_position(seeded + 1);
+  quiet.set_checkpoint_interval_ms(100);
+  Subscriber idle(audit_.get(), quiet);
+  ASSERT_TRUE(idle.WaitForCheckpoints(2));
+  EXPECT_EQ(idle.reached(), seeded);
+  EXPECT_TRUE(idle.events().empty());
+
+  v1::SubscribeRequest ulsan_only;
+  ulsan_only.set_consortium_id(kUlsan);
+  ulsan_only.add_event_types("FundsDisbursed");
+  ulsan_only.set_checkpoint_interval_ms(100);
+  Subscriber filtered(audit_.get(), ulsan_only);
+  PayConcurrently(/*writers=*/2, /*payments=*/10);  // writer 1 pays Ulsan
+  const uint64_t last = LastPosition();
+  ASSERT_TRUE(filtered.WaitFor(last));  // a checkpoint reaches the end
+  filtered.Stop();
+  std::vector<v1::LoggedEvent> events = filtered.events();
+  EXPECT_EQ(events.size(), 1u + 10u);  // Seed's payment to Ulsan, then ten
+  for (const v1::LoggedEvent& event : events) {
+    EXPECT_EQ(event.event().stream_id(), std::string("consortium-") + kUlsan);
+    EXPECT_EQ(event.event().event_type(), "FundsDisbursed");
+  }
+}
+
+// A subscriber that does not read while the log grows holds nothing of the
+// server's but its page: when it reads, it gets everything, in order.
+TEST_F(AuditServiceTest, ASlowSubscriberFallsBehindAndThenReadsEverything) {
+  SeedTwoPrograms();
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      audit_->Subscribe(&context, request);
+  v1::SubscribeResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  PayConcurrently(/*writers=*/4, /*payments=*/100);
+  const uint64_t last = LastPosition();
+  std::vector<v1::LoggedEvent> events = {first.event()};
+  v1::SubscribeResponse response;
+  while (events.back().global_position() < last && reader->Read(&response)) {
+    if (response.has_event()) events.push_back(response.event());
+  }
+  context.TryCancel();
+  reader->Finish();
+  ExpectConsecutive(events, 1, last);
 }
 
 }  // namespace
