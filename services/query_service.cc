@@ -14,6 +14,7 @@
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/domain/business_registration.h"
+#include "services/ledger/as_of.h"
 #include "services/raw_request.h"
 
 namespace alliance {
@@ -154,6 +155,70 @@ absl::StatusOr<std::string> ListPage(const PublishedModels& models,
   return page;
 }
 
+// Whether a query asks for its model as it stood at some moment.
+template <typename Request>
+bool WantsAsOf(const Request& request) {
+  return request.as_of_position() != 0 || request.has_as_of_time();
+}
+
+// The position an as-of query asks for; INVALID_ARGUMENT for both kinds at
+// once, OUT_OF_RANGE past the log.
+template <typename Request>
+absl::StatusOr<uint64_t> AsOfPosition(storage::EventLog& log, const Request& request) {
+  if (request.as_of_position() != 0 && request.has_as_of_time()) {
+    return InvalidField("as_of_time", "give as_of_position or as_of_time, not both");
+  }
+  if (request.has_as_of_time()) {
+    const absl::Time time = absl::FromUnixSeconds(request.as_of_time().seconds()) +
+                            absl::Nanoseconds(request.as_of_time().nanos());
+    absl::StatusOr<uint64_t> position = PositionAtTime(log, time);
+    if (!position.ok()) return position.status();
+    return *position;
+  }
+  absl::StatusOr<uint64_t> last = log.LastPosition();
+  if (!last.ok()) return last.status();
+  if (request.as_of_position() > *last) {
+    return Refuse(absl::StatusCode::kOutOfRange, "AS_OF_AFTER_LOG",
+                  absl::StrCat("as_of_position ", request.as_of_position(),
+                               " is past the log, which ends at ", *last),
+                  {{"as_of_position", absl::StrCat(request.as_of_position())},
+                   {"last_position", absl::StrCat(*last)}});
+  }
+  return request.as_of_position();
+}
+
+// Answers with the model `find` picks from the state as of the request's
+// moment, or NOT_FOUND saying it was not in the ledger then. Reads the
+// store and folds up to kCheckpointEvents events on the calling thread.
+template <typename Request, typename Find>
+grpc::ServerUnaryReactor* AnswerAsOf(grpc::CallbackServerContext* context, Ledger& ledger,
+                                     const Request& request, Find find, absl::string_view reason,
+                                     absl::string_view what, const std::string& id,
+                                     grpc::ByteBuffer* reply) {
+  std::shared_ptr<storage::EventLog> log = ledger.log();
+  absl::StatusOr<uint64_t> as_of = AsOfPosition(*log, request);
+  if (!as_of.ok()) return Answer(context, as_of.status());
+  const uint64_t position = *as_of;
+  absl::StatusOr<domain::LedgerState> state = StateAsOf(*log, position);
+  if (!state.ok()) return Answer(context, state.status());
+  const google::protobuf::Message* model = find(*state);
+  if (model == nullptr) {
+    return Answer(context, Refuse(absl::StatusCode::kNotFound, reason,
+                                  absl::StrCat(what, " '", id,
+                                               "' was not in the ledger at position ", position),
+                                  {{"id", id}, {"as_of_position", absl::StrCat(position)}}));
+  }
+  auto bytes = std::make_shared<const std::string>(model->SerializeAsString());
+  ReplyWith(bytes, *bytes, reply);
+  return Answer(context, absl::OkStatus());
+}
+
+template <typename Map>
+const google::protobuf::Message* Find(const Map& models, const std::string& id) {
+  auto it = models.find(id);
+  return it == models.end() ? nullptr : &it->second;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContext* context,
@@ -163,6 +228,12 @@ grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContex
   if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
     return Answer(context, s);
   if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
+  if (WantsAsOf(request)) {
+    return AnswerAsOf(
+        context, *ledger_, request,
+        [&](const domain::LedgerState& s) { return Find(s.consortia, request.consortium_id()); },
+        "CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id(), reply);
+  }
   const std::shared_ptr<const PublishedModels> published = ledger_->Published();
   auto it = published->consortia->find(request.consortium_id());
   if (it == published->consortia->end()) {
@@ -193,6 +264,12 @@ grpc::ServerUnaryReactor* QueryService::GetProgramSummary(grpc::CallbackServerCo
   if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
     return Answer(context, s);
   if (request.program_id().empty()) return Answer(context, MissingField("program_id"));
+  if (WantsAsOf(request)) {
+    return AnswerAsOf(
+        context, *ledger_, request,
+        [&](const domain::LedgerState& s) { return Find(s.programs, request.program_id()); },
+        "PROGRAM_NOT_FOUND", "program", request.program_id(), reply);
+  }
   return AnswerModel(context, *ledger_->Published()->programs, request.program_id(),
                      "PROGRAM_NOT_FOUND", "program", reply);
 }
@@ -207,6 +284,14 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
   if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
       !valid.ok()) {
     return Answer(context, InvalidField("participant_id", valid.message()));
+  }
+  if (WantsAsOf(request)) {
+    return AnswerAsOf(
+        context, *ledger_, request,
+        [&](const domain::LedgerState& s) {
+          return Find(s.participants, request.participant_id());
+        },
+        "PARTICIPANT_NOT_FOUND", "participant", request.participant_id(), reply);
   }
   return AnswerModel(context, *ledger_->Published()->participants, request.participant_id(),
                      "PARTICIPANT_NOT_FOUND", "participant", reply);

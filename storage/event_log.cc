@@ -57,12 +57,13 @@ constexpr char kModelsFamily[] = "models";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kRulesFamily[] = "rules";
 constexpr char kTreeFamily[] = "tree";
+constexpr char kCheckpointsFamily[] = "checkpoints";
 // Every column family, in the order Open passes them to RocksDB and so the
 // order of the handles it returns. RocksDB requires "default"; it holds
 // nothing.
-constexpr std::array<const char*, 8> kFamilyNames = {"default",       kEventsFamily, kStreamsFamily,
-                                                     kEventIdsFamily, kModelsFamily, kMetaFamily,
-                                                     kRulesFamily,    kTreeFamily};
+constexpr std::array<const char*, 9> kFamilyNames = {
+    "default",   kEventsFamily, kStreamsFamily, kEventIdsFamily,   kModelsFamily,
+    kMetaFamily, kRulesFamily,  kTreeFamily,    kCheckpointsFamily};
 enum FamilyIndex : size_t {
   kDefaultIndex,
   kEventsIndex,
@@ -71,7 +72,8 @@ enum FamilyIndex : size_t {
   kModelsIndex,
   kMetaIndex,
   kRulesIndex,
-  kTreeIndex
+  kTreeIndex,
+  kCheckpointsIndex
 };
 
 // The meta key naming the layout a store was written in, and the newest
@@ -693,6 +695,15 @@ class RocksEventLog final : public EventLog {
     if (absl::Status s = AddWrites(rules_cf(), batch.rule_writes, &write_batch); !s.ok()) {
       return s;
     }
+    if (batch.checkpoint.has_value()) {
+      assert(batch.checkpoint->position == last_position);
+      const std::string prefix = PositionKey(batch.checkpoint->position);
+      for (const auto& [key, value] : batch.checkpoint->models) {
+        rocksdb::Status status =
+            write_batch.Put(checkpoints_cf(), absl::StrCat(prefix, key), value);
+        if (!status.ok()) return ToAbsl(status, "batching a read-model checkpoint");
+      }
+    }
     rocksdb::WriteOptions write;
     write.sync = options_.sync;
     rocksdb::Status status = db_->Write(write, &write_batch);
@@ -904,6 +915,40 @@ class RocksEventLog final : public EventLog {
     return events;
   }
 
+  absl::StatusOr<ModelCheckpoint> CheckpointAtOrBefore(uint64_t position) override {
+    ModelCheckpoint checkpoint;
+    if (position == 0) return checkpoint;
+    // One snapshot: the checkpoint found is read whole.
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, checkpoints_cf()));
+    // Every key of checkpoint P sorts before position P + 1's 8 bytes: the
+    // last key before those is the newest checkpoint's last entry.
+    it->SeekForPrev(PositionKey(position + 1));
+    if (it->Valid() && ToView(it->key()) == PositionKey(position + 1)) it->Prev();
+    absl::Status status;
+    if (it->Valid()) {
+      if (it->key().size() <= kPositionBytes) {
+        status = BadKey("checkpoints", it->key());
+      } else {
+        checkpoint.position = GetBigEndian64(ToView(it->key()));
+        const std::string prefix = PositionKey(checkpoint.position);
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+          checkpoint.models.emplace_back(std::string(ToView(it->key()).substr(kPositionBytes)),
+                                         it->value().ToString());
+        }
+      }
+    }
+    if (status.ok() && !it->status().ok()) {
+      status = ToAbsl(it->status(), "reading a read-model checkpoint");
+    }
+    it.reset();
+    db_->ReleaseSnapshot(snapshot);
+    if (!status.ok()) return status;
+    return checkpoint;
+  }
+
   absl::Status TreeStatus() override { return tree_status_; }
 
   TreeHead CurrentTreeHead() override {
@@ -1021,6 +1066,8 @@ class RocksEventLog final : public EventLog {
     rocksdb::Status status = clear.Put(meta_cf(), kModelsRebuildingKey, "");
     if (!status.ok()) return ToAbsl(status, "batching the rebuild mark");
     if (absl::Status s = DeleteAll(models_cf(), &clear); !s.ok()) return s;
+    // Checkpoints are folds too, perhaps by the code being replaced.
+    if (absl::Status s = DeleteAll(checkpoints_cf(), &clear); !s.ok()) return s;
     if (rule_entries != nullptr) {
       if (absl::Status s = DeleteAll(rules_cf(), &clear); !s.ok()) return s;
     }
@@ -1063,6 +1110,7 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* models_cf() const { return handles_[kModelsIndex]; }
   rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[kMetaIndex]; }
   rocksdb::ColumnFamilyHandle* rules_cf() const { return handles_[kRulesIndex]; }
+  rocksdb::ColumnFamilyHandle* checkpoints_cf() const { return handles_[kCheckpointsIndex]; }
 
   // OK when the tree is there and covers `tree_size` events.
   absl::Status CheckTreeSize(uint64_t tree_size) {

@@ -77,6 +77,17 @@ struct ModelWrite {
   std::optional<std::string> value;
 };
 
+// A copy of every read-model entry as they stood after the event at
+// `position`: kept every so many events, so that the models as they stood
+// at any moment are a checkpoint and a short fold away (FORMAT.md,
+// `checkpoints`).
+struct ModelCheckpoint {
+  uint64_t position = 0;
+  // (key, value) as the models family holds them (model_keys.h), in key
+  // order.
+  std::vector<std::pair<std::string, std::string>> models;
+};
+
 // Everything one group commit writes. Events are complete envelopes whose
 // global positions continue the log without gaps and whose stream versions
 // continue their streams without gaps (the ledger core guarantees it; Commit
@@ -94,6 +105,9 @@ struct CommitBatch {
   // and event-id indexes, written with their events and never shown by a
   // query.
   std::vector<ModelWrite> rule_writes;
+  // When set, a checkpoint of every read model as of the batch's last event
+  // (its position must be that event's), written with the batch.
+  std::optional<ModelCheckpoint> checkpoint;
 };
 
 // The audit tree's head as committed: the tree over the events at positions
@@ -204,6 +218,10 @@ class EventLog {
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadStreamStored(absl::string_view stream_id,
                                                                     uint64_t from_version,
                                                                     size_t max_count) = 0;
+
+  // The newest checkpoint at or before `position`; position 0 and no
+  // models when there is none. Any thread.
+  virtual absl::StatusOr<ModelCheckpoint> CheckpointAtOrBefore(uint64_t position) = 0;
 
   // ---- The audit tree (RFC 9162 over the events; FORMAT.md, `tree`) ----
   // Every event's leaf and every complete subtree are written with the

@@ -196,6 +196,11 @@ std::shared_ptr<const ModelsById<Model>> Updated(
   return updated;
 }
 
+// The first multiple of `every` after `position`.
+uint64_t NextCheckpointAfter(uint64_t position, uint64_t every) {
+  return (position / every + 1) * every;
+}
+
 // The state the store's read models give, and the log's last position.
 struct LoadedState {
   domain::LedgerState state;
@@ -224,6 +229,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
         options_(std::move(options)),
         state_(std::move(loaded.state)),
         next_position_(loaded.last_position + 1),
+        next_checkpoint_at_(NextCheckpointAfter(loaded.last_position, options_.checkpoint_events)),
         published_(PublishAll(state_, loaded.last_position)),
         writable_(unwritable.ok()),
         unwritable_cause_(std::move(unwritable)) {
@@ -434,6 +440,10 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     for (const auto& [event_id, index] : staged.event_ids) {
       unconfirmed_[event_id] =
           UnconfirmedCommand{batch[index].request_sha256, batch[index].answer.value()};
+    }
+    if (flight.last_position >= next_checkpoint_at_) {
+      commit.checkpoint = storage::ModelCheckpoint{flight.last_position, AllModels(state_)};
+      next_checkpoint_at_ = NextCheckpointAfter(flight.last_position, options_.checkpoint_events);
     }
     flight.batch = std::move(batch);
     flight.commit = std::move(commit);
@@ -678,6 +688,7 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     state_.committed = this;
     changed_.clear();
     next_position_ = loaded->last_position + 1;
+    next_checkpoint_at_ = NextCheckpointAfter(loaded->last_position, options_.checkpoint_events);
     unconfirmed_.clear();
     unconfirmed_stream_versions_.clear();
     unconfirmed_rule_entries_.clear();
@@ -852,6 +863,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
   domain::LedgerState state_;
   domain::ChangedModels changed_;
   uint64_t next_position_;
+  // The position at or past which the next batch carries a checkpoint.
+  uint64_t next_checkpoint_at_;
   absl::flat_hash_map<std::string, UnconfirmedCommand> unconfirmed_;
   absl::flat_hash_map<std::string, uint64_t> unconfirmed_stream_versions_;
   absl::btree_map<std::string, std::string> unconfirmed_rule_entries_;
@@ -954,9 +967,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::Ev
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<storage::EventLog> log,
                                                      Reopen reopen, LedgerOptions options) {
-  if (options.queue_capacity == 0 || options.batch_commands_max == 0 || options.clock == nullptr) {
+  if (options.queue_capacity == 0 || options.batch_commands_max == 0 ||
+      options.checkpoint_events == 0 || options.clock == nullptr) {
     return absl::InvalidArgumentError(
-        "ledger options need queue_capacity > 0, batch_commands_max > 0 and a clock");
+        "ledger options need queue_capacity, batch_commands_max and checkpoint_events > 0 and a "
+        "clock");
   }
   std::unique_ptr<Ledger> ledger(new Ledger());
   const absl::Status writable = log->WritableStatus();

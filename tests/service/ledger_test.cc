@@ -273,6 +273,9 @@ class FaultyEventLog final : public storage::EventLog {
                                                                      size_t max_count) override {
     return log_->ReadStreamStored(stream_id, from_version, max_count);
   }
+  absl::StatusOr<storage::ModelCheckpoint> CheckpointAtOrBefore(uint64_t position) override {
+    return log_->CheckpointAtOrBefore(position);
+  }
   absl::Status TreeStatus() override { return log_->TreeStatus(); }
   storage::TreeHead CurrentTreeHead() override { return log_->CurrentTreeHead(); }
   absl::StatusOr<storage::MerkleHash> TreeRootAt(uint64_t tree_size) override {

@@ -513,6 +513,33 @@ TEST_F(EventLogTest, ForEachEventReportsAnEventThatDoesNotParse) {
   EXPECT_EQ(last_visited, 10u);
 }
 
+// Checkpoints are found by position: the newest at or before it, whole.
+TEST_F(EventLogTest, CheckpointAtOrBeforeFindsTheNewestCheckpointWhole) {
+  CommitBatch first = FirstBatch();  // positions 1..3
+  first.checkpoint = ModelCheckpoint{3, {{"consortium\0a"s, "a@3"}, {"program\0p"s, "p@3"}}};
+  ASSERT_TRUE(log_->Commit(first).ok());
+  AppendEvents(*log_, "consortium-b", 2, [](uint64_t p) { return absl::StrCat("P-", p); });
+  CommitBatch third;
+  third.commands.push_back({"cmd-6", Sha('c'), {Envelope(6, "consortium-b", 3, "cmd-6")}});
+  third.checkpoint = ModelCheckpoint{6, {{"consortium\0a"s, "a@6"}}};
+  ASSERT_TRUE(log_->Commit(third).ok());
+
+  EXPECT_EQ(log_->CheckpointAtOrBefore(0)->position, 0u);
+  EXPECT_EQ(log_->CheckpointAtOrBefore(2)->position, 0u);
+  EXPECT_TRUE(log_->CheckpointAtOrBefore(2)->models.empty());
+  for (uint64_t position : {3, 4, 5}) {
+    absl::StatusOr<ModelCheckpoint> found = log_->CheckpointAtOrBefore(position);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->position, 3u);
+    EXPECT_EQ(found->models, (Models{{"consortium\0a"s, "a@3"}, {"program\0p"s, "p@3"}}));
+  }
+  EXPECT_EQ(log_->CheckpointAtOrBefore(6)->models, (Models{{"consortium\0a"s, "a@6"}}));
+  EXPECT_EQ(log_->CheckpointAtOrBefore(1000)->position, 6u);
+  // A rebuild of the models drops them: they are folds of the code replaced.
+  ASSERT_TRUE(log_->ReplaceModels({{"consortium\0a"s, "rebuilt"}}).ok());
+  EXPECT_EQ(log_->CheckpointAtOrBefore(1000)->position, 0u);
+}
+
 TEST_F(EventLogTest, SnapshotDoesNotSeeLaterCommits) {
   ASSERT_TRUE(log_->Commit(FirstBatch()).ok());
   std::unique_ptr<ModelSnapshot> before = log_->SnapshotModels();

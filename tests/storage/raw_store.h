@@ -18,8 +18,8 @@ class RawStore {
  public:
   explicit RawStore(const std::string& path) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name :
-         {"default", "events", "streams", "event_ids", "models", "meta", "rules", "tree"}) {
+    for (const char* name : {"default", "events", "streams", "event_ids", "models", "meta", "rules",
+                             "tree", "checkpoints"}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     rocksdb::DBOptions options;
