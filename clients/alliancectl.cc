@@ -3,20 +3,29 @@
 // consortium, designate a lab, sign and amend agreements, disburse, reverse,
 // join and withdraw members, a researcher's steps from enrolment to hire,
 // evaluations, and a consortium's state changes), reads the status read
-// models (consortium, list, program, participant) and the event log, and
-// loads the seed data set. Run `alliancectl --help` for the flags.
+// models (consortium, list, program, participant) and the event log, loads
+// the seed data set, and audits the log (`audit <verb>`: signed tree heads
+// and Merkle proofs checked here, clients/audit_client.h). Run
+// `alliancectl --help` for the flags.
 //
 // Output: tables for people by default, the response as proto3 JSON with
 // --json. Errors go to stderr as "<CODE> [<REASON>]: <message> {<metadata>}".
-// Exit codes: 0 success, 1 the server refused or could not be reached,
-// 2 usage error (bad flags or arguments; nothing was sent).
+// Exit codes: 0 success, 1 the server refused or could not be reached (or,
+// for `audit key`, its key is not the pinned one; for `audit verify`, the log
+// did not verify), 2 usage error (bad flags or arguments; nothing was sent),
+// 3 the server failed a check of `audit head`, `prove` or `consistency`: a
+// bad signature, a head smaller than the one accepted, a proof that does
+// not verify (its history does not extend the one this client saw); or a
+// `verify` result that contradicts the accepted head.
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <cstdlib>
@@ -38,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -48,6 +58,8 @@
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/queries.pb.h"
 #include "clients/alliance_client.h"
+#include "clients/audit_client.h"
+#include "clients/format.h"
 #include "clients/views.h"
 #include "proto/errors/refusal.h"
 #include "seed.pb.h"
@@ -162,6 +174,25 @@ ABSL_FLAG(std::string, stream, "", "Stream id, e.g. consortium-<id> (events); de
 ABSL_FLAG(uint64_t, from, 0, "First position or version to read (events).");
 ABSL_FLAG(int32_t, max, 0, "Events to read, 1..1000 (events); set it to print one page only.");
 
+// audit.
+ABSL_FLAG(std::string, pin_key, "",
+          "PEM file of the server's pinned tree-head key. audit key: pin the server's key "
+          "there when the file is missing, else compare with it (not given: only print the "
+          "key). Other audit verbs: verify heads with it (default: "
+          "~/.alliance/tree-head-key.pem).");
+ABSL_FLAG(std::string, head_file, std::string(alliance::client::kDefaultHeadFilePath),
+          "Text-format file of the last signed tree head audit accepted; every new head must "
+          "be proved to extend it, and replaces it only then.");
+ABSL_FLAG(uint64_t, first, 0,
+          "Tree size to prove consistency from (audit consistency); default: the accepted "
+          "head's.");
+ABSL_FLAG(std::string, first_root, "",
+          "Root (64 hex digits) of the tree of --first events, from a head you trust (audit "
+          "consistency; not needed when --first is the accepted head's size).");
+ABSL_FLAG(int64_t, verify_deadline_ms,
+          absl::ToInt64Milliseconds(alliance::client::kDefaultVerifyDeadline),
+          "Deadline of audit verify, which reads the whole log on the server, in milliseconds.");
+
 namespace alliance::client {
 namespace {
 
@@ -170,9 +201,15 @@ namespace pb = google::protobuf;
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+// A check of what the server sent failed (clients/audit_client.h,
+// IsUntrusted): distinct from 1 so that a monitoring job tells a server
+// that lies from one that is down.
+constexpr int kExitUntrusted = 3;
 
 // A deadline longer than this is a typo, not a wish: ten minutes.
 constexpr int64_t kDeadlineMsMax = 600'000;
+// audit verify reads the whole log: up to a day.
+constexpr int64_t kVerifyDeadlineMsMax = 86'400'000;
 // Input files are hand-written text: 16 MiB is far beyond any real one.
 constexpr std::streamsize kInputFileBytesMax = 16 << 20;
 // The server's page caps (queries.proto): request the most when following.
@@ -199,8 +236,15 @@ constexpr char kUsageTail[] =
     "  program <program_id>\n"
     "  participant <business_registration_number>\n"
     "  events             [--stream --from --max]\n"
+    "Audit (every signature and proof checked here; --pin_key --head_file):\n"
+    "  audit key          [--pin_key] (pin the server's tree-head key, or compare with it)\n"
+    "  audit head         verify the signed tree head and that it extends the accepted one\n"
+    "  audit prove <global_position>\n"
+    "  audit consistency  [--first --first_root]\n"
+    "  audit verify       [--verify_deadline_ms]\n"
     "\n"
-    "Global flags: --server --agency --principal --deadline_ms --json. Try --help.";
+    "Global flags: --server --agency --principal --deadline_ms --json. Try --help.\n"
+    "Exit codes: 0 ok, 1 refused or unreachable, 2 usage, 3 an audit check failed.";
 
 // A subcommand's flags or arguments are wrong; nothing was sent.
 struct UsageError {
@@ -942,6 +986,270 @@ Outcome ReadEvents(AllianceClient& client, const Args& args) {
   return kExitOk;
 }
 
+// ---- audit ---------------------------------------------------------------
+//
+// `audit <verb>`: the auditor's checks, run here on what the server sends
+// (clients/audit_client.h holds the checks and the two files; this section
+// reads the flags and prints). A head is stored only once every check of
+// the run has passed, so a server caught lying moves nothing.
+
+int ReportAuditFailure(const absl::Status& status) {
+  std::cerr << DescribeError(status) << "\n";
+  return IsUntrusted(status) ? kExitUntrusted : kExitFailure;
+}
+
+absl::StatusOr<AuditClientOptions> AuditOptionsFromFlags() {
+  std::string pin_key = absl::GetFlag(FLAGS_pin_key);
+  if (pin_key.empty()) pin_key = std::string(kDefaultPinnedKeyPath);
+  absl::StatusOr<std::string> pinned_key_path = ExpandHome(pin_key);
+  if (!pinned_key_path.ok()) return pinned_key_path.status();
+  absl::StatusOr<std::string> head_file_path = ExpandHome(absl::GetFlag(FLAGS_head_file));
+  if (!head_file_path.ok()) return head_file_path.status();
+  if (head_file_path->empty()) return absl::InvalidArgumentError("--head_file must name a file");
+  const int64_t verify_deadline_ms = absl::GetFlag(FLAGS_verify_deadline_ms);
+  if (verify_deadline_ms <= 0 || verify_deadline_ms > kVerifyDeadlineMsMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--verify_deadline_ms must be in 1..", kVerifyDeadlineMsMax));
+  }
+  return AuditClientOptions{.pinned_key_path = *std::move(pinned_key_path),
+                            .head_file_path = *std::move(head_file_path),
+                            .deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms)),
+                            .verify_deadline = absl::Milliseconds(verify_deadline_ms)};
+}
+
+std::string RenderKey(const v1::TreeHeadKey& key) {
+  return absl::StrCat("key id     ", key.key_id(), "\nalgorithm  ", key.algorithm(), "\n",
+                      key.public_key_pem());
+}
+
+// The head's fields, then what it was checked against.
+std::string RenderVerifiedHead(const VerifiedHead& verified) {
+  const v1::SignedTreeHead& head = verified.head;
+  std::string text = absl::StrCat(
+      "tree size  ", head.tree_size(), "\nroot       ", storage::HashHex(verified.root),
+      "\ntimestamp  ", FormatTimestamp(head.timestamp()), "\nkey id     ", head.key_id(), "\n");
+  if (verified.previous) {
+    absl::StrAppend(
+        &text, "consistent with the head of ", verified.previous->head.tree_size(), " accepted ",
+        FormatUtcTime(absl::FromUnixSeconds(absl::ToUnixSeconds(verified.previous->accepted_at))),
+        "\n");
+  } else {
+    absl::StrAppend(&text,
+                    "no head accepted before: this one is the first (trust on first use, checked "
+                    "by its signature alone)\n");
+  }
+  return text;
+}
+
+// Stores the head every check of the run has passed.
+int AcceptAndReturn(AuditClient& audit, const VerifiedHead& verified) {
+  if (absl::Status s = audit.AcceptHead(verified.head); !s.ok()) return ReportFailure(s);
+  return kExitOk;
+}
+
+Outcome AuditKey(AuditClient& audit, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (absl::GetFlag(FLAGS_pin_key).empty()) {
+    absl::StatusOr<v1::TreeHeadKey> key = audit.FetchKey();
+    if (!key.ok()) return ReportAuditFailure(key.status());
+    std::cout << (json ? ToJson(*key, true) : RenderKey(*key));
+    return kExitOk;
+  }
+  absl::StatusOr<std::pair<v1::TreeHeadKey, KeyPin>> pinned = audit.PinKey();
+  if (!pinned.ok()) return ReportAuditFailure(pinned.status());
+  const auto& [key, pin] = *pinned;
+  std::cout << (json ? ToJson(key, true) : RenderKey(key));
+  const std::string& path = audit.options().pinned_key_path;
+  if (pin == KeyPin::kPinnedNow) {
+    std::cerr << "pinned key " << key.key_id() << " in " << path
+              << " (trust on first use: check the key id with the server's operator)\n";
+  } else if (!json) {
+    std::cout << "matches the key pinned in " << path << "\n";
+  }
+  return kExitOk;
+}
+
+Outcome AuditHead(AuditClient& audit, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  absl::StatusOr<VerifiedHead> verified = audit.FetchVerifiedHead();
+  if (!verified.ok()) return ReportAuditFailure(verified.status());
+  if (int code = AcceptAndReturn(audit, *verified); code != kExitOk) return code;
+  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(verified->head, true)
+                                          : RenderVerifiedHead(*verified));
+  return kExitOk;
+}
+
+Outcome AuditProve(AuditClient& audit, const Args& args) {
+  uint64_t position = 0;
+  if (args.size() != 1 || !absl::SimpleAtoi(args[0], &position) || position == 0) {
+    return UsageError{"audit prove takes one argument: <global_position>, a number >= 1"};
+  }
+  absl::StatusOr<VerifiedHead> verified = audit.FetchVerifiedHead();
+  if (!verified.ok()) return ReportAuditFailure(verified.status());
+  absl::StatusOr<v1::LoggedEvent> event = audit.ProveInclusion(position, *verified);
+  if (!event.ok()) return ReportAuditFailure(event.status());
+  if (int code = AcceptAndReturn(audit, *verified); code != kExitOk) return code;
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*event, true);
+    return kExitOk;
+  }
+  v1::ReadEventsResponse one;
+  *one.add_events() = event->event();
+  std::cout << RenderEvents(one) << "included in the tree of " << verified->head.tree_size()
+            << " with root " << storage::HashHex(verified->root) << "\n";
+  return kExitOk;
+}
+
+// 64 hex digits: a root as RenderVerifiedHead prints it.
+absl::StatusOr<storage::MerkleHash> ParseRootHex(absl::string_view hex) {
+  std::string bytes;
+  const bool hex_digits = std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit);
+  if (hex.size() == 2 * storage::kMerkleHashBytes && hex_digits) {
+    bytes = absl::HexStringToBytes(hex);
+  }
+  std::optional<storage::MerkleHash> root = storage::HashFromBytes(bytes);
+  if (!root) {
+    return absl::InvalidArgumentError(absl::StrCat("--first_root=", hex, ": want ",
+                                                   2 * storage::kMerkleHashBytes, " hex digits"));
+  }
+  return *root;
+}
+
+Outcome AuditConsistency(AuditClient& audit, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  absl::StatusOr<std::optional<StoredHead>> stored = audit.LoadStoredHead();
+  if (!stored.ok()) return ReportFailure(stored.status());
+  // The first tree: a size and a root this client trusts, from the flags or
+  // the accepted head; the server is never asked for it.
+  uint64_t first = absl::GetFlag(FLAGS_first);
+  const std::string first_root_hex = absl::GetFlag(FLAGS_first_root);
+  storage::MerkleHash first_root{};
+  if (!first_root_hex.empty()) {
+    if (first == 0) return UsageError{"--first_root needs --first"};
+    absl::StatusOr<storage::MerkleHash> parsed = ParseRootHex(first_root_hex);
+    if (!parsed.ok()) return Usage(parsed.status());
+    first_root = *parsed;
+  } else if (*stored && (first == 0 || first == (*stored)->head.tree_size())) {
+    first = (*stored)->head.tree_size();
+    first_root = (*stored)->root;
+  } else if (first == 0) {
+    return ReportFailure(absl::FailedPreconditionError(
+        absl::StrCat("no head accepted yet in ", audit.options().head_file_path,
+                     ": run `alliancectl audit head` first, or give --first and --first_root")));
+  } else {
+    return UsageError{
+        absl::StrCat("--first=", first, " is not the accepted head's size: give --first_root too")};
+  }
+  absl::StatusOr<VerifiedHead> verified = audit.FetchVerifiedHead();
+  if (!verified.ok()) return ReportAuditFailure(verified.status());
+  absl::StatusOr<v1::ConsistencyProof> proof = audit.ProveConsistency(first, first_root, *verified);
+  if (!proof.ok()) return ReportAuditFailure(proof.status());
+  if (int code = AcceptAndReturn(audit, *verified); code != kExitOk) return code;
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*proof, true);
+    return kExitOk;
+  }
+  std::cout << "OK: the tree of " << first << " events (root " << storage::HashHex(first_root)
+            << ") is a prefix of the tree of " << verified->head.tree_size() << " events (root "
+            << storage::HashHex(verified->root) << ")\n";
+  return kExitOk;
+}
+
+// "verified X of Y events (P%)", rewritten in place on a terminal's stderr;
+// nothing when stderr is a file or a pipe (a log would fill with them).
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+  ~ProgressLine() {
+    if (shown_) std::cerr << "\n";
+  }
+  void Show(const v1::VerifyProgress& progress) {
+    if (!enabled_) return;
+    const uint64_t total = progress.events_in_log();
+    // In double: events_verified * 100 may not fit in 64 bits.
+    const int percent =
+        total == 0 ? 100
+                   : static_cast<int>(100.0 * static_cast<double>(progress.events_verified()) /
+                                      static_cast<double>(total));
+    // "\r" returns to the line's start; "\033[K" clears what a longer
+    // earlier line left.
+    std::cerr << "\rverified " << progress.events_verified() << " of " << total << " events ("
+              << percent << "%)\033[K" << std::flush;
+    shown_ = true;
+  }
+
+ private:
+  const bool enabled_;
+  bool shown_ = false;
+};
+
+Outcome AuditVerify(AuditClient& audit, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  absl::StatusOr<std::optional<StoredHead>> trusted = audit.LoadStoredHead();
+  if (!trusted.ok()) return ReportFailure(trusted.status());
+  absl::StatusOr<v1::VerifyResult> result;
+  {
+    ProgressLine progress;
+    result =
+        audit.VerifyLog(*trusted, [&progress](const v1::VerifyProgress& p) { progress.Show(p); });
+  }
+  if (!result.ok()) return ReportAuditFailure(result.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*result, true);
+  } else if (result->verified()) {
+    std::cout << "verified " << result->events_verified() << " events: root "
+              << (result->root_hash().size() == storage::kMerkleHashBytes
+                      ? storage::HashHex(*storage::HashFromBytes(result->root_hash()))
+                      : "-");
+    if (*trusted) {
+      std::cout << "; at " << (*trusted)->head.tree_size()
+                << " events it is the root of the head accepted "
+                << FormatUtcTime(
+                       absl::FromUnixSeconds(absl::ToUnixSeconds((*trusted)->accepted_at)));
+    }
+    std::cout << "\n";
+  } else {
+    std::cout << "NOT verified after " << result->events_verified() << " events: ";
+    if (result->first_bad_position() != 0) {
+      std::cout << "first bad position " << result->first_bad_position() << ": ";
+    }
+    std::cout << result->reason() << "\n";
+  }
+  return result->verified() ? kExitOk : kExitFailure;
+}
+
+struct AuditVerb {
+  absl::string_view name;
+  Outcome (*run)(AuditClient& audit, const Args& args);
+};
+
+constexpr AuditVerb kAuditVerbs[] = {
+    {"key", AuditKey},       {"head", AuditHead},
+    {"prove", AuditProve},   {"consistency", AuditConsistency},
+    {"verify", AuditVerify},
+};
+
+// `audit <verb> [args]`. Its own channel: the audit service needs none of
+// AllianceClient's headers.
+Outcome Audit(AllianceClient& /*client*/, const Args& args) {
+  if (args.empty()) return UsageError{"audit takes a verb: key, head, prove, consistency, verify"};
+  const AuditVerb* verb = nullptr;
+  for (const AuditVerb& candidate : kAuditVerbs) {
+    if (candidate.name == args.front()) verb = &candidate;
+  }
+  if (verb == nullptr) {
+    return UsageError{absl::StrCat("unknown audit verb ", args.front(),
+                                   " (key, head, prove, consistency, verify)")};
+  }
+  absl::StatusOr<AuditClientOptions> options = AuditOptionsFromFlags();
+  if (!options.ok()) return Usage(options.status());
+  AuditClient audit(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
+      *std::move(options));
+  return verb->run(audit, Args(args.begin() + 1, args.end()));
+}
+
 // ---- Dispatch ----------------------------------------------------------
 
 struct Subcommand {
@@ -953,6 +1261,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"seed", Seed},           {"status", ShowConsortium},       {"list", ListConsortia},
     {"program", ShowProgram}, {"participant", ShowParticipant}, {"events", ReadEvents},
+    {"audit", Audit},
 };
 
 // Every command of the command table has its command line, and no command

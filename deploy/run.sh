@@ -4,8 +4,13 @@
 # 2023 program and its three consortia; a store with events is kept as it is.
 # Ctrl-C (or SIGTERM) stops the server cleanly.
 #
+# The audit tree's heads are signed with an Ed25519 key, var/keys/tree-head.pem,
+# created with openssl on the first start (keep it: auditors pin its public
+# half, `alliancectl audit key`).
+#
 #   ALLIANCE_LISTEN=127.0.0.1:50051  where to serve
 #   ALLIANCE_DATA_DIR=var/store      where the store lives
+#   ALLIANCE_TREE_HEAD_KEY=var/keys/tree-head.pem  the signing key
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALLIANCE_ROOT"
@@ -19,8 +24,16 @@ data_dir="${ALLIANCE_DATA_DIR:-$ALLIANCE_ROOT/var/store}"
 mkdir -p "$(dirname "$data_dir")"
 ctl=(build/clients/alliancectl "--server=$listen")
 
+tree_head_key="${ALLIANCE_TREE_HEAD_KEY:-$ALLIANCE_ROOT/var/keys/tree-head.pem}"
+if [ ! -f "$tree_head_key" ]; then
+  echo "== first start: creating the tree-head signing key $tree_head_key"
+  mkdir -p "$(dirname "$tree_head_key")"
+  (umask 077 && openssl genpkey -algorithm ed25519 -out "$tree_head_key")
+fi
+
 echo "== starting allianced on $listen with store $data_dir"
-build/services/allianced --data_dir="$data_dir" --listen="$listen" &
+build/services/allianced --data_dir="$data_dir" --listen="$listen" \
+  --tree_head_key="$tree_head_key" &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" || true' INT TERM
 
@@ -58,6 +71,10 @@ allianced is serving on $listen (store: $data_dir). In another terminal:
       --year=2024 --amount_krw=690000000 --reference=KIAT-2024-GN-002
   build/clients/alliancectl events --stream=consortium-chungnam-future-vehicles
   build/clients/alliancectl --json status ulsan-secondary-batteries
+  build/clients/alliancectl audit key --pin_key=\$HOME/.alliance/tree-head-key.pem  # pin, once
+  build/clients/alliancectl audit head                             # signed head, proved consistent
+  build/clients/alliancectl audit prove 3                          # event 3 is in that tree
+  build/clients/alliancectl audit verify                           # the whole log recomputed
 
 Ctrl-C stops the server (in-flight calls finish, the store is closed).
 TXT
