@@ -59,7 +59,9 @@
 #include "alliance/v1/queries.pb.h"
 #include "clients/alliance_client.h"
 #include "clients/audit_client.h"
+#include "clients/audit_export.h"
 #include "clients/format.h"
+#include "clients/history.h"
 #include "clients/views.h"
 #include "proto/errors/refusal.h"
 #include "seed.pb.h"
@@ -192,6 +194,11 @@ ABSL_FLAG(std::string, first_root, "",
 ABSL_FLAG(int64_t, verify_deadline_ms,
           absl::ToInt64Milliseconds(alliance::client::kDefaultVerifyDeadline),
           "Deadline of audit verify, which reads the whole log on the server, in milliseconds.");
+ABSL_FLAG(std::string, out, "",
+          "File audit export writes (NDJSON, one alliance.v1.ExportRecord a line); default: "
+          "standard output.");
+ABSL_FLAG(std::string, data_dir, "",
+          "Folder of the empty store audit import writes (created when missing).");
 
 namespace alliance::client {
 namespace {
@@ -242,6 +249,9 @@ constexpr char kUsageTail[] =
     "  audit prove <global_position>\n"
     "  audit consistency  [--first --first_root]\n"
     "  audit verify       [--verify_deadline_ms]\n"
+    "  audit history <consortium_id> (its events by date, corrections beside them)\n"
+    "  audit export       [--out] (the whole history, NDJSON, ending with the signed head)\n"
+    "  audit import <export file> --data_dir (into an empty store, checked first)\n"
     "\n"
     "Global flags: --server --agency --principal --deadline_ms --json. Try --help.\n"
     "Exit codes: 0 ok, 1 refused or unreachable, 2 usage, 3 an audit check failed.";
@@ -1219,6 +1229,92 @@ Outcome AuditVerify(AuditClient& audit, const Args& args) {
   return result->verified() ? kExitOk : kExitFailure;
 }
 
+// "exported X of Y events (P%)" and the like on a terminal's stderr, as
+// ProgressLine shows verification.
+void ShowProgress(absl::string_view verb, uint64_t done, uint64_t total) {
+  if (::isatty(STDERR_FILENO) != 1) return;
+  std::cerr << "\r" << verb << " " << done;
+  if (total > 0) {
+    std::cerr << " of " << total << " events ("
+              << static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total))
+              << "%)";
+  } else {
+    std::cerr << " events";
+  }
+  std::cerr << "\033[K" << (done == total ? "\n" : "") << std::flush;
+}
+
+Outcome AuditExport(AuditClient& audit, const Args& args) {
+  if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
+  absl::StatusOr<VerifiedHead> verified = audit.FetchVerifiedHead();
+  if (!verified.ok()) return ReportAuditFailure(verified.status());
+  const std::string path = absl::GetFlag(FLAGS_out);
+  std::ofstream file;
+  if (!path.empty()) {
+    file.open(path, std::ios::binary | std::ios::trunc);
+    if (!file) return ReportFailure(absl::FailedPreconditionError("cannot write " + path));
+  }
+  std::ostream& out = path.empty() ? std::cout : file;
+  absl::Status written = WriteExport(audit, *verified, out, [](uint64_t done, uint64_t total) {
+    ShowProgress("exported", done, total);
+  });
+  if (!written.ok()) return ReportAuditFailure(written);
+  if (int code = AcceptAndReturn(audit, *verified); code != kExitOk) return code;
+  if (!path.empty()) {
+    std::cerr << "exported " << verified->head.tree_size() << " events to " << path
+              << ", ending with the signed head of root " << storage::HashHex(verified->root)
+              << "\n";
+  }
+  return kExitOk;
+}
+
+Outcome AuditImport(AuditClient& audit, const Args& args) {
+  if (args.size() != 1) return UsageError{"audit import takes one argument: <export file>"};
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) return UsageError{"audit import needs --data_dir=<an empty folder>"};
+  // Checked whole before anything is written.
+  absl::StatusOr<v1::TreeHeadKey> pinned = audit.LoadPinnedKey();
+  if (!pinned.ok()) return ReportFailure(pinned.status());
+  absl::StatusOr<v1::SignedTreeHead> head =
+      CheckExport(args[0], *pinned,
+                  [](uint64_t done, uint64_t total) { ShowProgress("checked", done, total); });
+  if (!head.ok()) return ReportAuditFailure(head.status());
+  absl::StatusOr<ImportSummary> imported =
+      ImportExport(args[0], *head, data_dir,
+                   [](uint64_t done, uint64_t total) { ShowProgress("imported", done, total); });
+  if (!imported.ok()) return ReportAuditFailure(imported.status());
+  std::cout << "imported " << imported->events << " events into " << data_dir << "\nroot "
+            << storage::HashHex(imported->tree_head.root_hash)
+            << ", the root of the export's head signed " << FormatTimestamp(head->timestamp())
+            << " by key " << head->key_id() << "\nread models rebuilt: " << imported->read_models
+            << " entries, " << imported->rule_entries << " rule-index entries\n";
+  return kExitOk;
+}
+
+// `audit history <consortium_id>`: the consortium's stream read whole
+// (ReadStream, pages of 1,000) and printed as a timeline by business date
+// with corrections beside what they correct (clients/history.h); --json:
+// its events as proto3 JSON lines, in stream order. Nothing is proved: the
+// events are the server's word (`audit prove` proves one).
+Outcome AuditHistory(AuditClient& audit, const Args& args) {
+  if (args.size() != 1) return UsageError{"audit history takes one argument: <consortium_id>"};
+  std::unique_ptr<v1::AuditService::Stub> stub = v1::AuditService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events;
+  {
+    ReadProgress progress(std::cerr, ::isatty(STDERR_FILENO) == 1);
+    events = ReadWholeStream(*stub, ConsortiumStreamId(args[0]), audit.options().deadline,
+                             [&progress](const StreamPage& page) { progress.Show(page); });
+  }
+  if (!events.ok()) return ReportFailure(events.status());
+  if (!absl::GetFlag(FLAGS_json)) {
+    std::cout << RenderHistory(args[0], *events);
+    return kExitOk;
+  }
+  for (const v1::EventEnvelope& event : *events) std::cout << ToJson(event, /*multiline=*/false);
+  return kExitOk;
+}
+
 struct AuditVerb {
   absl::string_view name;
   Outcome (*run)(AuditClient& audit, const Args& args);
@@ -1227,20 +1323,24 @@ struct AuditVerb {
 constexpr AuditVerb kAuditVerbs[] = {
     {"key", AuditKey},       {"head", AuditHead},
     {"prove", AuditProve},   {"consistency", AuditConsistency},
-    {"verify", AuditVerify},
+    {"verify", AuditVerify}, {"export", AuditExport},
+    {"import", AuditImport}, {"history", AuditHistory},
 };
 
 // `audit <verb> [args]`. Its own channel: the audit service needs none of
 // AllianceClient's headers.
 Outcome Audit(AllianceClient& /*client*/, const Args& args) {
-  if (args.empty()) return UsageError{"audit takes a verb: key, head, prove, consistency, verify"};
+  if (args.empty())
+    return UsageError{
+        "audit takes a verb: key, head, prove, consistency, verify, export, import, history"};
   const AuditVerb* verb = nullptr;
   for (const AuditVerb& candidate : kAuditVerbs) {
     if (candidate.name == args.front()) verb = &candidate;
   }
   if (verb == nullptr) {
-    return UsageError{absl::StrCat("unknown audit verb ", args.front(),
-                                   " (key, head, prove, consistency, verify)")};
+    return UsageError{
+        absl::StrCat("unknown audit verb ", args.front(),
+                     " (key, head, prove, consistency, verify, export, import, history)")};
   }
   absl::StatusOr<AuditClientOptions> options = AuditOptionsFromFlags();
   if (!options.ok()) return Usage(options.status());

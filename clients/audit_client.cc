@@ -507,4 +507,24 @@ absl::StatusOr<v1::VerifyResult> AuditClient::VerifyLog(
   return *std::move(result);
 }
 
+absl::Status AuditClient::ReadLog(uint64_t to_position,
+                                  absl::FunctionRef<absl::Status(const v1::LoggedEvent&)> visit) {
+  v1::ReadLogRequest request;
+  request.set_from_position(1);
+  request.set_to_position(to_position);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.verify_deadline));
+  std::unique_ptr<grpc::ClientReader<v1::LoggedEvent>> reader = stub_->ReadLog(&context, request);
+  v1::LoggedEvent event;
+  absl::Status visited;
+  while (visited.ok() && reader->Read(&event)) visited = visit(event);
+  if (!visited.ok()) {
+    context.TryCancel();
+    (void)reader->Finish();
+    return visited;
+  }
+  if (grpc::Status status = reader->Finish(); !status.ok()) return FromGrpcStatus(status);
+  return absl::OkStatus();
+}
+
 }  // namespace alliance::client

@@ -178,6 +178,13 @@ class AuditClient {
       const std::optional<StoredHead>& trusted,
       absl::FunctionRef<void(const v1::VerifyProgress&)> on_progress);
 
+  // ReadLog of positions 1..to_position, `visit` called with each event in
+  // order (the server's word: the caller checks them); stops at the first
+  // error `visit` returns and returns it. The whole stream has the verify
+  // deadline: it is as long.
+  absl::Status ReadLog(uint64_t to_position,
+                       absl::FunctionRef<absl::Status(const v1::LoggedEvent&)> visit);
+
  private:
   AuditClientOptions options_;
   std::unique_ptr<v1::AuditService::Stub> stub_;

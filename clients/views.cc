@@ -39,13 +39,16 @@ std::string EnumText(Enum value, const EnumName<Enum> (&names)[N], absl::string_
   return absl::StrCat(kind, " ", static_cast<int>(value));
 }
 
-// ---- Names for people ----------------------------------------------------
+std::string StageName(v1::ResearcherStage stage) { return EnumText(stage, kStageNames, "stage"); }
+
+}  // namespace
+
+// ---- Names for people (views.h) --------------------------------------------
 
 std::string DegreeName(v1::Degree degree) { return EnumText(degree, kDegreeNames, "degree"); }
 std::string TrackName(v1::DegreeTrack track) { return EnumText(track, kTrackNames, "track"); }
 std::string GradeName(v1::EvaluationGrade grade) { return EnumText(grade, kGradeNames, "grade"); }
 std::string StateName(v1::ConsortiumState state) { return EnumText(state, kStateNames, "state"); }
-std::string StageName(v1::ResearcherStage stage) { return EnumText(stage, kStageNames, "stage"); }
 
 std::string RoleName(v1::ParticipantRole role) {
   switch (role) {
@@ -63,6 +66,8 @@ std::string RoleName(v1::ParticipantRole role) {
       return absl::StrCat("role ", static_cast<int>(role));
   }
 }
+
+namespace {
 
 // The day of a timestamp, "2023-09-01" (UTC), or "-" when unset: enough for
 // the dates of a researcher's steps in a table.

@@ -53,6 +53,15 @@ inline constexpr EnumName<v1::ConsortiumState> kStateNames[] = {
     {"completed", v1::CONSORTIUM_STATE_COMPLETED},
 };
 
+// The words for one value, from the tables above ("-" for the unspecified
+// value, "<kind> <number>" for a value newer than this code); roles read as
+// phrases ("mid-sized enterprise").
+std::string DegreeName(v1::Degree degree);
+std::string TrackName(v1::DegreeTrack track);
+std::string GradeName(v1::EvaluationGrade grade);
+std::string StateName(v1::ConsortiumState state);
+std::string RoleName(v1::ParticipantRole role);
+
 // One consortium: its fields (program, state, region, field, lead, term,
 // hires, researcher counts, stream position), then its state history (when
 // it has one), members current and former, labs, funding by year with a
