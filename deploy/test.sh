@@ -19,6 +19,7 @@ build build
 # every file with a thread of its own or state shared between threads.
 echo "== clang -Wthread-safety over the concurrent code"
 for source in services/ledger/ledger.cc services/audit_service.cc services/subscriptions.cc \
+  storage/tree_store.cc \
   storage/event_log.cc; do
   clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$ALLIANCE_ROOT" -I"$ALLIANCE_ROOT/build/proto/gen" "$source"
@@ -38,11 +39,12 @@ echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
 
-echo "== build with TSan (build-tsan/): the ledger core's pipeline, the log's scan pipeline"
-build build-tsan -DALLIANCE_SANITIZE=thread -- ledger_test event_log_test
+echo "== build with TSan (build-tsan/): the ledger core's pipeline, the log's scan pipelines"
+build build-tsan -DALLIANCE_SANITIZE=thread -- ledger_test event_log_test event_tree_test
 echo "== ledger core tests and the log's scans under TSan"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ALLIANCE_ROOT/tests/storage/tsan.supp"
 build-tsan/tests/service/ledger_test
 build-tsan/tests/storage/event_log_test --gtest_filter='*ForEachEvent*'
+build-tsan/tests/storage/event_tree_test
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -1,14 +1,18 @@
 #include "storage/tree_store.h"
 
 #include <array>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "alliance/v1/events.pb.h"
+#include "storage/mutex.h"
 #include "storage/rocks_status.h"
 
 namespace alliance::storage {
@@ -22,6 +26,10 @@ constexpr size_t kNodeKeyBytes = kLevelBytes + kIndexBytes;
 constexpr uint64_t kVerifyProgressEvents = uint64_t{1} << 16;
 // Verification reads the whole log once, in order: large sequential reads.
 constexpr size_t kVerifyReadaheadBytes = size_t{4} << 20;
+// The hashing thread hands over this many leaves at a time (one lock round
+// trip a chunk, not an event), at most this many chunks ahead.
+constexpr size_t kVerifyChunkEvents = 4096;
+constexpr size_t kVerifyChunksAhead = 4;
 
 uint64_t GetBigEndian64(absl::string_view bytes) {
   uint64_t value = 0;
@@ -83,6 +91,99 @@ class LevelCursor {
   rocksdb::Slice upper_;
   std::unique_ptr<rocksdb::Iterator> it_;
   bool started_ = false;
+};
+
+std::string EventKey(uint64_t position) {
+  std::string key;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((position >> shift) & 0xff));
+  }
+  return key;
+}
+
+// An event's position (0 for a malformed key) and its leaf hash.
+struct HashedEvent {
+  uint64_t position;
+  MerkleHash leaf;
+};
+using LeafChunk = std::vector<HashedEvent>;
+
+// Reads the events of `events` in order on a thread of its own and hashes
+// each into its leaf, kVerifyChunkEvents at a time, at most
+// kVerifyChunksAhead chunks ahead of the reader of Next(). Its destructor
+// stops and joins the thread, so an early return anywhere is safe.
+class LeafHasher {
+ public:
+  LeafHasher(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events, rocksdb::ReadOptions read)
+      : thread_([this, db, events, read] { Run(db, events, read); }) {}
+  ~LeafHasher() {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+      changed_.SignalAll();
+    }
+    thread_.join();
+  }
+
+  // The next chunk into *chunk; false when the events are done (or the read
+  // failed: Finish says).
+  bool Next(LeafChunk* chunk) {
+    MutexLock lock(&mu_);
+    while (chunks_.empty() && !done_) changed_.Wait(&mu_);
+    if (chunks_.empty()) return false;
+    *chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    changed_.SignalAll();
+    return true;
+  }
+
+  // After Next returned false: how the reading ended.
+  absl::Status Finish() {
+    MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  void Run(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events, rocksdb::ReadOptions read) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, events));
+    LeafChunk chunk;
+    chunk.reserve(kVerifyChunkEvents);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const uint64_t position =
+          it->key().size() == kIndexBytes ? GetBigEndian64(ToView(it->key())) : 0;
+      chunk.push_back(HashedEvent{position, LeafHash(ToView(it->value()))});
+      if (chunk.size() == kVerifyChunkEvents && !Push(&chunk)) return;
+    }
+    absl::Status status = ToAbsl(it->status(), "reading the events");
+    if (!chunk.empty()) Push(&chunk);
+    MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+    changed_.SignalAll();
+  }
+
+  // False when stopped.
+  bool Push(LeafChunk* chunk) {
+    MutexLock lock(&mu_);
+    while (chunks_.size() >= kVerifyChunksAhead && !stop_) changed_.Wait(&mu_);
+    if (stop_) {
+      done_ = true;
+      return false;
+    }
+    chunks_.push_back(std::move(*chunk));
+    chunk->clear();
+    chunk->reserve(kVerifyChunkEvents);
+    changed_.SignalAll();
+    return true;
+  }
+
+  Mutex mu_;
+  CondVar changed_;
+  std::deque<LeafChunk> chunks_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;  // last: starts once the members above exist
 };
 
 }  // namespace
@@ -165,52 +266,65 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
     return result;
   };
 
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, events));
+  // Two threads share the work (reading and hashing the events; comparing
+  // with the stored tree and hashing the nodes), about half each: a hasher
+  // hands leaf hashes over a chunk at a time.
+  LeafHasher hasher(db_, events, read);
   uint64_t expected = 1;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
-    if (it->key().size() != kIndexBytes) {
-      return bad(expected,
-                 absl::StrCat("a malformed key among the events after position ", expected - 1));
-    }
-    const uint64_t position = GetBigEndian64(ToView(it->key()));
-    if (position != expected) {
-      return bad(expected, absl::StrCat("no event is stored at position ", expected,
-                                        " (the next is at ", position, "): it was removed"));
-    }
-    const MerkleHash leaf = LeafHash(ToView(it->value()));
-    absl::StatusOr<std::optional<MerkleHash>> stored_leaf = level(0).Next(expected - 1);
-    if (!stored_leaf.ok()) return stored_leaf.status();
-    if (!stored_leaf->has_value()) {
-      return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
-                                        ": the tree was altered"));
-    }
-    if (**stored_leaf != leaf)
-      return bad(expected, DescribeAlteredEvent(expected, ToView(it->value())));
-    std::optional<MerkleNodeId> bad_node;
-    absl::Status read_error;
-    frontier.Append(leaf, [&](MerkleNodeId id, const MerkleHash& hash) {
-      if (id.level == 0 || bad_node.has_value() || !read_error.ok()) return;
-      absl::StatusOr<std::optional<MerkleHash>> stored = level(id.level).Next(id.index);
-      if (!stored.ok()) {
-        read_error = stored.status();
-      } else if (!stored->has_value() || **stored != hash) {
-        bad_node = id;
+  absl::Status stopped;
+  for (LeafChunk chunk; stopped.ok() && hasher.Next(&chunk);) {
+    for (const HashedEvent& hashed : chunk) {
+      if (hashed.position == 0) {
+        return bad(expected,
+                   absl::StrCat("a malformed key among the events after position ", expected - 1));
       }
-    });
-    if (!read_error.ok()) return read_error;
-    if (bad_node.has_value()) {
-      const uint64_t first = (bad_node->index << bad_node->level) + 1;
-      const uint64_t last = (bad_node->index + 1) << bad_node->level;
-      return bad(first, absl::StrCat("the audit tree's node over positions ", first, "..", last,
-                                     " is not the hash of their events: the tree was altered"));
-    }
-    result.events_verified = expected;
-    if (expected == trusted_size) result.root_at_trusted_size = frontier.Root();
-    if (progress && expected % kVerifyProgressEvents == 0 && !progress(expected, events_in_log)) {
-      return absl::CancelledError("the verification was stopped");
+      if (hashed.position != expected) {
+        return bad(expected,
+                   absl::StrCat("no event is stored at position ", expected, " (the next is at ",
+                                hashed.position, "): it was removed"));
+      }
+      const MerkleHash& leaf = hashed.leaf;
+      absl::StatusOr<std::optional<MerkleHash>> stored_leaf = level(0).Next(expected - 1);
+      if (!stored_leaf.ok()) return stored_leaf.status();
+      if (!stored_leaf->has_value()) {
+        return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
+                                          ": the tree was altered"));
+      }
+      if (**stored_leaf != leaf) {
+        std::string bytes;
+        rocksdb::Status got = db_->Get(read, events, ToSlice(EventKey(expected)), &bytes);
+        if (!got.ok()) return ToAbsl(got, "reading an altered event");
+        return bad(expected, DescribeAlteredEvent(expected, bytes));
+      }
+      std::optional<MerkleNodeId> bad_node;
+      absl::Status read_error;
+      frontier.Append(leaf, [&](MerkleNodeId id, const MerkleHash& hash) {
+        if (id.level == 0 || bad_node.has_value() || !read_error.ok()) return;
+        absl::StatusOr<std::optional<MerkleHash>> stored = level(id.level).Next(id.index);
+        if (!stored.ok()) {
+          read_error = stored.status();
+        } else if (!stored->has_value() || **stored != hash) {
+          bad_node = id;
+        }
+      });
+      if (!read_error.ok()) return read_error;
+      if (bad_node.has_value()) {
+        const uint64_t first = (bad_node->index << bad_node->level) + 1;
+        const uint64_t last = (bad_node->index + 1) << bad_node->level;
+        return bad(first, absl::StrCat("the audit tree's node over positions ", first, "..", last,
+                                       " is not the hash of their events: the tree was altered"));
+      }
+      result.events_verified = expected;
+      if (expected == trusted_size) result.root_at_trusted_size = frontier.Root();
+      if (progress && expected % kVerifyProgressEvents == 0 && !progress(expected, events_in_log)) {
+        stopped = absl::CancelledError("the verification was stopped");
+        break;
+      }
+      ++expected;
     }
   }
-  if (!it->status().ok()) return ToAbsl(it->status(), "reading the events");
+  if (!stopped.ok()) return stopped;
+  if (absl::Status read = hasher.Finish(); !read.ok()) return read;
   // Leaves past the last event: the log's tail was cut off.
   absl::StatusOr<std::optional<MerkleHash>> extra = level(0).Next(expected - 1);
   if (!extra.ok()) return extra.status();

@@ -1,5 +1,6 @@
 #include "services/ledger/as_of.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,8 +10,8 @@
 namespace alliance {
 namespace {
 
-// Ends ForEachEvent once the fold has reached its position.
-absl::Status Reached() { return absl::CancelledError("as-of position reached"); }
+// Events read from the log at a time while folding up to a position.
+constexpr uint64_t kAsOfPageEvents = 1024;
 
 absl::StatusOr<absl::Time> RecordedAt(storage::EventLog& log, uint64_t position) {
   absl::StatusOr<std::vector<v1::EventEnvelope>> events = log.ReadAll(position, 1);
@@ -30,15 +31,21 @@ absl::StatusOr<domain::LedgerState> StateAsOf(storage::EventLog& log, uint64_t p
   absl::StatusOr<domain::LedgerState> state = StateFromModels(checkpoint->models);
   if (!state.ok()) return state.status();
   if (checkpoint->position == position) return state;
+  // On the calling thread, a page at a time: at most kCheckpointEvents
+  // events, where ForEachEvent's reading threads would cost more to start
+  // than they save (and each query's threads leave memory in malloc's
+  // per-thread arenas).
   domain::ChangedModels changed;
-  absl::Status folded =
-      log.ForEachEvent(checkpoint->position + 1, [&](const v1::EventEnvelope& event) {
-        if (event.global_position() > position) return Reached();
-        domain::Fold(event, &*state, &changed);
-        if (event.global_position() == position) return Reached();
-        return absl::OkStatus();
-      });
-  if (!folded.ok() && !absl::IsCancelled(folded)) return folded;
+  for (uint64_t next = checkpoint->position + 1; next <= position;) {
+    const uint64_t count = std::min<uint64_t>(kAsOfPageEvents, position - next + 1);
+    absl::StatusOr<std::vector<v1::EventEnvelope>> page = log.ReadAll(next, count);
+    if (!page.ok()) return page.status();
+    if (page->empty()) {
+      return absl::DataLossError(absl::StrCat("no event at position ", next));
+    }
+    for (const v1::EventEnvelope& event : *page) domain::Fold(event, &*state, &changed);
+    next = page->back().global_position() + 1;
+  }
   return state;
 }
 

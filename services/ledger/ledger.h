@@ -85,10 +85,11 @@ inline constexpr absl::Duration kStoreRetryInterval = absl::Seconds(1);
 // The ledger core writes a checkpoint of every read model with the first
 // batch at or past each multiple of this many events (storage::
 // ModelCheckpoint), so that the models as they stood at any position are
-// at most this many events of fold away (as_of.h): about 25 ms at the
-// rebuild's 1.4M events a second. Each costs one copy of every model (a few
-// hundred KiB for a program of hundreds of consortia and participants).
-inline constexpr uint64_t kCheckpointEvents = 32'768;
+// at most this many events of fold away (as_of.h), folded on the query's
+// thread: a few milliseconds. Each costs one copy of every model (a few
+// hundred KiB for a program of hundreds of consortia and participants), a
+// few tenths of a microsecond an event.
+inline constexpr uint64_t kCheckpointEvents = 8'192;
 
 // What an accepted (or replayed) command appended.
 struct AppendResult {
