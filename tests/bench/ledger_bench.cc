@@ -13,6 +13,11 @@
 //               while appends run (as fast as they go, and held at a rate
 //               both peers reach), the server's memory at 100k and at 1M
 //               events, and the read-model rebuild of the 1M-event store
+//   the audit   on the same allianced once its log holds 1M events: ReadLog
+//               of the whole log, VerifyLog of the whole log, GetConsortium
+//               as of random positions and times of it, and one Subscribe
+//               from its end while 64 DisburseFunds callers append (the lag
+//               from each payment's acknowledgement to its delivery)
 //   the peer    PostgreSQL doing the same appends and status queries
 //               (--pg; the script tests/bench/run.sh starts one): each
 //               payment one call of a plpgsql function that checks the
@@ -79,6 +84,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "alliance/v1/audit.grpc.pb.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
 #include "bench.grpc.pb.h"
@@ -170,8 +176,32 @@ constexpr double kWarmupSecondsMax = 1.0;
 // --rebuild_events (100k of 1M), and again at --rebuild_events.
 constexpr int64_t kRssCheckpointDivisor = 10;
 
+// The audit points, on the log once it holds --rebuild_events. As-of
+// queries: this many GetConsortium as of a position, one at a time (the
+// latency of one answer from a checkpoint and a fold, not of a queue), at
+// positions drawn uniformly from the log after the setup with a fixed seed,
+// so that every run asks for the same positions of its log.
+constexpr int kAsOfPositionQueries = 200;
+// And a few as of a time (a binary search over recorded_at first).
+constexpr int kAsOfTimeQueries = 20;
+constexpr int kSmokeAsOfPositionQueries = 20;
+constexpr int kSmokeAsOfTimeQueries = 5;
+constexpr uint64_t kAsOfSeed = 14;  // issue 14's
+// The subscription point: appenders as in the single-append point at 64.
+constexpr int kSubscriptionWriters = 64;
+// The subscriber's checkpoint interval: the least the server allows, so
+// that its first checkpoint (nothing is written yet) proves within a tenth
+// of a second that the subscription is live before the writers start.
+constexpr uint32_t kSubscriptionCheckpointMs = 100;
+// How often the server's VmRSS is read while a whole-log call runs: the
+// most it reached shows whether the call holds memory per event.
+constexpr auto kMemorySampleInterval = std::chrono::milliseconds(50);
+
 // Give-up bounds, never measured: a stuck call or server ends the run.
 constexpr auto kCallDeadline = std::chrono::seconds(10);
+// A call over the whole log (ReadLog, VerifyLog of 1M events; the
+// subscription, which this run ends itself).
+constexpr auto kWholeLogDeadline = std::chrono::seconds(600);
 constexpr absl::Duration kServingBound = absl::Seconds(60);
 // Stopping allianced after a million events: in-flight calls, then RocksDB
 // closes (flushing memtables).
@@ -236,10 +266,20 @@ constexpr double kQueriesVsPgTarget = 1;
 // RSS at a tenth of it. 1.2 is our reading of "flat": it leaves room for
 // memtables and caches filling, not for memory per event.
 constexpr double kRssGrowthMax = 1.2;
+// Issue 14: VerifyLog recomputes the whole log's tree (every leaf from the
+// stored bytes, every node from the leaves) at least this fast, the
+// rebuild's rate: an auditor checks a million events in a second.
+constexpr double kVerifyLogTargetEventsPerSecond = 1'000'000;
+// Issue 14: a status as of any moment of a long log answers within this at
+// the median (a checkpoint read and at most kCheckpointEvents events folded).
+constexpr double kAsOfP50TargetMs = 50;
 
 struct Settings {
   double seconds = 5;
   double warmup_seconds = 1;
+  // The as-of point's queries (fewer in --smoke).
+  int as_of_position_queries = kAsOfPositionQueries;
+  int as_of_time_queries = kAsOfTimeQueries;
 };
 Settings g_settings;
 
@@ -890,14 +930,19 @@ class LedgerWorkload {
     return absl::OkStatus();
   }
 
-  // One payment a call: DisburseFunds.
-  StartOp Singles() {
+  // One payment a call: DisburseFunds. `acknowledged`, when given, gets each
+  // call's result as it arrives (on a gRPC thread).
+  StartOp Singles(std::function<void(const v1::AppendResult&)> acknowledged = nullptr) {
     return UnaryStart<v1::DisburseFundsRequest, v1::AppendResult>(
         [this](auto* context, auto* request, auto* response, auto on_done) {
           commands_->async()->DisburseFunds(context, request, response, std::move(on_done));
         },
         [this](int) { return SingleRequest(); },
-        [this](const v1::AppendResult& result) { Observe(result); }, /*with_recorder=*/true);
+        [this, acknowledged = std::move(acknowledged)](const v1::AppendResult& result) {
+          Observe(result);
+          if (acknowledged) acknowledged(result);
+        },
+        /*with_recorder=*/true);
   }
 
   // One more DisburseFunds, as Singles() makes them, and what its request
@@ -1551,6 +1596,68 @@ struct RebuildResult {
   double FoldEventsPerSecond() const { return fold_seconds > 0 ? events / fold_seconds : 0; }
 };
 
+// A server's VmRSS and VmHWM just before and just after a point (0: not
+// read).
+struct MemorySpan {
+  int64_t rss_before_kib = 0;
+  int64_t rss_after_kib = 0;
+  int64_t hwm_before_kib = 0;
+  int64_t hwm_after_kib = 0;
+};
+
+// One call over the whole log (ReadLog, VerifyLog), read to its end.
+struct WholeLogCall {
+  uint64_t events = 0;
+  // ReadLog: the canonical_bytes the client received, summed.
+  int64_t canonical_bytes = 0;
+  // VerifyLog: the progress messages before the result.
+  uint64_t progress_messages = 0;
+  double seconds = 0;
+  double server_cpu_seconds = 0;
+  // allianced's memory around the call, and the most VmRSS read during it
+  // (every kMemorySampleInterval).
+  MemorySpan memory;
+  int64_t rss_max_kib = 0;
+  double EventsPerSecond() const { return seconds > 0 ? events / seconds : 0; }
+  double MibPerSecond() const {
+    return seconds > 0 ? canonical_bytes / (1024.0 * 1024.0) / seconds : 0;
+  }
+  double ServerCpuUsPerEvent() const { return events > 0 ? server_cpu_seconds * 1e6 / events : 0; }
+};
+
+// One Subscribe from the log's end while kSubscriptionWriters append.
+struct SubscriptionLag {
+  // Per acknowledged payment, the time from its acknowledgement at its
+  // caller to the subscriber receiving its event, in microseconds; negative
+  // when the event arrived first. Sorted (PercentileMs).
+  LoadResult lag;
+  LoadResult appends;
+  uint64_t appended = 0;    // payments acknowledged
+  uint64_t delivered = 0;   // of their events, received once each
+  uint64_t duplicated = 0;  // events received again or out of order
+  uint64_t before_acknowledged = 0;
+  uint64_t checkpoints = 0;
+};
+
+// The audit points, on the log once it held --rebuild_events.
+struct AuditResults {
+  // The log's size when they started, and the setup's events before the
+  // first payment (as-of positions are drawn after it).
+  uint64_t log_events = 0;
+  uint64_t setup_events = 0;
+  // Whether the server answers AuditService (GetTreeHead), and as-of
+  // queries (a build before issue 14 has neither).
+  bool audit_implemented = false;
+  bool as_of_implemented = false;
+  std::optional<WholeLogCall> read_log;
+  std::optional<WholeLogCall> verify_log;
+  std::optional<LoadResult> as_of_position;  // sorted latencies, 1 in flight
+  std::optional<LoadResult> as_of_time;
+  MemorySpan as_of_memory;  // around both as-of points
+  std::optional<SubscriptionLag> subscription;
+  MemorySpan subscription_memory;
+};
+
 // The PostgreSQL peer's figures.
 struct PgResults {
   std::map<int, LoadResult> status;   // event + status row(s), by connections
@@ -1583,7 +1690,11 @@ struct Results {
   double ours_held_server_cores = -1;
   std::vector<MemoryReading> memory;
   int64_t peak_kib = 0;
+  // VmHWM before the audit points: what the row above read in the reports
+  // before them.
+  int64_t peak_before_audit_kib = 0;
   int64_t store_bytes = 0;
+  AuditResults audit;
   RebuildResult rebuild;
   bool pg_ran = false;
   std::map<std::string, std::string> pg_settings;
@@ -1743,6 +1854,32 @@ std::vector<Target> EvaluateTargets(const Results& r) {
                       Ratio(growth)),
          absl::StrCat("<= ", Ratio(kRssGrowthMax)), growth <= kRssGrowthMax});
   }
+  // Issue 14's, on the long log: n/a from a server without them.
+  const AuditResults& a = r.audit;
+  if (a.log_events > 0) {
+    const std::string verify =
+        absl::StrCat("VerifyLog of the whole log (", Grouped(a.log_events), " events)");
+    const std::string verify_goal =
+        absl::StrCat(">= ", Grouped(kVerifyLogTargetEventsPerSecond), " events/s");
+    if (a.verify_log) {
+      const double rate = a.verify_log->EventsPerSecond();
+      targets.push_back({verify, absl::StrCat(Grouped(rate), " events/s"), verify_goal,
+                         rate >= kVerifyLogTargetEventsPerSecond});
+    } else {
+      targets.push_back(
+          {verify, "n/a (the server has no AuditService)", verify_goal, std::nullopt});
+    }
+    const std::string as_of = absl::StrCat(
+        "status query as of a random position (GetConsortium as_of_position) on a log of ",
+        Grouped(a.log_events), " events, p50 at 1 in flight");
+    const std::string as_of_goal = absl::StrCat("< ", Ms(kAsOfP50TargetMs));
+    if (a.as_of_position) {
+      const double p50 = a.as_of_position->PercentileMs(0.5);
+      targets.push_back({as_of, Ms(p50), as_of_goal, p50 < kAsOfP50TargetMs});
+    } else {
+      targets.push_back({as_of, "n/a (the server has no as-of queries)", as_of_goal, std::nullopt});
+    }
+  }
   const LoadResult* pg_status64 = at(r.pg_function.status, 64);
   const LoadResult* pg_summary64 = at(r.pg_function.summary, 64);
   if (single64 && pg_status64) {
@@ -1818,6 +1955,91 @@ std::string OwnCpuSummary(const Results& r) {
     }
   }
   return absl::StrJoin(parts, "; ");
+}
+
+// "66.4 -> 67.0 MiB".
+std::string MemoryChange(int64_t before_kib, int64_t after_kib) {
+  return absl::StrFormat("%.1f -> %.1f MiB", before_kib / 1024.0, after_kib / 1024.0);
+}
+
+// "VmRSS 66.4 -> 67.0 MiB; VmHWM 75.2 -> 75.2 MiB", "" when not read.
+std::string MemoryCell(const MemorySpan& span) {
+  if (span.rss_before_kib == 0) return "";
+  return absl::StrCat("VmRSS ", MemoryChange(span.rss_before_kib, span.rss_after_kib), "; VmHWM ",
+                      MemoryChange(span.hwm_before_kib, span.hwm_after_kib));
+}
+
+// The "## Audit" section: the audit points on the long log.
+std::string RenderAudit(const AuditResults& a) {
+  if (a.log_events == 0) return "";
+  std::string out = absl::StrCat("## Audit, on the log of ", Grouped(a.log_events), " events\n\n");
+  Table t({"point", "size", "rate", "p50 / p99", "server CPU per event",
+           "allianced's memory around the point; notes"});
+  if (a.read_log) {
+    const WholeLogCall& read = *a.read_log;
+    t.Add({"ReadLog, the whole log: one call (empty request), read to its end",
+           absl::StrFormat("%s events, %.1f MiB of canonical_bytes", Grouped(read.events),
+                           read.canonical_bytes / (1024.0 * 1024.0)),
+           absl::StrFormat("%s events/s, %.1f MiB/s", Grouped(read.EventsPerSecond()),
+                           read.MibPerSecond()),
+           absl::StrFormat("the call: %.2f s", read.seconds),
+           absl::StrFormat("%.2f us", read.ServerCpuUsPerEvent()),
+           absl::StrCat(MemoryCell(read.memory), "; VmRSS at most ", Mib(read.rss_max_kib),
+                        " during it")});
+  }
+  if (a.verify_log) {
+    const WholeLogCall& verify = *a.verify_log;
+    t.Add({"VerifyLog, the whole log: one call, the signed head as the trusted head",
+           absl::StrCat(Grouped(verify.events),
+                        " events; progress messages: ", verify.progress_messages),
+           absl::StrCat(Grouped(verify.EventsPerSecond()), " events/s: verified"),
+           absl::StrFormat("the call: %.2f s", verify.seconds),
+           absl::StrFormat("%.2f us", verify.ServerCpuUsPerEvent()),
+           absl::StrCat(MemoryCell(verify.memory), "; VmRSS at most ", Mib(verify.rss_max_kib),
+                        " during it")});
+  }
+  if (!a.audit_implemented) {
+    t.Add(
+        {"ReadLog, VerifyLog, Subscribe", "", "n/a (the server has no AuditService)", "", "", ""});
+  }
+  if (a.as_of_position) {
+    t.Add(
+        {"GetConsortium as_of_position: a random consortium as of a random position, 1 in "
+         "flight",
+         absl::StrCat(a.as_of_position->ops, " queries"),
+         absl::StrCat(Grouped(a.as_of_position->OpsPerSecond()), " queries/s"),
+         LatencyCell(*a.as_of_position), "",
+         absl::StrCat(MemoryCell(a.as_of_memory), " (over both as-of points)")});
+  }
+  if (a.as_of_time) {
+    t.Add({"GetConsortium as_of_time: a random consortium as of a random time, 1 in flight",
+           absl::StrCat(a.as_of_time->ops, " queries"),
+           absl::StrCat(Grouped(a.as_of_time->OpsPerSecond()), " queries/s"),
+           LatencyCell(*a.as_of_time), "", ""});
+  }
+  if (!a.as_of_implemented) {
+    t.Add({"GetConsortium as of a position or a time", "",
+           "n/a (the server ignores as_of_position)", "", "", ""});
+  }
+  if (a.subscription) {
+    const SubscriptionLag& sub = *a.subscription;
+    t.Add({absl::StrCat("Subscribe from the log's end while ", kSubscriptionWriters,
+                        " DisburseFunds callers append: the lag from each payment's "
+                        "acknowledgement to its event's delivery"),
+           absl::StrCat(Grouped(sub.delivered), " delivered of ", Grouped(sub.appended),
+                        " appended, ", sub.duplicated, " duplicated"),
+           absl::StrCat("appends ", Grouped(sub.appends.EventsPerSecond()), " events/s"),
+           absl::StrCat("lag ", LatencyCell(sub.lag)), "",
+           absl::StrCat(
+               Grouped(sub.before_acknowledged), " events (",
+               absl::StrFormat("%.0f %%", sub.delivered > 0
+                                              ? 100.0 * sub.before_acknowledged / sub.delivered
+                                              : 0.0),
+               ") delivered before their acknowledgement (a negative lag); ", sub.checkpoints,
+               " checkpoints; ", MemoryCell(a.subscription_memory))});
+  }
+  absl::StrAppend(&out, t.Render(), "\n");
+  return out;
 }
 
 std::string RenderReport(const Results& r, const Machine& machine, const std::string& command,
@@ -1969,6 +2191,9 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
   Table mem({"events in the log", "allianced VmRSS"});
   for (const MemoryReading& reading : r.memory)
     mem.Add({Grouped(reading.events), Mib(reading.rss_kib)});
+  if (r.peak_before_audit_kib > 0) {
+    mem.Add({"peak (VmHWM) before the audit points", Mib(r.peak_before_audit_kib)});
+  }
   mem.Add({"peak (VmHWM) over the whole run", Mib(r.peak_kib)});
   absl::StrAppend(
       &out, mem.Render(),
@@ -1976,6 +2201,8 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
           "\nThe store on disk after the run: %.1f MiB (%s bytes an event).\n\n",
           r.store_bytes / (1024.0 * 1024.0),
           Grouped(r.rebuild.events ? r.store_bytes / static_cast<double>(r.rebuild.events) : 0)));
+
+  absl::StrAppend(&out, RenderAudit(r.audit));
 
   absl::StrAppend(&out, "## Read-model rebuild\n\n");
   Table rb({"what", "events", "seconds", "events/s", "vs target 1,000,000/s"});
@@ -2116,6 +2343,43 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
       "events like the stream and event-id indexes), measured first; then `FoldLog(log, true)` "
       "and `ReplaceModels(models, &rule_entries)` (both, what opening a store of an older "
       "format does).\n",
+      absl::StrCat(
+          "- **Audit, on the long log**: on the same allianced once the log holds the rebuild "
+          "size, before it stops, nothing else running unless said. *ReadLog*: one call with an "
+          "empty request (the whole log as it stands), read to its end with the synchronous "
+          "client API; every position checked in order and the count against the log. Its rate "
+          "is events over the call's wall time, MiB/s the `canonical_bytes` received; "
+          "allianced's CPU over the call per event; its VmRSS and VmHWM just before and after "
+          "the call and the most VmRSS read every ",
+          std::chrono::milliseconds(kMemorySampleInterval).count(),
+          " ms during it. *VerifyLog*: one call with the head GetTreeHead signed as the trusted "
+          "head (size and root), its progress read, its result required to say verified for "
+          "every event (the run fails otherwise); its rate is events verified over the call's "
+          "wall time. *As of*: ",
+          g_settings.as_of_position_queries,
+          " GetConsortium calls one at a time, each of a random one of the ", kConsortiumCount,
+          " consortia as of a position drawn uniformly from the first after the setup's events "
+          "to the last (std::mt19937_64 seeded ",
+          kAsOfSeed, ", the same positions every run of the same size); then ",
+          g_settings.as_of_time_queries,
+          " as of a time drawn uniformly from the setup's end to the point's start. The server "
+          "answers each from the newest read-model checkpoint at or before the position (one "
+          "every ",
+          Grouped(kCheckpointEvents),
+          " events) and a fold of the events after it. *Subscription lag*: one "
+          "Subscribe on a connection of its own from the log's last position + 1 (checkpoints "
+          "every ",
+          kSubscriptionCheckpointMs,
+          " ms; its first checkpoint awaited before anything is written), while ",
+          kSubscriptionWriters,
+          " DisburseFunds callers append as in the single-append point for the point's "
+          "seconds. A payment's lag runs from its acknowledgement reaching its caller (the "
+          "callback-API completion) to the subscriber's synchronous Read returning its event, "
+          "matched by global position; negative when the event came first. Every acknowledged "
+          "payment's event must be delivered exactly once and nothing else (the run fails "
+          "otherwise). A server without the audit API or as-of queries (a build before issue "
+          "14, found by GetTreeHead answering UNIMPLEMENTED and by GetConsortium as of a "
+          "position past the log not answering OUT_OF_RANGE) shows them as n/a.\n"),
       "- **PostgreSQL**: a private server started by tests/bench/run.sh (initdb in a temporary "
       "folder, 127.0.0.1, fsync=on, synchronous_commit=on, otherwise defaults), one connection a "
       "thread, statements prepared (PQprepare / PQexecPrepared), the payments the ledger gets "
@@ -2273,6 +2537,460 @@ absl::Status ReadMemory(const Server& server, const LedgerWorkload& workload, Re
   return absl::OkStatus();
 }
 
+// ---- The audit points, on the long log ----------------------------------------------------
+
+// A process's VmRSS read every kMemorySampleInterval from construction
+// until Stop(), which returns the most it read.
+class MemorySampler {
+ public:
+  explicit MemorySampler(pid_t pid) : pid_(pid), thread_([this] { Run(); }) {}
+  ~MemorySampler() { Stop(); }
+
+  int64_t Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return max_kib_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (absl::StatusOr<int64_t> rss = ProcessMemoryKib(pid_, "VmRSS"); rss.ok()) {
+        max_kib_ = std::max(max_kib_, *rss);
+      }
+      wake_.wait_for(lock, kMemorySampleInterval, [this] { return stopping_; });
+    }
+  }
+
+  const pid_t pid_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  int64_t max_kib_ = 0;    // guarded by mutex_; read after the thread ends
+  std::thread thread_;     // last: it starts once the members it uses exist
+};
+
+// Reads `pid`'s VmRSS and VmHWM into the span's `before` (or `after`) pair.
+absl::Status ReadMemorySpan(pid_t pid, bool after, MemorySpan& span) {
+  absl::StatusOr<int64_t> rss = ProcessMemoryKib(pid, "VmRSS");
+  if (!rss.ok()) return rss.status();
+  absl::StatusOr<int64_t> hwm = ProcessMemoryKib(pid, "VmHWM");
+  if (!hwm.ok()) return hwm.status();
+  (after ? span.rss_after_kib : span.rss_before_kib) = *rss;
+  (after ? span.hwm_after_kib : span.hwm_before_kib) = *hwm;
+  return absl::OkStatus();
+}
+
+// Runs `call` (one call over the whole log; it counts the events and its
+// own figures into the WholeLogCall) with `server_pid`'s CPU time and
+// memory read around it and its VmRSS sampled during it.
+absl::StatusOr<WholeLogCall> MeasureWholeLogCall(
+    pid_t server_pid, const std::function<absl::Status(WholeLogCall&)>& call) {
+  WholeLogCall result;
+  if (absl::Status s = ReadMemorySpan(server_pid, /*after=*/false, result.memory); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<double> cpu_before = ProcessCpuSeconds(server_pid);
+  if (!cpu_before.ok()) return cpu_before.status();
+  MemorySampler sampler(server_pid);
+  const Clock::time_point start = Clock::now();
+  const absl::Status status = call(result);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.rss_max_kib = sampler.Stop();
+  if (!status.ok()) return status;
+  absl::StatusOr<double> cpu_after = ProcessCpuSeconds(server_pid);
+  if (!cpu_after.ok()) return cpu_after.status();
+  result.server_cpu_seconds = *cpu_after - *cpu_before;
+  if (absl::Status s = ReadMemorySpan(server_pid, /*after=*/true, result.memory); !s.ok()) {
+    return s;
+  }
+  result.rss_max_kib =
+      std::max({result.rss_max_kib, result.memory.rss_before_kib, result.memory.rss_after_kib});
+  return result;
+}
+
+absl::Status Context(const absl::Status& status, absl::string_view what) {
+  return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+}
+
+// The first bytes of a hash in hex, for a progress line.
+std::string HashPrefix(const std::string& hash) {
+  constexpr size_t kShownBytes = 8;
+  std::string hex;
+  for (size_t i = 0; i < hash.size() && i < kShownBytes; ++i) {
+    absl::StrAppendFormat(&hex, "%02x", static_cast<unsigned char>(hash[i]));
+  }
+  return hex;
+}
+
+// The audit API and the as-of queries, through the synchronous client API,
+// each call waited for on the calling thread.
+class AuditWorkload {
+ public:
+  explicit AuditWorkload(const std::shared_ptr<grpc::Channel>& channel)
+      : audit_(v1::AuditService::NewStub(channel)), queries_(v1::QueryService::NewStub(channel)) {}
+
+  // The signed tree head; nullopt when the server has no AuditService (it
+  // answers UNIMPLEMENTED: a build before issue 14).
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> TreeHead() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    v1::SignedTreeHead head;
+    const grpc::Status status = audit_->GetTreeHead(&context, v1::GetTreeHeadRequest(), &head);
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return std::nullopt;
+    if (!status.ok()) return Context(ToAbsl(status), "GetTreeHead");
+    return head;
+  }
+
+  // Whether the server answers as-of queries: GetConsortium as of the
+  // position after the log's last is OUT_OF_RANGE from one that does; a
+  // build before them ignores the field (and answers the current status) or
+  // does not know the call.
+  absl::StatusOr<bool> ProbeAsOf(uint64_t log_events) {
+    v1::GetConsortiumRequest request;
+    request.set_consortium_id(ConsortiumId(0));
+    request.set_as_of_position(log_events + 1);
+    const absl::Status status = Consortium(request);
+    if (absl::IsOutOfRange(status)) return true;
+    if (status.ok() || absl::IsUnimplemented(status)) return false;
+    return status;
+  }
+
+  // ReadLog with an empty request (the whole log as it stands), read to its
+  // end: every position in order, and as many events as the log holds.
+  absl::Status ReadLog(uint64_t log_events, WholeLogCall& call) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kWholeLogDeadline);
+    std::unique_ptr<grpc::ClientReader<v1::LoggedEvent>> reader =
+        audit_->ReadLog(&context, v1::ReadLogRequest());
+    v1::LoggedEvent event;
+    while (reader->Read(&event)) {
+      if (event.global_position() != call.events + 1) {
+        context.TryCancel();
+        reader->Finish();
+        return absl::InternalError(absl::StrCat("ReadLog sent position ", event.global_position(),
+                                                " where ", call.events + 1, " was due"));
+      }
+      ++call.events;
+      call.canonical_bytes += static_cast<int64_t>(event.canonical_bytes().size());
+    }
+    if (absl::Status s = ToAbsl(reader->Finish()); !s.ok()) return Context(s, "ReadLog");
+    if (call.events != log_events) {
+      return absl::InternalError(absl::StrCat("ReadLog of the whole log sent ", call.events,
+                                              " events; the log holds ", log_events));
+    }
+    return absl::OkStatus();
+  }
+
+  // VerifyLog of the whole log with `head` as the trusted head, read to its
+  // result, which must say verified for every event.
+  absl::Status VerifyLog(uint64_t log_events, const v1::SignedTreeHead& head, WholeLogCall& call) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kWholeLogDeadline);
+    v1::VerifyLogRequest request;
+    request.set_trusted_tree_size(head.tree_size());
+    request.set_trusted_root_hash(head.root_hash());
+    std::unique_ptr<grpc::ClientReader<v1::VerifyLogResponse>> reader =
+        audit_->VerifyLog(&context, request);
+    std::optional<v1::VerifyResult> result;
+    v1::VerifyLogResponse response;
+    while (reader->Read(&response)) {
+      if (response.has_progress()) ++call.progress_messages;
+      if (response.has_result()) result = response.result();
+    }
+    if (absl::Status s = ToAbsl(reader->Finish()); !s.ok()) return Context(s, "VerifyLog");
+    if (!result) return absl::InternalError("VerifyLog ended without a result");
+    if (!result->verified()) {
+      return absl::DataLossError(absl::StrCat("VerifyLog: the log does not verify: first bad ",
+                                              "position ", result->first_bad_position(), ": ",
+                                              result->reason()));
+    }
+    if (result->events_verified() != log_events) {
+      return absl::InternalError(absl::StrCat("VerifyLog verified ", result->events_verified(),
+                                              " events; the log holds ", log_events));
+    }
+    call.events = result->events_verified();
+    root_hash_ = result->root_hash();
+    return absl::OkStatus();
+  }
+
+  // One GetConsortium (as of what `request` asks); the answer must be the
+  // consortium asked for.
+  absl::Status Consortium(const v1::GetConsortiumRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    v1::ConsortiumStatus status;
+    if (absl::Status s = ToAbsl(queries_->GetConsortium(&context, request, &status)); !s.ok()) {
+      return s;
+    }
+    if (status.consortium_id() != request.consortium_id()) {
+      return absl::InternalError(absl::StrCat("GetConsortium of ", request.consortium_id(),
+                                              " answered ", status.consortium_id()));
+    }
+    return absl::OkStatus();
+  }
+
+  // The root the last VerifyLog recomputed.
+  const std::string& root_hash() const { return root_hash_; }
+
+ private:
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::QueryService::Stub> queries_;
+  std::string root_hash_;
+};
+
+// `count` calls of `query`, one at a time; their latencies.
+absl::StatusOr<LoadResult> OneAtATime(int count, const std::function<absl::Status(int)>& query) {
+  std::vector<std::vector<int64_t>> latencies(1);
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    const Clock::time_point started = Clock::now();
+    if (absl::Status s = query(i); !s.ok()) return s;
+    latencies[0].push_back(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+  }
+  return Summarize(latencies, Clock::now() - start, 1);
+}
+
+// GetConsortium as of positions, then as of times, drawn with kAsOfSeed: a
+// random consortium each, as of a position uniformly after the setup's
+// events (when every consortium exists), or a time uniformly from the
+// setup's end to now.
+absl::Status RunAsOf(AuditWorkload& audit, absl::Time setup_done, AuditResults& a) {
+  std::mt19937_64 engine(kAsOfSeed);
+  std::uniform_int_distribution<int> consortium(0, kConsortiumCount - 1);
+  std::uniform_int_distribution<uint64_t> position(a.setup_events + 1, a.log_events);
+  absl::StatusOr<LoadResult> by_position = OneAtATime(g_settings.as_of_position_queries, [&](int) {
+    v1::GetConsortiumRequest request;
+    request.set_consortium_id(ConsortiumId(consortium(engine)));
+    request.set_as_of_position(position(engine));
+    return Context(audit.Consortium(request),
+                   absl::StrCat("GetConsortium as of position ", request.as_of_position()));
+  });
+  if (!by_position.ok()) return by_position.status();
+  PrintPoint(absl::StrCat("GetConsortium as_of_position x", g_settings.as_of_position_queries,
+                          ", 1 in flight"),
+             *by_position, "queries");
+  a.as_of_position = *std::move(by_position);
+
+  const int64_t from_us = absl::ToUnixMicros(setup_done);
+  std::uniform_int_distribution<int64_t> time_us(
+      from_us, std::max(from_us, absl::ToUnixMicros(absl::Now())));
+  absl::StatusOr<LoadResult> by_time = OneAtATime(g_settings.as_of_time_queries, [&](int) {
+    const int64_t us = time_us(engine);
+    v1::GetConsortiumRequest request;
+    request.set_consortium_id(ConsortiumId(consortium(engine)));
+    request.mutable_as_of_time()->set_seconds(us / 1'000'000);
+    request.mutable_as_of_time()->set_nanos(static_cast<int32_t>(us % 1'000'000 * 1'000));
+    return Context(audit.Consortium(request), absl::StrCat("GetConsortium as of time ", us, " us"));
+  });
+  if (!by_time.ok()) return by_time.status();
+  PrintPoint(
+      absl::StrCat("GetConsortium as_of_time x", g_settings.as_of_time_queries, ", 1 in flight"),
+      *by_time, "queries");
+  a.as_of_time = *std::move(by_time);
+  return absl::OkStatus();
+}
+
+// One Subscribe from the log's end, on a connection of its own (as an
+// auditor's system would hold one), while kSubscriptionWriters DisburseFunds
+// callers append for `seconds`: each payment's lag from its acknowledgement
+// at its caller to its event's arrival at the subscriber. Every
+// acknowledged payment's event must arrive once, and nothing else.
+absl::StatusOr<SubscriptionLag> RunSubscription(const std::string& address,
+                                                LedgerWorkload& workload, double seconds) {
+  const uint64_t from = workload.log_events() + 1;
+  grpc::ChannelArguments args;
+  // gRPC would otherwise share the writers' connection between channels to
+  // the same address.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::unique_ptr<v1::AuditService::Stub> stub = v1::AuditService::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kWholeLogDeadline);
+  v1::SubscribeRequest request;
+  request.set_from_position(from);
+  request.set_checkpoint_interval_ms(kSubscriptionCheckpointMs);
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub->Subscribe(&context, request);
+  // Nothing is written yet: the first message is a checkpoint at the log's
+  // end, and proves the subscription live.
+  v1::SubscribeResponse first;
+  if (!reader->Read(&first)) {
+    const absl::Status end = ToAbsl(reader->Finish());
+    return Context(end.ok() ? absl::InternalError("ended before its first message") : end,
+                   "Subscribe");
+  }
+  if (!first.has_checkpoint() || first.checkpoint().position() != from - 1) {
+    context.TryCancel();
+    reader->Finish();
+    return absl::InternalError(absl::StrCat("Subscribe from ", from, ": the first message is not ",
+                                            "a checkpoint at ", from - 1, ": ",
+                                            first.ShortDebugString()));
+  }
+
+  // The subscriber: when each event arrived. Only its thread touches
+  // `received` until it is joined.
+  std::vector<std::pair<uint64_t, Clock::time_point>> received;
+  uint64_t checkpoints = 1;
+  std::atomic<uint64_t> last_received{from - 1};
+  std::thread subscriber([&] {
+    v1::SubscribeResponse message;
+    while (reader->Read(&message)) {
+      const Clock::time_point now = Clock::now();
+      if (!message.has_event()) {
+        ++checkpoints;
+        continue;
+      }
+      const uint64_t position = message.event().global_position();
+      received.emplace_back(position, now);
+      if (position > last_received.load(std::memory_order_relaxed)) last_received = position;
+    }
+  });
+
+  std::mutex acks_mutex;
+  std::vector<std::pair<uint64_t, Clock::time_point>> acks;  // guarded by acks_mutex
+  absl::StatusOr<LoadResult> appends = RunLoop(
+      kSubscriptionWriters, seconds, 1, workload.Singles([&](const v1::AppendResult& result) {
+        const Clock::time_point now = Clock::now();
+        std::lock_guard<std::mutex> lock(acks_mutex);
+        acks.emplace_back(result.global_position(), now);
+      }));
+  // The writers are done: every acknowledged event is due; wait (bounded)
+  // for the last, then end the subscription.
+  uint64_t last_acked = from - 1;
+  {
+    std::lock_guard<std::mutex> lock(acks_mutex);
+    for (const auto& [position, at] : acks) last_acked = std::max(last_acked, position);
+  }
+  const Clock::time_point give_up = Clock::now() + Seconds(kDrainBoundSeconds);
+  while (last_received.load() < last_acked && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  context.TryCancel();
+  subscriber.join();
+  const grpc::Status end = reader->Finish();
+  if (!appends.ok()) return appends.status();
+  if (!end.ok() && end.error_code() != grpc::StatusCode::CANCELLED) {
+    return Context(ToAbsl(end), "Subscribe");
+  }
+
+  // Each position's first arrival; any later one, or one out of order, is
+  // a duplicate.
+  SubscriptionLag lag;
+  std::vector<std::optional<Clock::time_point>> arrived(last_acked - from + 1);
+  uint64_t previous = from - 1;
+  uint64_t distinct = 0;
+  for (const auto& [position, at] : received) {
+    if (position <= previous) {
+      ++lag.duplicated;
+      continue;
+    }
+    previous = position;
+    ++distinct;
+    if (position <= last_acked) arrived[position - from] = at;
+  }
+  std::vector<std::vector<int64_t>> lags(1);
+  for (const auto& [position, at] : acks) {
+    if (position < from || position > last_acked || !arrived[position - from]) continue;
+    const int64_t us =
+        std::chrono::duration_cast<std::chrono::microseconds>(*arrived[position - from] - at)
+            .count();
+    if (us < 0) ++lag.before_acknowledged;
+    lags[0].push_back(us);
+  }
+  lag.appended = acks.size();
+  lag.delivered = lags[0].size();
+  lag.checkpoints = checkpoints;
+  lag.lag = Summarize(lags, Seconds(appends->seconds), 1);
+  lag.appends = *std::move(appends);
+  // Events that arrived though no caller here had them acknowledged.
+  const uint64_t unexpected = distinct - lag.delivered;
+  if (lag.delivered != lag.appended || lag.duplicated > 0 || unexpected > 0) {
+    return absl::InternalError(absl::StrCat(
+        "Subscribe from ", from, ": ", lag.appended, " payments acknowledged, ", lag.delivered,
+        " of their events delivered, ", lag.duplicated, " delivered again or out of order, ",
+        unexpected, " delivered that no caller had acknowledged"));
+  }
+  return lag;
+}
+
+// The audit points on the running allianced, its log as the fill left it;
+// "n/a" for what the server lacks (a build before issue 14).
+absl::Status RunAuditPoints(const Server& server, LedgerWorkload& workload, absl::Time setup_done,
+                            AuditResults& a) {
+  a.log_events = workload.log_events();
+  AuditWorkload audit(Connect(server.address));
+  const pid_t pid = server.process->pid();
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> head = audit.TreeHead();
+  if (!head.ok()) return head.status();
+  a.audit_implemented = head->has_value();
+  if (!a.audit_implemented) {
+    std::printf("  %-48s n/a (the server has no AuditService)\n", "ReadLog, VerifyLog, Subscribe");
+  } else {
+    std::printf("  the signed tree head: %s events, root %s...\n",
+                Grouped((*head)->tree_size()).c_str(), HashPrefix((*head)->root_hash()).c_str());
+    absl::StatusOr<WholeLogCall> read = MeasureWholeLogCall(
+        pid, [&](WholeLogCall& call) { return audit.ReadLog(a.log_events, call); });
+    if (!read.ok()) return read.status();
+    std::printf(
+        "  %-48s %12s events/s   %.1f MiB/s of canonical_bytes   server CPU %.2f us/event   "
+        "%s (VmRSS at most %s)\n",
+        "ReadLog, the whole log, 1 call", Grouped(read->EventsPerSecond()).c_str(),
+        read->MibPerSecond(), read->ServerCpuUsPerEvent(), MemoryCell(read->memory).c_str(),
+        Mib(read->rss_max_kib).c_str());
+    a.read_log = *std::move(read);
+
+    absl::StatusOr<WholeLogCall> verify = MeasureWholeLogCall(
+        pid, [&](WholeLogCall& call) { return audit.VerifyLog(a.log_events, **head, call); });
+    if (!verify.ok()) return verify.status();
+    std::printf("  %-48s %12s events/s   verified, root %s...   server CPU %.2f us/event\n",
+                "VerifyLog, the whole log, 1 call", Grouped(verify->EventsPerSecond()).c_str(),
+                HashPrefix(audit.root_hash()).c_str(), verify->ServerCpuUsPerEvent());
+    a.verify_log = *std::move(verify);
+  }
+
+  absl::StatusOr<bool> as_of = audit.ProbeAsOf(a.log_events);
+  if (!as_of.ok()) return as_of.status();
+  a.as_of_implemented = *as_of;
+  if (a.as_of_implemented) {
+    if (absl::Status s = ReadMemorySpan(pid, /*after=*/false, a.as_of_memory); !s.ok()) return s;
+    if (absl::Status s = RunAsOf(audit, setup_done, a); !s.ok()) return s;
+    if (absl::Status s = ReadMemorySpan(pid, /*after=*/true, a.as_of_memory); !s.ok()) return s;
+    std::printf("  ... allianced over the as-of queries: %s\n", MemoryCell(a.as_of_memory).c_str());
+  } else {
+    std::printf("  %-48s n/a (the server ignores as_of_position)\n", "GetConsortium as of");
+  }
+
+  // Last: it appends.
+  if (a.audit_implemented) {
+    if (absl::Status s = ReadMemorySpan(pid, /*after=*/false, a.subscription_memory); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<SubscriptionLag> lag =
+        RunSubscription(server.address, workload, g_settings.seconds);
+    if (!lag.ok()) return lag.status();
+    if (absl::Status s = ReadMemorySpan(pid, /*after=*/true, a.subscription_memory); !s.ok()) {
+      return s;
+    }
+    std::printf(
+        "  %-48s lag p50 %8s   p99 %8s   %s delivered of %s appended (%s events/s)\n",
+        absl::StrCat("Subscribe from the end, ", kSubscriptionWriters, " appending").c_str(),
+        Ms(lag->lag.PercentileMs(0.5)).c_str(), Ms(lag->lag.PercentileMs(0.99)).c_str(),
+        Grouped(lag->delivered).c_str(), Grouped(lag->appended).c_str(),
+        Grouped(lag->appends.EventsPerSecond()).c_str());
+    std::printf("  ... allianced over the subscription point: %s\n",
+                MemoryCell(a.subscription_memory).c_str());
+    a.subscription = *std::move(lag);
+  }
+  return absl::OkStatus();
+}
+
 // One rebuild of `log`: fold it, then replace what the fold gives (the read
 // models, and with `with_rule_entries` the rule index too).
 struct RebuildPass {
@@ -2370,6 +3088,9 @@ absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_
                              Results& r) {
   LedgerWorkload workload(Connect(server.address));
   if (absl::Status s = workload.Setup(); !s.ok()) return s;
+  // Every consortium exists from here on: as-of queries ask after it.
+  r.audit.setup_events = workload.log_events();
+  const absl::Time setup_done = absl::Now();
   absl::StatusOr<bool> batch = workload.ProbeBatch();
   if (!batch.ok()) return batch.status();
   r.batch_implemented = *batch;
@@ -2441,6 +3162,10 @@ absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_
 
   if (absl::Status s = FillTo(workload, rebuild_events, r.batch_implemented); !s.ok()) return s;
   if (absl::Status s = ReadMemory(server, workload, r); !s.ok()) return s;
+  absl::StatusOr<int64_t> peak_before_audit = ProcessMemoryKib(server.process->pid(), "VmHWM");
+  if (!peak_before_audit.ok()) return peak_before_audit.status();
+  r.peak_before_audit_kib = *peak_before_audit;
+  if (absl::Status s = RunAuditPoints(server, workload, setup_done, r.audit); !s.ok()) return s;
   absl::StatusOr<int64_t> peak = ProcessMemoryKib(server.process->pid(), "VmHWM");
   if (!peak.ok()) return peak.status();
   r.peak_kib = *peak;
@@ -2530,6 +3255,10 @@ int Main(int argc, char** argv) {
   g_settings.seconds = smoke ? kSmokeSeconds : absl::GetFlag(FLAGS_seconds);
   g_settings.warmup_seconds = std::min(kWarmupSecondsMax, g_settings.seconds * kWarmupFraction);
   const int64_t rebuild_events = smoke ? kSmokeRebuildEvents : absl::GetFlag(FLAGS_rebuild_events);
+  if (smoke) {
+    g_settings.as_of_position_queries = kSmokeAsOfPositionQueries;
+    g_settings.as_of_time_queries = kSmokeAsOfTimeQueries;
+  }
   const std::string pg = smoke ? "" : absl::GetFlag(FLAGS_pg);
   if (g_settings.seconds <= 0 || rebuild_events < kRssCheckpointDivisor) {
     std::fprintf(stderr, "ledger_bench: --seconds must be positive and --rebuild_events >= %ld\n",
