@@ -102,18 +102,24 @@ void ShiftToSetBitOrZero(uint64_t& fn, uint64_t& sn) {
   }
 }
 
-}  // namespace
 
-MerkleHash LeafHash(absl::string_view leaf_bytes) {
-  // One context a thread, reused: a leaf is hashed for every event appended
-  // and every event verified.
+// SHA-256 of `prefix`, `first` and `second`, on one context a thread, reused: a
+// leaf is hashed for every event appended and verified, a node about as
+// often. The digest is fetched from OpenSSL's providers once: fetching it
+// at every EVP_DigestInit_ex (what EVP_sha256() and the one-shot SHA256()
+// do in OpenSSL 3) was 37 % of a verification's samples, the hashing itself
+// 13 %.
+MerkleHash Sha256(unsigned char prefix, absl::string_view first, absl::string_view second = {}) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                                &EVP_MD_CTX_free);
   MerkleHash hash;
   unsigned int length = 0;
-  const bool ok = context != nullptr && EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) &&
-                  EVP_DigestUpdate(context.get(), &kLeafPrefix, 1) &&
-                  EVP_DigestUpdate(context.get(), leaf_bytes.data(), leaf_bytes.size()) &&
+  const bool ok = sha256 != nullptr && context != nullptr &&
+                  EVP_DigestInit_ex2(context.get(), sha256, nullptr) &&
+                  EVP_DigestUpdate(context.get(), &prefix, 1) &&
+                  EVP_DigestUpdate(context.get(), first.data(), first.size()) &&
+                  EVP_DigestUpdate(context.get(), second.data(), second.size()) &&
                   EVP_DigestFinal_ex(context.get(), hash.data(), &length);
   // SHA-256 fails only when OpenSSL cannot allocate: nothing to recover.
   assert(ok && length == kMerkleHashBytes);
@@ -121,14 +127,16 @@ MerkleHash LeafHash(absl::string_view leaf_bytes) {
   return hash;
 }
 
+absl::string_view View(const MerkleHash& hash) {
+  return absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
+
+}  // namespace
+
+MerkleHash LeafHash(absl::string_view leaf_bytes) { return Sha256(kLeafPrefix, leaf_bytes); }
+
 MerkleHash NodeHash(const MerkleHash& left, const MerkleHash& right) {
-  unsigned char input[1 + 2 * kMerkleHashBytes];
-  input[0] = kNodePrefix;
-  std::memcpy(input + 1, left.data(), kMerkleHashBytes);
-  std::memcpy(input + 1 + kMerkleHashBytes, right.data(), kMerkleHashBytes);
-  MerkleHash hash;
-  SHA256(input, sizeof(input), hash.data());
-  return hash;
+  return Sha256(kNodePrefix, View(left), View(right));
 }
 
 MerkleHash EmptyTreeRoot() {

@@ -20,7 +20,7 @@ namespace {
 
 constexpr size_t kLevelBytes = 1;
 constexpr size_t kIndexBytes = 8;
-constexpr size_t kNodeKeyBytes = kLevelBytes + kIndexBytes;
+constexpr size_t kNodeKeyBytes = kIndexBytes + kLevelBytes;
 // VerifyTree reports progress every this many events: a few times a second
 // at a million events a second.
 constexpr uint64_t kVerifyProgressEvents = uint64_t{1} << 16;
@@ -35,11 +35,6 @@ uint64_t GetBigEndian64(absl::string_view bytes) {
   uint64_t value = 0;
   for (size_t i = 0; i < kIndexBytes; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
   return value;
-}
-
-// The node key just past every node of `level`.
-std::string LevelUpperBound(int level) {
-  return std::string(1, static_cast<char>(static_cast<uint8_t>(level + 1)));
 }
 
 // Why the event stored at `position` does not hash to its recorded leaf: an
@@ -58,37 +53,42 @@ std::string DescribeAlteredEvent(uint64_t position, absl::string_view bytes) {
                       " was altered: its stored bytes do not hash to the leaf recorded for it");
 }
 
-// One level's stored nodes, read in index order as the recomputation
-// reaches them: one iterator a level instead of a point read a node.
-class LevelCursor {
+// The stored nodes in key order, which is the order the recomputation
+// emits them in (each leaf, then the nodes it completes, lowest first): one
+// iterator over the whole tree instead of a point read a node.
+class TreeCursor {
  public:
-  LevelCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree, rocksdb::ReadOptions read,
-              int level)
-      : level_(level), upper_bound_(LevelUpperBound(level)), upper_(upper_bound_) {
-    read.iterate_upper_bound = &upper_;
-    it_.reset(db->NewIterator(read, tree));
-  }
+  TreeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree, const rocksdb::ReadOptions& read)
+      : it_(db->NewIterator(read, tree)) {}
 
-  // The stored node `index` of this level, which must be the one after the
-  // last asked (or the first asked); nullopt when it is missing or not a
-  // hash.
-  absl::StatusOr<std::optional<MerkleHash>> Next(uint64_t index) {
-    const std::string key = TreeNodeKey(MerkleNodeId{level_, index});
-    if (started_) {
-      it_->Next();
-    } else {
-      it_->Seek(key);
-      started_ = true;
-    }
+  // The stored node `id`, which must be the next one emitted; nullopt when
+  // the next stored key is another (a node missing or added) or its value
+  // is not a hash.
+  absl::StatusOr<std::optional<MerkleHash>> Next(MerkleNodeId id) {
+    const std::string key = TreeNodeKey(id);
+    Advance();
     if (!it_->status().ok()) return ToAbsl(it_->status(), "reading the audit tree");
     if (!it_->Valid() || ToView(it_->key()) != key) return std::nullopt;
     return HashFromBytes(ToView(it_->value()));
   }
 
+  // Whether any stored node follows the last one asked for.
+  absl::StatusOr<bool> More() {
+    Advance();
+    if (!it_->status().ok()) return ToAbsl(it_->status(), "reading the audit tree");
+    return it_->Valid();
+  }
+
  private:
-  const int level_;
-  const std::string upper_bound_;
-  rocksdb::Slice upper_;
+  void Advance() {
+    if (started_) {
+      it_->Next();
+    } else {
+      it_->SeekToFirst();
+      started_ = true;
+    }
+  }
+
   std::unique_ptr<rocksdb::Iterator> it_;
   bool started_ = false;
 };
@@ -190,12 +190,13 @@ class LeafHasher {
 
 std::string TreeNodeKey(MerkleNodeId id) {
   assert(id.level >= 0 && id.level < kMerkleLevels);
+  const uint64_t last_leaf = ((id.index + 1) << id.level) - 1;
   std::string key;
   key.reserve(kNodeKeyBytes);
-  key.push_back(static_cast<char>(static_cast<uint8_t>(id.level)));
   for (int shift = 56; shift >= 0; shift -= 8) {
-    key.push_back(static_cast<char>((id.index >> shift) & 0xff));
+    key.push_back(static_cast<char>((last_leaf >> shift) & 0xff));
   }
+  key.push_back(static_cast<char>(static_cast<uint8_t>(id.level)));
   return key;
 }
 
@@ -217,19 +218,17 @@ absl::StatusOr<MerkleHash> TreeStore::Read(MerkleNodeId id) const {
 }
 
 absl::StatusOr<uint64_t> TreeStore::LeafCount() const {
-  const std::string upper_bound = LevelUpperBound(0);
-  rocksdb::Slice upper(upper_bound);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, tree_));
+  // The last key is a node of the last leaf (the nodes it completed sort
+  // after the leaf itself).
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), tree_));
   it->SeekToLast();
   if (!it->status().ok()) return ToAbsl(it->status(), "finding the audit tree's last leaf");
   if (!it->Valid()) return 0;
-  if (it->key().size() != kNodeKeyBytes || it->key()[0] != 0) {
+  if (it->key().size() != kNodeKeyBytes) {
     return absl::DataLossError(absl::StrCat("malformed key in the audit tree: \"",
                                             absl::CHexEscape(ToView(it->key())), "\""));
   }
-  return GetBigEndian64(ToView(it->key()).substr(kLevelBytes)) + 1;
+  return GetBigEndian64(ToView(it->key())) + 1;
 }
 
 absl::Status TreeStore::Put(rocksdb::WriteBatch* batch, MerkleNodeId id,
@@ -251,11 +250,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
   read.readahead_size = kVerifyReadaheadBytes;
   read.fill_cache = false;  // one pass over old data: keep the hot blocks
 
-  std::array<std::unique_ptr<LevelCursor>, kMerkleLevels> levels;
-  auto level = [&](int l) -> LevelCursor& {
-    if (levels[l] == nullptr) levels[l] = std::make_unique<LevelCursor>(db_, tree_, read, l);
-    return *levels[l];
-  };
+  TreeCursor stored_nodes(db_, tree_, read);
   TreeVerification result;
   MerkleFrontier frontier;
   if (trusted_size == 0) result.root_at_trusted_size = frontier.Root();
@@ -284,7 +279,8 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
                                 hashed.position, "): it was removed"));
       }
       const MerkleHash& leaf = hashed.leaf;
-      absl::StatusOr<std::optional<MerkleHash>> stored_leaf = level(0).Next(expected - 1);
+      absl::StatusOr<std::optional<MerkleHash>> stored_leaf =
+          stored_nodes.Next(MerkleNodeId{0, expected - 1});
       if (!stored_leaf.ok()) return stored_leaf.status();
       if (!stored_leaf->has_value()) {
         return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
@@ -300,7 +296,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
       absl::Status read_error;
       frontier.Append(leaf, [&](MerkleNodeId id, const MerkleHash& hash) {
         if (id.level == 0 || bad_node.has_value() || !read_error.ok()) return;
-        absl::StatusOr<std::optional<MerkleHash>> stored = level(id.level).Next(id.index);
+        absl::StatusOr<std::optional<MerkleHash>> stored = stored_nodes.Next(id);
         if (!stored.ok()) {
           read_error = stored.status();
         } else if (!stored->has_value() || **stored != hash) {
@@ -326,12 +322,12 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
   if (!stopped.ok()) return stopped;
   if (absl::Status read = hasher.Finish(); !read.ok()) return read;
   // Leaves past the last event: the log's tail was cut off.
-  absl::StatusOr<std::optional<MerkleHash>> extra = level(0).Next(expected - 1);
+  absl::StatusOr<bool> extra = stored_nodes.More();
   if (!extra.ok()) return extra.status();
-  if (extra->has_value()) {
+  if (*extra) {
     return bad(expected, absl::StrCat("the log ends at position ", expected - 1,
-                                      " but the audit tree has a leaf for position ", expected,
-                                      ": the events from ", expected, " on were removed"));
+                                      " but the audit tree goes on past it: the events from ",
+                                      expected, " on were removed"));
   }
   result.root_hash = frontier.Root();
   if (progress) (void)progress(result.events_verified, events_in_log);

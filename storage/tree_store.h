@@ -17,8 +17,11 @@
 
 namespace alliance::storage {
 
-// A node's key: its level (1 byte) then its index (8 bytes, big-endian), so
-// that one level's nodes are contiguous and in index order.
+// A node's key: the index of its last leaf (8 bytes, big-endian), then its
+// level (1 byte). The keys an append writes (its leaf, then the nodes it
+// completes) are thus each larger than every key written before: the
+// memtable takes them at its end, and one scan in key order meets the nodes
+// in the order a recomputation of the tree emits them.
 std::string TreeNodeKey(MerkleNodeId id);
 
 // Reads and writes the nodes of one store's `tree` family. Thread-safe

@@ -25,8 +25,9 @@ std::string EventKey(uint64_t global_position) {
   return key;
 }
 
+// FORMAT.md, `tree`: the node's last leaf index, then its level.
 std::string NodeKey(int level, uint64_t index) {
-  return std::string(1, char(level)) + EventKey(index);
+  return EventKey(((index + 1) << level) - 1) + std::string(1, char(level));
 }
 
 v1::EventEnvelope Event(uint64_t position) {
