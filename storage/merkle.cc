@@ -102,7 +102,6 @@ void ShiftToSetBitOrZero(uint64_t& fn, uint64_t& sn) {
   }
 }
 
-
 // SHA-256 of `prefix`, `first` and `second`, on one context a thread, reused: a
 // leaf is hashed for every event appended and verified, a node about as
 // often. The digest is fetched from OpenSSL's providers once: fetching it
