@@ -41,6 +41,7 @@
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
 #include "spdlog/spdlog.h"
+#include "storage/big_endian.h"
 #include "storage/model_keys.h"
 #include "storage/mutex.h"
 #include "storage/rocks_status.h"
@@ -199,40 +200,6 @@ rocksdb::ReadOptions ProbeReadOptions() {
 }
 
 // ---- Encodings (storage/FORMAT.md) ----
-
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
-void PutBigEndian32(std::string* out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
-// REQUIRES: bytes.size() >= 8.
-uint64_t GetBigEndian64(absl::string_view bytes) {
-  assert(bytes.size() >= 8);
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-// REQUIRES: bytes.size() >= 4.
-uint32_t GetBigEndian32(absl::string_view bytes) {
-  assert(bytes.size() >= 4);
-  uint32_t value = 0;
-  for (size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-std::string PositionKey(uint64_t global_position) {
-  std::string key;
-  PutBigEndian64(&key, global_position);
-  return key;
-}
 
 // stream id, 0x00: every key of one stream starts with it.
 std::string StreamPrefix(absl::string_view stream_id) {

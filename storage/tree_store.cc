@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "alliance/v1/events.pb.h"
+#include "storage/big_endian.h"
 #include "storage/mutex.h"
 #include "storage/rocks_status.h"
 
@@ -30,12 +31,6 @@ constexpr size_t kVerifyReadaheadBytes = size_t{4} << 20;
 // trip a chunk, not an event), at most this many chunks ahead.
 constexpr size_t kVerifyChunkEvents = 4096;
 constexpr size_t kVerifyChunksAhead = 4;
-
-uint64_t GetBigEndian64(absl::string_view bytes) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < kIndexBytes; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
 
 // Why the event stored at `position` does not hash to its recorded leaf: an
 // event recorded elsewhere (a reordering) or altered bytes.
@@ -92,14 +87,6 @@ class TreeCursor {
   std::unique_ptr<rocksdb::Iterator> it_;
   bool started_ = false;
 };
-
-std::string EventKey(uint64_t position) {
-  std::string key;
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    key.push_back(static_cast<char>((position >> shift) & 0xff));
-  }
-  return key;
-}
 
 // An event's position (0 for a malformed key) and its leaf hash.
 struct HashedEvent {
@@ -193,9 +180,7 @@ std::string TreeNodeKey(MerkleNodeId id) {
   const uint64_t last_leaf = ((id.index + 1) << id.level) - 1;
   std::string key;
   key.reserve(kNodeKeyBytes);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    key.push_back(static_cast<char>((last_leaf >> shift) & 0xff));
-  }
+  PutBigEndian64(&key, last_leaf);
   key.push_back(static_cast<char>(static_cast<uint8_t>(id.level)));
   return key;
 }
@@ -288,7 +273,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
       }
       if (**stored_leaf != leaf) {
         std::string bytes;
-        rocksdb::Status got = db_->Get(read, events, ToSlice(EventKey(expected)), &bytes);
+        rocksdb::Status got = db_->Get(read, events, ToSlice(PositionKey(expected)), &bytes);
         if (!got.ok()) return ToAbsl(got, "reading an altered event");
         return bad(expected, DescribeAlteredEvent(expected, bytes));
       }

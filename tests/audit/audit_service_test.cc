@@ -39,12 +39,6 @@ std::vector<storage::MerkleHash> Hashes(const google::protobuf::RepeatedPtrField
   return out;
 }
 
-std::string EventKey(uint64_t global_position) {
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
-  return key;
-}
-
 // A subscriber on a thread of its own: what it received, until stopped.
 class Subscriber {
  public:
@@ -455,9 +449,9 @@ TEST_F(AuditServiceTest, AnEventAlteredInTheStoreIsNamedByItsPosition) {
   StopServer();
   {
     storage::RawStore raw(data_dir());
-    std::string bytes = *raw.Get("events", EventKey(9));
+    std::string bytes = *raw.Get("events", storage::EventKey(9));
     bytes.back() ^= 0x01;
-    raw.Put("events", EventKey(9), bytes);
+    raw.Put("events", storage::EventKey(9), bytes);
   }
   StartServer();
   Connect();
@@ -477,7 +471,7 @@ TEST_F(AuditServiceTest, AStoreWithItsTailCutOffIsServedReadOnlyAndNamesTheCut) 
   {
     storage::RawStore raw(data_dir());
     for (uint64_t p = head.tree_size() - 2; p <= head.tree_size(); ++p) {
-      raw.Delete("events", EventKey(p));
+      raw.Delete("events", storage::EventKey(p));
     }
   }
   StartServer();

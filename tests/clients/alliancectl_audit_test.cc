@@ -58,11 +58,7 @@ constexpr char kGyeongnam[] = "gyeongnam-metal-3d-printing";
 // is a check.
 constexpr int kLieRepeats = 3;
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CtlRun = ProgramRun;
 
 std::string ReadFileOr(const std::string& path, const std::string& missing) {
   std::ifstream in(path, std::ios::binary);
@@ -236,17 +232,11 @@ class AlliancectlAuditTest : public ::testing::Test {
   // Runs alliancectl against `address` with `args`.
   CtlRun Ctl(const std::string& address, std::vector<std::string> args) {
     args.insert(args.begin(), "--server=" + address);
-    absl::StatusOr<std::unique_ptr<AlliancedProcess>> ctl = AlliancedProcess::Start(
-        ALLIANCECTL_PATH, args, dir_.path(), {.name = absl::StrCat("ctl-", ++runs_)});
-    EXPECT_TRUE(ctl.ok()) << ctl.status();
-    if (!ctl.ok()) return {};
-    absl::StatusOr<int> status = (*ctl)->Wait(absl::Now() + kCallBound);
-    EXPECT_TRUE(status.ok()) << status.status();
-    CtlRun run;
-    if (status.ok() && WIFEXITED(*status)) run.exit_code = WEXITSTATUS(*status);
-    run.out = (*ctl)->Stdout();
-    run.err = (*ctl)->Stderr();
-    return run;
+    absl::StatusOr<ProgramRun> run =
+        RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),
+                   absl::Now() + kCallBound);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.value_or(ProgramRun{});
   }
 
   // `alliancectl audit <args>` against `address` with this test's pin and

@@ -37,11 +37,7 @@ constexpr int kExitUntrusted = 3;
 // The seed data set records 46 events.
 constexpr size_t kSeedEvents = 46;
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CtlRun = ProgramRun;
 
 std::vector<std::string> Lines(const std::string& path) {
   std::ifstream in(path);
@@ -82,17 +78,11 @@ class AlliancectlExportTest : public ::testing::Test {
 
   CtlRun Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), "--server=" + address_);
-    absl::StatusOr<std::unique_ptr<AlliancedProcess>> ctl = AlliancedProcess::Start(
-        ALLIANCECTL_PATH, args, dir_.path(), {.name = absl::StrCat("ctl-", ++runs_)});
-    EXPECT_TRUE(ctl.ok()) << ctl.status();
-    if (!ctl.ok()) return {};
-    absl::StatusOr<int> status = (*ctl)->Wait(absl::Now() + kCallBound);
-    EXPECT_TRUE(status.ok()) << status.status();
-    CtlRun run;
-    if (status.ok() && WIFEXITED(*status)) run.exit_code = WEXITSTATUS(*status);
-    run.out = (*ctl)->Stdout();
-    run.err = (*ctl)->Stderr();
-    return run;
+    absl::StatusOr<ProgramRun> run =
+        RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),
+                   absl::Now() + kCallBound);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.value_or(ProgramRun{});
   }
 
   CtlRun Audit(std::vector<std::string> args) {

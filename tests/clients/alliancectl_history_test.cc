@@ -40,11 +40,7 @@ constexpr char kChungnamFirstPayment[] = "ae992dc0-1aa0-42ed-916f-59619ce24ab5";
 // The seed's Gyeongnam consortium: its 2024 agreement has room left.
 constexpr char kGyeongnam[] = "gyeongnam-metal-3d-printing";
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CtlRun = ProgramRun;
 
 class AlliancectlHistoryTest : public ::testing::Test {
  protected:
@@ -60,17 +56,11 @@ class AlliancectlHistoryTest : public ::testing::Test {
   // Runs alliancectl with `args` against the server.
   CtlRun Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), "--server=" + address_);
-    absl::StatusOr<std::unique_ptr<AlliancedProcess>> ctl = AlliancedProcess::Start(
-        ALLIANCECTL_PATH, args, dir_.path(), {.name = absl::StrCat("ctl-", ++runs_)});
-    EXPECT_TRUE(ctl.ok()) << ctl.status();
-    if (!ctl.ok()) return {};
-    absl::StatusOr<int> status = (*ctl)->Wait(absl::Now() + kCallBound);
-    EXPECT_TRUE(status.ok()) << status.status();
-    CtlRun run;
-    if (status.ok() && WIFEXITED(*status)) run.exit_code = WEXITSTATUS(*status);
-    run.out = (*ctl)->Stdout();
-    run.err = (*ctl)->Stderr();
-    return run;
+    absl::StatusOr<ProgramRun> run =
+        RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),
+                   absl::Now() + kCallBound);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.value_or(ProgramRun{});
   }
 
   storage::TempDir dir_;

@@ -342,14 +342,6 @@ TEST_F(EventLogTest, SecondOpenOfTheSameFolderFails) {
   EXPECT_TRUE(log_->Commit(FirstBatch()).ok());
 }
 
-// The key an event is stored under: its global position, 8 bytes big-endian
-// (storage/FORMAT.md).
-std::string EventKey(uint64_t global_position) {
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
-  return key;
-}
-
 // Opens the store with RocksDB directly, as a newer or broken program would,
 // and writes `key` = `value` into column family `family`.
 void PutRaw(const std::string& path, const std::string& family, const std::string& key,

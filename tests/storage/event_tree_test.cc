@@ -19,12 +19,6 @@ namespace {
 
 constexpr uint64_t kEvents = 100;
 
-std::string EventKey(uint64_t global_position) {
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
-  return key;
-}
-
 // FORMAT.md, `tree`: the node's last leaf index, then its level.
 std::string NodeKey(int level, uint64_t index) {
   return EventKey(((index + 1) << level) - 1) + std::string(1, char(level));

@@ -14,6 +14,14 @@
 
 namespace alliance::storage {
 
+// The key of the event at `global_position` in `events`: 8 bytes,
+// big-endian (FORMAT.md).
+inline std::string EventKey(uint64_t global_position) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i, global_position >>= 8) key[i] = static_cast<char>(global_position);
+  return key;
+}
+
 class RawStore {
  public:
   explicit RawStore(const std::string& path) {

@@ -187,4 +187,20 @@ std::string DescribeWaitStatus(int wait_status) {
   return absl::StrCat("wait status ", wait_status);
 }
 
+absl::StatusOr<ProgramRun> RunProgram(const std::string& binary,
+                                      const std::vector<std::string>& args,
+                                      const std::string& log_dir, const std::string& name,
+                                      absl::Time deadline) {
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process =
+      AlliancedProcess::Start(binary, args, log_dir, {.name = name});
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> status = (*process)->Wait(deadline);
+  if (!status.ok()) return status.status();
+  ProgramRun run;
+  if (WIFEXITED(*status)) run.exit_code = WEXITSTATUS(*status);
+  run.out = (*process)->Stdout();
+  run.err = (*process)->Stderr();
+  return run;
+}
+
 }  // namespace alliance::testing

@@ -123,6 +123,22 @@ class AlliancedProcess {
 // "exited with 3", "killed by signal 9 (Killed)": a wait status in words.
 std::string DescribeWaitStatus(int wait_status);
 
+// What a command-line program's run left: its exit code (-1 when it did not
+// exit by itself), and all it wrote to stdout and stderr.
+struct ProgramRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `binary` with `args` to its end, its output in files named `name`
+// in `log_dir`, as the tests run alliancectl. DEADLINE_EXCEEDED (the child
+// killed) when it has not ended by `deadline`.
+absl::StatusOr<ProgramRun> RunProgram(const std::string& binary,
+                                      const std::vector<std::string>& args,
+                                      const std::string& log_dir, const std::string& name,
+                                      absl::Time deadline);
+
 }  // namespace alliance::testing
 
 #endif  // ALLIANCE_TESTS_SUPPORT_ALLIANCED_PROCESS_H_
