@@ -81,15 +81,16 @@ enum FamilyIndex : size_t {
 // layout this code reads. Raise it when an incompatible change is made, so
 // an older server refuses the store instead of misreading it.
 constexpr char kFormatVersionKey[] = "format_version";
-constexpr uint64_t kFormatVersion = 5;
+constexpr uint64_t kFormatVersion = 6;
 // The oldest format whose read models this code serves as they are. Format 1
 // had no rule-index entries in `models`, format 2 no lifecycle models
 // (FORMAT.md): their events are read as they are, their models are rebuilt
 // from them before serving.
 constexpr uint64_t kModelsFormatVersionMin = 4;
-// The first format with the audit tree. A store of an older one gets its
-// tree built from its events when it is first opened for writing.
-constexpr uint64_t kTreeFormatVersionMin = 5;
+// The first format with the audit tree as this code stores it (in tiles;
+// format 5 stored every leaf and node). A store of an older one gets its
+// tree built anew from its events when it is first opened for writing.
+constexpr uint64_t kTreeFormatVersionMin = 6;
 // Building the tree of an older store writes this many events' nodes a
 // batch and reports progress after each.
 constexpr uint64_t kTreeBuildBatchEvents = uint64_t{1} << 16;
@@ -532,26 +533,30 @@ class RocksEventLog final : public EventLog {
   // Loads the audit tree's right edge; builds the tree of a store of a
   // format before it; refuses to write a store whose tree and log disagree.
   absl::Status InitializeTree(uint64_t version) {
-    absl::StatusOr<uint64_t> leaves = tree_.LeafCount();
-    if (!leaves.ok()) return leaves.status();
-    if (*leaves < last_position_ && version < kTreeFormatVersionMin) {
+    uint64_t leaves = 0;
+    if (version < kTreeFormatVersionMin) {
       if (options_.read_only) {
         tree_status_ = absl::FailedPreconditionError(
             absl::StrCat("the store is of format ", version,
-                         ", before the audit tree: open it for writing "
+                         ", before the audit tree as this allianced stores it: open it for writing "
                          "once (start allianced on it) to build the tree"));
         return absl::OkStatus();
       }
-      if (absl::Status s = BuildTree(*leaves); !s.ok()) return s;
+      if (absl::Status s = BuildTree(); !s.ok()) return s;
       leaves = last_position_;
-    } else if (*leaves != last_position_) {
+    } else {
+      absl::StatusOr<uint64_t> stored = tree_.LeafCount();
+      if (!stored.ok()) return stored.status();
+      leaves = *stored;
+    }
+    if (leaves != last_position_) {
       // Appending now would write leaves over the evidence.
       const std::string why =
-          *leaves > last_position_
-              ? absl::StrCat("the audit tree covers ", *leaves, " events but the log ends at ",
+          leaves > last_position_
+              ? absl::StrCat("the audit tree covers ", leaves, " events but the log ends at ",
                              last_position_, ": events after ", last_position_, " were removed")
               : absl::StrCat("the log holds ", last_position_, " events but the audit tree only ",
-                             *leaves, ": tree nodes were removed");
+                             leaves, ": tree entries were removed");
       if (!options_.read_only) {
         return absl::DataLossError(absl::StrCat(
             why,
@@ -560,49 +565,45 @@ class RocksEventLog final : public EventLog {
       }
       spdlog::error("{}", why);
     }
-    absl::StatusOr<MerkleFrontier> frontier =
-        MerkleFrontier::Load(*leaves, [this](MerkleNodeId id) { return tree_.Read(id); });
-    if (!frontier.ok()) return frontier.status();
-    frontier_ = *frontier;
+    absl::StatusOr<TreeWriter> writer = TreeWriter::Load(&tree_, leaves);
+    if (!writer.ok()) return writer.status();
+    tree_writer_ = *std::move(writer);
     MutexLock lock(&tail_mu_);
-    tree_head_ = TreeHead{frontier_.size(), frontier_.Root()};
+    tree_head_ = TreeHead{tree_writer_->size(), tree_writer_->Root()};
     return absl::OkStatus();
   }
 
-  // Hashes the events from leaf `from_leaves` on into the tree, in durable
-  // batches, logging progress: a crash meanwhile resumes where the last
-  // batch ended.
-  absl::Status BuildTree(uint64_t from_leaves) {
-    absl::StatusOr<MerkleFrontier> frontier =
-        MerkleFrontier::Load(from_leaves, [this](MerkleNodeId id) { return tree_.Read(id); });
-    if (!frontier.ok()) return frontier.status();
-    const uint64_t total = last_position_;
-    spdlog::info("building the audit tree over events {}..{} (the store predates it)",
-                 from_leaves + 1, total);
+  // Builds the tree of a store of a format before it (removing the entries
+  // of an earlier layout) from its events, in durable batches, logging
+  // progress. A crash meanwhile leaves the older format recorded: the next
+  // open builds it again.
+  absl::Status BuildTree() {
     rocksdb::WriteBatch batch;
-    absl::Status put_status;
+    if (absl::Status s = DeleteAll(tree_cf(), &batch); !s.ok()) return s;
+    absl::StatusOr<TreeWriter> tree = TreeWriter::Load(&tree_, 0);
+    if (!tree.ok()) return tree.status();
+    const uint64_t total = last_position_;
+    spdlog::info("building the audit tree over events 1..{} (the store predates it)", total);
     auto write = [&]() -> absl::Status {
+      if (absl::Status s = tree->Finish(&batch); !s.ok()) return s;
       rocksdb::WriteOptions synced;
       synced.sync = true;
       rocksdb::Status status = db_->Write(synced, &batch);
       if (!status.ok()) return ToAbsl(status, "writing the audit tree");
       batch.Clear();
-      spdlog::info("audit tree: {} of {} events ({}%)", frontier->size(), total,
-                   total == 0 ? 100 : frontier->size() * 100 / total);
+      spdlog::info("audit tree: {} of {} events ({}%)", tree->size(), total,
+                   total == 0 ? 100 : tree->size() * 100 / total);
       return absl::OkStatus();
     };
     absl::Status scanned = ScanRaw(
-        from_leaves + 1, std::numeric_limits<size_t>::max(),
+        1, std::numeric_limits<size_t>::max(),
         [&](uint64_t position, absl::string_view bytes) -> absl::Status {
-          if (position != frontier->size() + 1) {
-            return absl::DataLossError(absl::StrCat("no event at position ", frontier->size() + 1,
+          if (position != tree->size() + 1) {
+            return absl::DataLossError(absl::StrCat("no event at position ", tree->size() + 1,
                                                     " while building the audit tree"));
           }
-          frontier->Append(LeafHash(bytes), [&](MerkleNodeId id, const MerkleHash& hash) {
-            if (put_status.ok()) put_status = tree_.Put(&batch, id, hash);
-          });
-          if (!put_status.ok()) return put_status;
-          if (frontier->size() % kTreeBuildBatchEvents == 0) return write();
+          if (absl::Status s = tree->Append(LeafHash(bytes), &batch); !s.ok()) return s;
+          if (tree->size() % kTreeBuildBatchEvents == 0) return write();
           return absl::OkStatus();
         });
     if (!scanned.ok()) return scanned;
@@ -615,8 +616,7 @@ class RocksEventLog final : public EventLog {
           db_->Put(synced, meta_cf(), kFormatVersionKey, absl::StrCat(kFormatVersion));
       if (!status.ok()) return ToAbsl(status, "recording format_version");
     }
-    spdlog::info("built the audit tree: {} events, root {}", frontier->size(),
-                 HashHex(frontier->Root()));
+    spdlog::info("built the audit tree: {} events, root {}", tree->size(), HashHex(tree->Root()));
     return absl::OkStatus();
   }
 
@@ -628,11 +628,8 @@ class RocksEventLog final : public EventLog {
     rocksdb::WriteBatch write_batch;
     uint64_t last_position = last_position_;
     // The tree grows with the batch; it becomes the log's only once written.
-    MerkleFrontier frontier = frontier_;
-    absl::Status tree_status;
-    auto put_node = [&](MerkleNodeId id, const MerkleHash& hash) {
-      if (tree_status.ok()) tree_status = tree_.Put(&write_batch, id, hash);
-    };
+    assert(tree_writer_.has_value());
+    TreeWriter tree = *tree_writer_;
     for (const CommitBatch::Command& command : batch.commands) {
       assert(command.events.size() <= std::numeric_limits<uint32_t>::max());
       EventIdRecord record{command.events.front().global_position(),
@@ -644,11 +641,12 @@ class RocksEventLog final : public EventLog {
         const std::string bytes = SerializeEnvelope(event);
         status = PutEvent(&write_batch, event, bytes);
         if (!status.ok()) return status;
-        frontier.Append(LeafHash(bytes), put_node);
-        if (!tree_status.ok()) return tree_status;
+        status = tree.Append(LeafHash(bytes), &write_batch);
+        if (!status.ok()) return status;
         last_position = event.global_position();
       }
     }
+    if (absl::Status s = tree.Finish(&write_batch); !s.ok()) return s;
     for (const ModelWrite& write : batch.model_writes) {
       // The models family holds only keys of model_keys.h's two shapes.
       if (absl::Status s = DecodeModelsKey(write.key).status(); !s.ok()) {
@@ -686,8 +684,8 @@ class RocksEventLog final : public EventLog {
       return ToAbsl(status, "writing a batch of events");
     }
     last_position_ = last_position;
-    frontier_ = frontier;
-    const TreeHead head{frontier_.size(), frontier_.Root()};
+    const TreeHead head{tree.size(), tree.Root()};
+    tree_writer_ = std::move(tree);
     MutexLock lock(&tail_mu_);
     tree_head_ = head;
     if (committed_stream_versions_.size() + batch_stream_versions.size() >
@@ -1078,6 +1076,7 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[kMetaIndex]; }
   rocksdb::ColumnFamilyHandle* rules_cf() const { return handles_[kRulesIndex]; }
   rocksdb::ColumnFamilyHandle* checkpoints_cf() const { return handles_[kCheckpointsIndex]; }
+  rocksdb::ColumnFamilyHandle* tree_cf() const { return handles_[kTreeIndex]; }
 
   // OK when the tree is there and covers `tree_size` events.
   absl::Status CheckTreeSize(uint64_t tree_size) {
@@ -1308,10 +1307,10 @@ class RocksEventLog final : public EventLog {
   // The tree head of the last Commit, for readers.
   TreeHead tree_head_ ABSL_GUARDED_BY(tail_mu_);
   const std::shared_ptr<RecoveryListener> recovery_;
-  // The audit tree's nodes, and the writer's right edge of it (Commit and
-  // Open only, like last_position_).
+  // The audit tree's entries, and the writer's right edge of it (Commit and
+  // Open only, like last_position_; absent while the tree cannot be read).
   const TreeStore tree_;
-  MerkleFrontier frontier_;
+  std::optional<TreeWriter> tree_writer_;
   // Set at Open, then constant: why the tree cannot be read (a store of an
   // older format opened read-only), or OK.
   absl::Status tree_status_;

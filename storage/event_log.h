@@ -224,10 +224,11 @@ class EventLog {
   virtual absl::StatusOr<ModelCheckpoint> CheckpointAtOrBefore(uint64_t position) = 0;
 
   // ---- The audit tree (RFC 9162 over the events; FORMAT.md, `tree`) ----
-  // Every event's leaf and every complete subtree are written with the
-  // event, in its batch. Before any of these, TreeStatus() must be OK: it is
-  // FAILED_PRECONDITION for a store of a format before the tree opened
-  // read-only (opening it for writing builds the tree).
+  // Every event's leaf (in its tile) and every complete subtree above a
+  // tile are written with the event, in its batch. Before any of these,
+  // TreeStatus() must be OK: it is FAILED_PRECONDITION for a store of a
+  // format before the tree's opened read-only (opening it for writing
+  // builds the tree).
 
   virtual absl::Status TreeStatus() = 0;
   // The head after the last Commit (or at Open). Any thread.

@@ -1,6 +1,7 @@
 #include "storage/tree_store.h"
 
 #include <array>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -48,23 +49,24 @@ std::string DescribeAlteredEvent(uint64_t position, absl::string_view bytes) {
                       " was altered: its stored bytes do not hash to the leaf recorded for it");
 }
 
-// The stored nodes in key order, which is the order the recomputation
-// emits them in (each leaf, then the nodes it completes, lowest first): one
-// iterator over the whole tree instead of a point read a node.
+// The stored tiles and nodes in key order, which is the order the
+// recomputation needs them in (a tile at its first leaf, the nodes above
+// tiles as its last leaf completes them, lowest first): one iterator over
+// the whole tree instead of a point read an entry.
 class TreeCursor {
  public:
   TreeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree, const rocksdb::ReadOptions& read)
       : it_(db->NewIterator(read, tree)) {}
 
-  // The stored node `id`, which must be the next one emitted; nullopt when
-  // the next stored key is another (a node missing or added) or its value
-  // is not a hash.
-  absl::StatusOr<std::optional<MerkleHash>> Next(MerkleNodeId id) {
+  // The stored value of `id` (a tile or a node), which must be the next
+  // entry; nullopt when the next stored key is another (an entry missing or
+  // added).
+  absl::StatusOr<std::optional<std::string>> Next(MerkleNodeId id) {
     const std::string key = TreeNodeKey(id);
     Advance();
     if (!it_->status().ok()) return ToAbsl(it_->status(), "reading the audit tree");
     if (!it_->Valid() || ToView(it_->key()) != key) return std::nullopt;
-    return HashFromBytes(ToView(it_->value()));
+    return std::string(ToView(it_->value()));
   }
 
   // Whether any stored node follows the last one asked for.
@@ -173,6 +175,37 @@ class LeafHasher {
   std::thread thread_;  // last: starts once the members above exist
 };
 
+// The number of leaf hashes a stored tile holds; nullopt unless it is a
+// whole number of hashes, one to a tile's.
+std::optional<uint64_t> TileLeaves(absl::string_view tile) {
+  if (tile.empty() || tile.size() % kMerkleHashBytes != 0 ||
+      tile.size() > kTreeTileLeaves * kMerkleHashBytes) {
+    return std::nullopt;
+  }
+  return tile.size() / kMerkleHashBytes;
+}
+
+MerkleHash TileLeaf(absl::string_view tile, uint64_t offset) {
+  MerkleHash leaf;
+  std::memcpy(leaf.data(), tile.data() + offset * kMerkleHashBytes, kMerkleHashBytes);
+  return leaf;
+}
+
+// The root of the `count` leaves (a power of two) of `tile` from `offset`.
+MerkleHash SubtreeRoot(absl::string_view tile, uint64_t offset, uint64_t count) {
+  std::array<MerkleHash, kTreeTileLeaves> nodes;
+  for (uint64_t i = 0; i < count; ++i) nodes[i] = TileLeaf(tile, offset + i);
+  for (; count > 1; count /= 2) {
+    for (uint64_t i = 0; i < count / 2; ++i) nodes[i] = NodeHash(nodes[2 * i], nodes[2 * i + 1]);
+  }
+  return nodes[0];
+}
+
+// "positions a..b", the tile's (1-based, as the log counts).
+std::string TilePositions(uint64_t tile) {
+  return absl::StrCat(tile * kTreeTileLeaves + 1, "..", (tile + 1) * kTreeTileLeaves);
+}
+
 }  // namespace
 
 std::string TreeNodeKey(MerkleNodeId id) {
@@ -185,7 +218,38 @@ std::string TreeNodeKey(MerkleNodeId id) {
   return key;
 }
 
+absl::StatusOr<std::string> TreeStore::ReadTile(uint64_t tile) const {
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), tree_, TreeNodeKey({kTreeTileLevel, tile}), &value);
+  if (status.IsNotFound()) {
+    return absl::DataLossError(
+        absl::StrCat("the audit tree lacks its tile over positions ", TilePositions(tile)));
+  }
+  if (!status.ok()) return ToAbsl(status, "reading the audit tree");
+  if (!TileLeaves(value).has_value()) {
+    return absl::DataLossError(absl::StrCat("the audit tree's tile over positions ",
+                                            TilePositions(tile), " holds ", value.size(),
+                                            " bytes, not a tile's leaf hashes"));
+  }
+  return value;
+}
+
 absl::StatusOr<MerkleHash> TreeStore::Read(MerkleNodeId id) const {
+  if (id.level <= kTreeTileLevel) {
+    const int below = kTreeTileLevel - id.level;
+    const uint64_t tile_index = id.index >> below;
+    absl::StatusOr<std::string> tile = ReadTile(tile_index);
+    if (!tile.ok()) return tile.status();
+    const uint64_t count = uint64_t{1} << id.level;
+    const uint64_t offset = (id.index << id.level) - tile_index * kTreeTileLeaves;
+    if (offset + count > *TileLeaves(*tile)) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit tree's tile over positions ", TilePositions(tile_index),
+          " lacks the leaves of ", "its node at level ", id.level, ", index ", id.index));
+    }
+    return SubtreeRoot(*tile, offset, count);
+  }
   std::string value;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), tree_, TreeNodeKey(id), &value);
   if (status.IsNotFound()) {
@@ -203,24 +267,73 @@ absl::StatusOr<MerkleHash> TreeStore::Read(MerkleNodeId id) const {
 }
 
 absl::StatusOr<uint64_t> TreeStore::LeafCount() const {
-  // The last key is a node of the last leaf (the nodes it completed sort
-  // after the leaf itself).
+  // The last key is the last tile, or a node its last leaf completed (they
+  // sort after the tile).
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), tree_));
   it->SeekToLast();
   if (!it->status().ok()) return ToAbsl(it->status(), "finding the audit tree's last leaf");
   if (!it->Valid()) return 0;
-  if (it->key().size() != kNodeKeyBytes) {
-    return absl::DataLossError(absl::StrCat("malformed key in the audit tree: \"",
-                                            absl::CHexEscape(ToView(it->key())), "\""));
+  const absl::string_view key = ToView(it->key());
+  const int level = key.size() == kNodeKeyBytes ? static_cast<uint8_t>(key.back()) : -1;
+  if (level < kTreeTileLevel) {
+    return absl::DataLossError(
+        absl::StrCat("malformed key in the audit tree: \"", absl::CHexEscape(key), "\""));
   }
-  return GetBigEndian64(ToView(it->key())) + 1;
+  const uint64_t last_leaf = GetBigEndian64(key);
+  if (level > kTreeTileLevel) return last_leaf + 1;
+  const std::optional<uint64_t> leaves = TileLeaves(ToView(it->value()));
+  if (!leaves.has_value()) {
+    return absl::DataLossError(absl::StrCat("the audit tree's last tile holds ", it->value().size(),
+                                            " bytes, not leaf hashes"));
+  }
+  return last_leaf + 1 - kTreeTileLeaves + *leaves;
 }
 
 absl::Status TreeStore::Put(rocksdb::WriteBatch* batch, MerkleNodeId id,
-                            const MerkleHash& hash) const {
-  return ToAbsl(batch->Put(tree_, TreeNodeKey(id),
-                           rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size())),
-                "batching an audit tree node");
+                            absl::string_view value) const {
+  return ToAbsl(batch->Put(tree_, TreeNodeKey(id), ToSlice(value)), "batching an audit tree entry");
+}
+
+absl::StatusOr<TreeWriter> TreeWriter::Load(const TreeStore* store, uint64_t size) {
+  absl::StatusOr<MerkleFrontier> frontier =
+      MerkleFrontier::Load(size, [store](MerkleNodeId id) { return store->Read(id); });
+  if (!frontier.ok()) return frontier.status();
+  std::string open_tile;
+  if (const uint64_t leaves = size % kTreeTileLeaves; leaves > 0) {
+    absl::StatusOr<std::string> tile = store->ReadTile(size / kTreeTileLeaves);
+    if (!tile.ok()) return tile.status();
+    if (*TileLeaves(*tile) < leaves) {
+      return absl::DataLossError(
+          absl::StrCat("the audit tree's last tile holds fewer than ", leaves, " leaves"));
+    }
+    open_tile = tile->substr(0, leaves * kMerkleHashBytes);
+  }
+  return TreeWriter(store, *frontier, std::move(open_tile));
+}
+
+absl::Status TreeWriter::Append(const MerkleHash& leaf_hash, rocksdb::WriteBatch* batch) {
+  absl::Status status;
+  frontier_.Append(leaf_hash, [&](MerkleNodeId id, const MerkleHash& hash) {
+    if (!status.ok()) return;
+    if (id.level == 0) {
+      open_tile_.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+      open_tile_changed_ = true;
+    } else if (id.level == kTreeTileLevel) {
+      status = store_->Put(batch, id, open_tile_);
+      open_tile_.clear();
+      open_tile_changed_ = false;
+    } else if (id.level > kTreeTileLevel) {
+      status = store_->Put(
+          batch, id, absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+    }
+  });
+  return status;
+}
+
+absl::Status TreeWriter::Finish(rocksdb::WriteBatch* batch) {
+  if (!open_tile_changed_ || open_tile_.empty()) return absl::OkStatus();
+  open_tile_changed_ = false;
+  return store_->Put(batch, MerkleNodeId{kTreeTileLevel, size() / kTreeTileLeaves}, open_tile_);
 }
 
 absl::StatusOr<TreeVerification> TreeStore::Verify(
@@ -235,7 +348,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
   read.readahead_size = kVerifyReadaheadBytes;
   read.fill_cache = false;  // one pass over old data: keep the hot blocks
 
-  TreeCursor stored_nodes(db_, tree_, read);
+  TreeCursor stored(db_, tree_, read);
   TreeVerification result;
   MerkleFrontier frontier;
   if (trusted_size == 0) result.root_at_trusted_size = frontier.Root();
@@ -251,6 +364,7 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
   // hands leaf hashes over a chunk at a time.
   LeafHasher hasher(db_, events, read);
   uint64_t expected = 1;
+  std::string tile;  // the stored tile of the leaf being compared
   absl::Status stopped;
   for (LeafChunk chunk; stopped.ok() && hasher.Next(&chunk);) {
     for (const HashedEvent& hashed : chunk) {
@@ -263,15 +377,30 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
                    absl::StrCat("no event is stored at position ", expected, " (the next is at ",
                                 hashed.position, "): it was removed"));
       }
-      const MerkleHash& leaf = hashed.leaf;
-      absl::StatusOr<std::optional<MerkleHash>> stored_leaf =
-          stored_nodes.Next(MerkleNodeId{0, expected - 1});
-      if (!stored_leaf.ok()) return stored_leaf.status();
-      if (!stored_leaf->has_value()) {
+      const uint64_t leaf_index = expected - 1;
+      const uint64_t offset = leaf_index % kTreeTileLeaves;
+      if (offset == 0) {
+        const uint64_t tile_index = leaf_index / kTreeTileLeaves;
+        absl::StatusOr<std::optional<std::string>> next =
+            stored.Next(MerkleNodeId{kTreeTileLevel, tile_index});
+        if (!next.ok()) return next.status();
+        if (!next->has_value()) {
+          return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
+                                            ": the tree was altered"));
+        }
+        tile = std::move(**next);
+        if (!TileLeaves(tile).has_value()) {
+          return bad(expected, absl::StrCat("the audit tree's tile over positions ",
+                                            TilePositions(tile_index),
+                                            " is not leaf hashes: the tree was altered"));
+        }
+      }
+      if (offset >= *TileLeaves(tile)) {
         return bad(expected, absl::StrCat("the audit tree has no leaf for position ", expected,
                                           ": the tree was altered"));
       }
-      if (**stored_leaf != leaf) {
+      const MerkleHash& leaf = hashed.leaf;
+      if (TileLeaf(tile, offset) != leaf) {
         std::string bytes;
         rocksdb::Status got = db_->Get(read, events, ToSlice(PositionKey(expected)), &bytes);
         if (!got.ok()) return ToAbsl(got, "reading an altered event");
@@ -280,11 +409,11 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
       std::optional<MerkleNodeId> bad_node;
       absl::Status read_error;
       frontier.Append(leaf, [&](MerkleNodeId id, const MerkleHash& hash) {
-        if (id.level == 0 || bad_node.has_value() || !read_error.ok()) return;
-        absl::StatusOr<std::optional<MerkleHash>> stored = stored_nodes.Next(id);
-        if (!stored.ok()) {
-          read_error = stored.status();
-        } else if (!stored->has_value() || **stored != hash) {
+        if (id.level <= kTreeTileLevel || bad_node.has_value() || !read_error.ok()) return;
+        absl::StatusOr<std::optional<std::string>> node = stored.Next(id);
+        if (!node.ok()) {
+          read_error = node.status();
+        } else if (!node->has_value() || HashFromBytes(**node) != hash) {
           bad_node = id;
         }
       });
@@ -306,11 +435,15 @@ absl::StatusOr<TreeVerification> TreeStore::Verify(
   }
   if (!stopped.ok()) return stopped;
   if (absl::Status read = hasher.Finish(); !read.ok()) return read;
-  // Leaves past the last event: the log's tail was cut off.
-  absl::StatusOr<bool> extra = stored_nodes.More();
+  // Leaves past the last event, in its tile or after it: the log's tail was
+  // cut off.
+  const uint64_t events_seen = expected - 1;
+  const bool tile_goes_on =
+      events_seen % kTreeTileLeaves != 0 && *TileLeaves(tile) > events_seen % kTreeTileLeaves;
+  absl::StatusOr<bool> extra = stored.More();
   if (!extra.ok()) return extra.status();
-  if (*extra) {
-    return bad(expected, absl::StrCat("the log ends at position ", expected - 1,
+  if (tile_goes_on || *extra) {
+    return bad(expected, absl::StrCat("the log ends at position ", events_seen,
                                       " but the audit tree goes on past it: the events from ",
                                       expected, " on were removed"));
   }

@@ -352,12 +352,12 @@ void PutRaw(const std::string& path, const std::string& family, const std::strin
 TEST_F(EventLogTest, NewerFormatVersionIsRefused) {
   log_.reset();
   const std::string path = dir_.Sub("store");
-  PutRaw(path, "meta", "format_version", "6");
+  PutRaw(path, "meta", "format_version", "7");
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(path, EventLogOptions{});
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition) << log.status();
   EXPECT_NE(log.status().message().find(path), absl::string_view::npos) << log.status();
-  EXPECT_NE(log.status().message().find("format version 6"), absl::string_view::npos)
+  EXPECT_NE(log.status().message().find("format version 7"), absl::string_view::npos)
       << log.status();
 }
 

@@ -19,7 +19,8 @@ namespace {
 
 constexpr uint64_t kEvents = 100;
 
-// FORMAT.md, `tree`: the node's last leaf index, then its level.
+// FORMAT.md, `tree`: the last leaf index the node (a tile: level 4) may
+// cover, then its level.
 std::string NodeKey(int level, uint64_t index) {
   return EventKey(((index + 1) << level) - 1) + std::string(1, char(level));
 }
@@ -138,13 +139,16 @@ TEST_F(EventTreeTest, EveryCommitExtendsTheTreeOverTheStoredBytes) {
 }
 
 TEST_F(EventTreeTest, TheHeadSurvivesAReopenAndTheTreeGoesOnFromIt) {
-  AppendTo(*log_, 37);
-  const TreeHead before = log_->CurrentTreeHead();
-  log_.reset();
-  log_ = Open(path_);
-  ASSERT_NE(log_, nullptr);
-  EXPECT_EQ(log_->CurrentTreeHead().tree_size, before.tree_size);
-  EXPECT_EQ(log_->CurrentTreeHead().root_hash, before.root_hash);
+  // Inside a tile, at a tile's end, and one past it.
+  for (uint64_t last : std::vector<uint64_t>{37, 48, 49}) {
+    AppendTo(*log_, last);
+    const TreeHead before = log_->CurrentTreeHead();
+    log_.reset();
+    log_ = Open(path_);
+    ASSERT_NE(log_, nullptr);
+    EXPECT_EQ(log_->CurrentTreeHead().tree_size, before.tree_size);
+    EXPECT_EQ(log_->CurrentTreeHead().root_hash, before.root_hash) << last;
+  }
   AppendTo(*log_, kEvents);
   EXPECT_EQ(log_->CurrentTreeHead().root_hash, Mth(LeavesOf(*log_), 0, kEvents));
 }
@@ -258,32 +262,83 @@ TEST_F(EventTreeTest, ATruncatedTailIsNamedAndTheStoreIsNotWrittenTo) {
   EXPECT_NE(writer.status().message().find("removed"), std::string::npos) << writer.status();
 }
 
-TEST_F(EventTreeTest, AChangedLeafNodeIsNamed) {
+// FORMAT.md: 100 events are 7 tiles (6 of 16 leaves, one of 4) and the
+// nodes above tiles their appends completed: 3 of 32 leaves, 1 of 64.
+TEST_F(EventTreeTest, TheTreeStoresTilesAndTheNodesAboveThem) {
   FillAndClose();
-  RawStore(path_).Put("tree", NodeKey(0, 36), std::string(32, 'x'));
+  RawStore raw(path_);
+  EXPECT_EQ(raw.Keys("tree").size(), 7u + 3u + 1u);
+  EXPECT_EQ(raw.Get("tree", NodeKey(4, 5))->size(), 16u * 32u);
+  EXPECT_EQ(raw.Get("tree", NodeKey(4, 6))->size(), 4u * 32u);
+  EXPECT_EQ(raw.Get("tree", NodeKey(6, 0))->size(), 32u);
+}
+
+TEST_F(EventTreeTest, AChangedLeafInATileIsNamed) {
+  FillAndClose();
+  {
+    // Tile 2 holds the leaves of positions 33..48; position 37 is its fifth.
+    RawStore raw(path_);
+    std::string tile = *raw.Get("tree", NodeKey(4, 2));
+    tile[4 * 32 + 7] ^= 1;
+    raw.Put("tree", NodeKey(4, 2), tile);
+  }
   const TreeVerification v = VerifyReadOnly();
   EXPECT_EQ(v.first_bad_position, 37u) << v.reason;
 }
 
-TEST_F(EventTreeTest, AChangedInteriorNodeIsNamedByTheFirstPositionUnderIt) {
+TEST_F(EventTreeTest, ARemovedTileIsNamedByItsFirstPosition) {
   FillAndClose();
-  // Level 3, index 2: the subtree over positions 17..24.
-  RawStore(path_).Put("tree", NodeKey(3, 2), std::string(32, 'x'));
+  RawStore(path_).Delete("tree", NodeKey(4, 3));
   const TreeVerification v = VerifyReadOnly();
-  EXPECT_EQ(v.first_bad_position, 17u) << v.reason;
-  EXPECT_NE(v.reason.find("17..24"), std::string::npos) << v.reason;
+  EXPECT_EQ(v.first_bad_position, 49u) << v.reason;
+  EXPECT_NE(v.reason.find("no leaf"), std::string::npos) << v.reason;
 }
 
-// A store of format 4 has no tree: opened for writing it gets one built
-// from its events, the root the events give; opened read-only it says so.
-// Rewriting an event and letting the tree be rebuilt is thus invisible to
-// the store alone: only a root the auditor kept (a signed head) shows it.
-TEST_F(EventTreeTest, AStoreOfTheFormatBeforeTheTreeGetsItBuilt) {
+TEST_F(EventTreeTest, AShortenedTileIsNamedByItsFirstMissingLeaf) {
+  FillAndClose();
+  {
+    RawStore raw(path_);
+    raw.Put("tree", NodeKey(4, 1), raw.Get("tree", NodeKey(4, 1))->substr(0, 10 * 32));
+  }
+  const TreeVerification v = VerifyReadOnly();
+  EXPECT_EQ(v.first_bad_position, 27u) << v.reason;
+}
+
+TEST_F(EventTreeTest, ATailCutInsideTheLastTileIsNamed) {
+  FillAndClose();
+  {
+    RawStore raw(path_);
+    for (uint64_t p = 99; p <= kEvents; ++p) raw.Delete("events", EventKey(p));
+  }
+  const TreeVerification v = VerifyReadOnly();
+  EXPECT_EQ(v.first_bad_position, 99u) << v.reason;
+  EXPECT_NE(v.reason.find("removed"), std::string::npos) << v.reason;
+}
+
+TEST_F(EventTreeTest, AChangedInteriorNodeIsNamedByTheFirstPositionUnderIt) {
+  FillAndClose();
+  // Level 5, index 1: the subtree over positions 33..64.
+  RawStore(path_).Put("tree", NodeKey(5, 1), std::string(32, 'x'));
+  const TreeVerification v = VerifyReadOnly();
+  EXPECT_EQ(v.first_bad_position, 33u) << v.reason;
+  EXPECT_NE(v.reason.find("33..64"), std::string::npos) << v.reason;
+}
+
+// A store of format 4 has no tree, one of format 5 a tree of every leaf
+// and node: opened for writing either gets the tree built from its events,
+// the root the events give; opened read-only it says so. Rewriting an event
+// and letting the tree be rebuilt is thus invisible to the store alone:
+// only a root the auditor kept (a signed head) shows it.
+TEST_F(EventTreeTest, AStoreOfAFormatBeforeTheTilesGetsItsTreeBuilt) {
   const TreeHead head = FillAndClose();
   {
     RawStore raw(path_);
     for (const std::string& key : raw.Keys("tree")) raw.Delete("tree", key);
-    raw.Put("meta", "format_version", "4");
+    // Format 5's leaves and nodes of levels 0 to 3, which this one does not
+    // store: the build removes them.
+    raw.Put("tree", NodeKey(0, 0), std::string(32, 'l'));
+    raw.Put("tree", NodeKey(3, 12), std::string(32, 'n'));
+    raw.Put("meta", "format_version", "5");
   }
   {
     std::unique_ptr<EventLog> reader = Open(path_, /*read_only=*/true);
@@ -297,7 +352,8 @@ TEST_F(EventTreeTest, AStoreOfTheFormatBeforeTheTreeGetsItBuilt) {
   EXPECT_EQ(log_->CurrentTreeHead().root_hash, head.root_hash);
   EXPECT_EQ(log_->VerifyTree(kEvents, nullptr)->first_bad_position, 0u);
   log_.reset();
-  EXPECT_EQ(*RawStore(path_).Get("meta", "format_version"), "5");
+  EXPECT_EQ(*RawStore(path_).Get("meta", "format_version"), "6");
+  EXPECT_EQ(RawStore(path_).Keys("tree").size(), 7u + 3u + 1u);
 
   // History rewritten, tree rebuilt: the store verifies by itself...
   {
