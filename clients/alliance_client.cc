@@ -16,23 +16,6 @@
 #include "google/rpc/status.pb.h"
 
 namespace alliance::client {
-namespace {
-
-// gRPC refuses a call whose ASCII metadata value holds anything else (it
-// fails the call with a code that says nothing about why): check first, and
-// say which header is wrong.
-absl::Status CheckHeaderValue(absl::string_view key, absl::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x20 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metadata header ", key, " must be printable ASCII"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 AllianceClient::AllianceClient(std::shared_ptr<grpc::Channel> channel,
                                AllianceClientOptions options)
     : options_(std::move(options)),
@@ -43,10 +26,6 @@ AllianceClient::AllianceClient(std::shared_ptr<grpc::Channel> channel,
 }
 
 absl::Status AllianceClient::Prepare(grpc::ClientContext* context) const {
-  if (absl::Status s = CheckHeaderValue(kAgencyHeader, options_.agency); !s.ok()) return s;
-  if (absl::Status s = CheckHeaderValue(kPrincipalHeader, options_.principal); !s.ok()) return s;
-  context->AddMetadata(std::string(kAgencyHeader), options_.agency);
-  context->AddMetadata(std::string(kPrincipalHeader), options_.principal);
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
   return absl::OkStatus();
 }

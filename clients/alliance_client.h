@@ -4,8 +4,8 @@
 // The contract:
 //   - One method per RPC. Each returns the response on success, or an
 //     absl::Status on failure; it never throws.
-//   - Every call carries the two metadata headers the server requires,
-//     `alliance-agency` and `alliance-principal`, taken from the options.
+//   - Who calls is the channel's: its client certificate (clients/channel.h)
+//     names the identity the server records and authorises.
 //   - Every call has a deadline (options.deadline, 5 s unless changed); a call
 //     that runs past it fails with DEADLINE_EXCEEDED.
 //   - A failed call's status keeps the gRPC code and message, and carries the
@@ -18,10 +18,9 @@
 //
 // Example:
 //
-//   auto channel = grpc::CreateChannel("127.0.0.1:50051",
-//                                      grpc::InsecureChannelCredentials());
-//   alliance::client::AllianceClient client(
-//       channel, {.agency = "KIAT", .principal = "kiat-erp"});
+//   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = alliance::client::OpenChannel(
+//       "127.0.0.1:50051", alliance::client::IdentityFiles("var/pki", "kiat"));
+//   alliance::client::AllianceClient client(*channel, {});
 //
 //   alliance::v1::DisburseFundsRequest request;
 //   request.mutable_meta()->set_event_id(alliance::client::NewEventId());
@@ -54,19 +53,11 @@
 
 namespace alliance::client {
 
-// The metadata keys the server reads the recorder from (commands.proto).
-inline constexpr absl::string_view kAgencyHeader = "alliance-agency";
-inline constexpr absl::string_view kPrincipalHeader = "alliance-principal";
-
 // Five seconds: long enough for a durable (fsynced) append under load, short
 // enough that a stuck server does not hang an agency's batch job.
 inline constexpr absl::Duration kDefaultDeadline = absl::Seconds(5);
 
 struct AllianceClientOptions {
-  // Sent as `alliance-agency`, e.g. "KIAT". Printable ASCII (gRPC metadata).
-  std::string agency;
-  // Sent as `alliance-principal`, e.g. "kiat-erp". Printable ASCII.
-  std::string principal;
   // Deadline of each call, counted from its start. Raise it for large
   // ReadEvents pages over a slow link. Must be positive.
   absl::Duration deadline = kDefaultDeadline;

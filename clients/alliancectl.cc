@@ -40,6 +40,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -55,26 +56,22 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "alliance/v1/access.pb.h"
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/queries.pb.h"
 #include "clients/alliance_client.h"
 #include "clients/audit_client.h"
 #include "clients/audit_export.h"
+#include "clients/channel.h"
 #include "clients/format.h"
 #include "clients/history.h"
 #include "clients/views.h"
 #include "proto/errors/refusal.h"
 #include "seed.pb.h"
+#include "services/domain/authority.h"
 #include "services/domain/commands.h"
 
-namespace {
-
-std::string DefaultPrincipal() {
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? user : "alliancectl";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // Connection and output.
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Address of the ledger server (host:port).");
@@ -82,10 +79,21 @@ ABSL_FLAG(bool, json, false,
           "Print the response as proto3 JSON (lowerCamelCase names, every field shown, "
           "int64 as strings) instead of tables.");
 ABSL_FLAG(int64_t, deadline_ms, 5000, "Deadline of each call in milliseconds.");
-ABSL_FLAG(std::string, agency, "KIAT", "Calling agency, sent as the alliance-agency header.");
-ABSL_FLAG(std::string, principal, DefaultPrincipal(),
-          "Person or system in the agency, sent as the alliance-principal header "
-          "(default: $USER, else \"alliancectl\").");
+ABSL_FLAG(std::string, identity, "kiat",
+          "Who calls: the client certificate <pki_dir>/<identity>.crt and its key (the server "
+          "records and authorises this identity).");
+ABSL_FLAG(std::string, pki_dir, "var/pki",
+          "Folder of the CA certificate (ca.crt) and the identities' certificates and keys "
+          "(deploy/pki.sh lays one out).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA certificate (PEM) the server's is checked against; "
+          "default: <pki_dir>/ca.crt.");
+ABSL_FLAG(std::string, tls_cert, "", "Client certificate (PEM); default: that of --identity.");
+ABSL_FLAG(std::string, tls_key, "", "Client key (PEM); default: that of --identity.");
+ABSL_FLAG(bool, plaintext, false,
+          "Connect without TLS (a server started with --plaintext on loopback).");
+ABSL_FLAG(std::string, identities, "var/identities.textpb",
+          "The identity registry (seed: who records each command).");
 
 // Every command.
 ABSL_FLAG(std::string, event_id, "", "Event id (UUID) of the command; default: a fresh one.");
@@ -235,7 +243,8 @@ constexpr char kUsageHead[] =
     "--occurred_at unless the file gives it, and --file=req.textpb instead of its\n"
     "flags; participants are 10-digit business registration numbers):\n";
 constexpr char kUsageTail[] =
-    "  seed               [--file] (default: the 2023 data set)\n"
+    "  seed               [--file --identities] (default: the 2023 data set, each command\n"
+    "                      sent as the registered identity of the role that records it)\n"
     "Queries:\n"
     "  status <consortium_id>\n"
     "  list               [--program --region --field --participant --state --page_size\n"
@@ -253,7 +262,8 @@ constexpr char kUsageTail[] =
     "  audit export       [--out] (the whole history, NDJSON, ending with the signed head)\n"
     "  audit import <export file> --data_dir (into an empty store, checked first)\n"
     "\n"
-    "Global flags: --server --agency --principal --deadline_ms --json. Try --help.\n"
+    "Global flags: --server --identity --pki_dir --tls_ca --tls_cert --tls_key --deadline_ms\n"
+    "--json. Try --help.\n"
     "Exit codes: 0 ok, 1 refused or unreachable, 2 usage, 3 an audit check failed.";
 
 // A subcommand's flags or arguments are wrong; nothing was sent.
@@ -794,6 +804,25 @@ std::string CommandUsage() {
   return usage;
 }
 
+// ---- Connection ------------------------------------------------------
+
+// The TLS files of `identity` (the flags' overrides first).
+TlsFiles FilesOf(absl::string_view identity) {
+  TlsFiles files = IdentityFiles(absl::GetFlag(FLAGS_pki_dir), identity);
+  if (!absl::GetFlag(FLAGS_tls_ca).empty()) files.ca_path = absl::GetFlag(FLAGS_tls_ca);
+  if (!absl::GetFlag(FLAGS_tls_cert).empty())
+    files.certificate_path = absl::GetFlag(FLAGS_tls_cert);
+  if (!absl::GetFlag(FLAGS_tls_key).empty()) files.key_path = absl::GetFlag(FLAGS_tls_key);
+  files.plaintext = absl::GetFlag(FLAGS_plaintext);
+  return files;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelAs(absl::string_view identity) {
+  return OpenChannel(absl::GetFlag(FLAGS_server), FilesOf(identity));
+}
+
+absl::Duration Deadline() { return absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms)); }
+
 // ---- seed ------------------------------------------------------------
 
 // One seed command: the RPC its oneof field names (establish_program is
@@ -840,15 +869,67 @@ std::string LabelOf(const SeedEntry& entry, const CommandLine& line) {
   return absl::StrJoin(parts, " ");
 }
 
+// Who sends each seed command: a registered identity of the role its row
+// names (domain/authority.h), for a university the one leading the
+// command's consortium (the seed file's own selections say which).
+class SeedSenders {
+ public:
+  static absl::StatusOr<SeedSenders> Load(const std::string& registry_path,
+                                          const seed::SeedFile& seed_file) {
+    SeedSenders senders;
+    if (absl::Status s = ReadTextProto(registry_path, &senders.registry_); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(s.message(), " (--identities)"));
+    }
+    for (const seed::SeedCommand& command : seed_file.commands()) {
+      if (command.has_select_consortium()) {
+        const v1::ConsortiumSelected& selected = command.select_consortium().selection();
+        senders.leads_[selected.consortium_id()] = selected.lead_participant_id();
+      }
+    }
+    return senders;
+  }
+
+  // The client of the identity that records `entry`; NOT_FOUND when the
+  // registry has none.
+  absl::StatusOr<AllianceClient*> For(const SeedEntry& entry) {
+    const domain::CommandSpec& spec = *domain::FindCommand(entry.rpc);
+    std::string lead;
+    if (spec.authority.lead_of_consortium) lead = leads_[domain::ConsortiumOf(*entry.request)];
+    for (const v1::Identity& identity : registry_.identities()) {
+      if (identity.role() != spec.authority.role) continue;
+      if (spec.authority.lead_of_consortium && identity.participant_id() != lead) continue;
+      auto [it, added] = clients_.try_emplace(identity.name());
+      if (added) {
+        absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelAs(identity.name());
+        if (!channel.ok()) return channel.status();
+        it->second = std::make_unique<AllianceClient>(
+            *channel, AllianceClientOptions{.deadline = Deadline()});
+      }
+      return it->second.get();
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "no identity in the registry records ", entry.rpc, " (", v1::Role_Name(spec.authority.role),
+        spec.authority.lead_of_consortium ? absl::StrCat(" leading participant ", lead) : "", ")"));
+  }
+
+ private:
+  v1::IdentityRegistry registry_;
+  absl::flat_hash_map<std::string, std::string> leads_;
+  absl::flat_hash_map<std::string, std::unique_ptr<AllianceClient>> clients_;
+};
+
 // Sends the seed file's commands in order, as written: each has a fixed
 // event id and occurred_at, so a second run records nothing new. Stops at
 // the first refusal.
-Outcome Seed(AllianceClient& client, const Args& args) {
+Outcome Seed(AllianceClient& /*client*/, const Args& args) {
   if (Outcome o = NoArgs(args); std::holds_alternative<UsageError>(o)) return o;
   std::string path = absl::GetFlag(FLAGS_file);
   if (path.empty()) path = ALLIANCE_SEED_FILE;
   seed::SeedFile seed_file;
   if (absl::Status s = ReadTextProto(path, &seed_file); !s.ok()) return Usage(s);
+  absl::StatusOr<SeedSenders> senders =
+      SeedSenders::Load(absl::GetFlag(FLAGS_identities), seed_file);
+  if (!senders.ok()) return Usage(senders.status());
   // Check the whole file before sending anything: a fresh id per run would
   // make seeding record everything again.
   std::vector<std::pair<SeedEntry, const CommandLine*>> commands;
@@ -862,6 +943,10 @@ Outcome Seed(AllianceClient& client, const Args& args) {
       return UsageError{absl::StrCat(path, ": command ", i + 1, " (", LabelOf(entry, *line),
                                      ") has no meta.event_id; seed commands need fixed ids")};
     }
+    if (absl::StatusOr<AllianceClient*> sender = senders->For(entry); !sender.ok()) {
+      return UsageError{absl::StrCat(path, ": command ", i + 1, " (", LabelOf(entry, *line),
+                                     "): ", sender.status().message())};
+    }
     commands.emplace_back(std::move(entry), line);
   }
   const bool json = absl::GetFlag(FLAGS_json);
@@ -871,7 +956,8 @@ Outcome Seed(AllianceClient& client, const Args& args) {
   for (int i = 0; i < total; ++i) {
     const auto& [entry, line] = commands[i];
     const std::string label = LabelOf(entry, *line);
-    absl::StatusOr<v1::AppendResult> result = client.Send(entry.rpc, *entry.request);
+    absl::StatusOr<v1::AppendResult> result =
+        (*senders->For(entry))->Send(entry.rpc, *entry.request);
     if (!result.ok()) {
       std::cout << "[" << i + 1 << "/" << total << "] " << label << ": refused\n";
       return ReportFailure(result.status());
@@ -1298,8 +1384,9 @@ Outcome AuditImport(AuditClient& audit, const Args& args) {
 // events are the server's word (`audit prove` proves one).
 Outcome AuditHistory(AuditClient& audit, const Args& args) {
   if (args.size() != 1) return UsageError{"audit history takes one argument: <consortium_id>"};
-  std::unique_ptr<v1::AuditService::Stub> stub = v1::AuditService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelAs(absl::GetFlag(FLAGS_identity));
+  if (!channel.ok()) return Usage(channel.status());
+  std::unique_ptr<v1::AuditService::Stub> stub = v1::AuditService::NewStub(*channel);
   absl::StatusOr<std::vector<v1::EventEnvelope>> events;
   {
     ReadProgress progress(std::cerr, ::isatty(STDERR_FILENO) == 1);
@@ -1344,9 +1431,9 @@ Outcome Audit(AllianceClient& /*client*/, const Args& args) {
   }
   absl::StatusOr<AuditClientOptions> options = AuditOptionsFromFlags();
   if (!options.ok()) return Usage(options.status());
-  AuditClient audit(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
-      *std::move(options));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelAs(absl::GetFlag(FLAGS_identity));
+  if (!channel.ok()) return Usage(channel.status());
+  AuditClient audit(*channel, *std::move(options));
   return verb->run(audit, Args(args.begin() + 1, args.end()));
 }
 
@@ -1398,11 +1485,13 @@ int Main(int argc, char** argv) {
     return ReportUsageError(absl::StrCat("--deadline_ms must be in 1..", kDeadlineMsMax));
   }
   // Creating a channel does not connect: a usage error still sends nothing.
-  AllianceClient client(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
-      {.agency = absl::GetFlag(FLAGS_agency),
-       .principal = absl::GetFlag(FLAGS_principal),
-       .deadline = absl::Milliseconds(deadline_ms)});
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelAs(absl::GetFlag(FLAGS_identity));
+  if (!channel.ok()) {
+    // A file to fix, not a command line to relearn: no usage text.
+    std::cerr << "alliancectl: " << channel.status().message() << "\n";
+    return kExitUsage;
+  }
+  AllianceClient client(*channel, {.deadline = Deadline()});
   std::optional<Outcome> outcome;
   for (const CommandLine& line : CommandLines()) {
     if (line.subcommand == name) outcome = RecordCommand(line, client, args);

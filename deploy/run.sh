@@ -8,6 +8,14 @@
 # created with openssl on the first start (keep it: auditors pin its public
 # half, `alliancectl audit key`).
 #
+# The server speaks mutual TLS only. On the first start this creates a
+# development CA and certificates with openssl (deploy/pki.sh): var/pki/ca.crt,
+# var/pki/server.{crt,key} for localhost and 127.0.0.1, and
+# var/pki/<name>.{crt,key} for every identity of var/identities.textpb (copied
+# from deploy/identities.textpb), with the method policy var/authz-policy.json
+# (from deploy/authz-policy.json). Edit the var/ copies: allianced re-reads
+# them within seconds; `deploy/pki.sh var/pki <name>` certifies a new name.
+#
 #   ALLIANCE_LISTEN=127.0.0.1:50051  where to serve
 #   ALLIANCE_DATA_DIR=var/store      where the store lives
 #   ALLIANCE_TREE_HEAD_KEY=var/keys/tree-head.pem  the signing key
@@ -22,7 +30,8 @@ build build -- allianced alliancectl
 listen="${ALLIANCE_LISTEN:-127.0.0.1:50051}"
 data_dir="${ALLIANCE_DATA_DIR:-$ALLIANCE_ROOT/var/store}"
 mkdir -p "$(dirname "$data_dir")"
-ctl=(build/clients/alliancectl "--server=$listen")
+ctl=(build/clients/alliancectl "--server=$listen" "--pki_dir=$ALLIANCE_ROOT/var/pki"
+     "--identities=$ALLIANCE_ROOT/var/identities.textpb")
 
 tree_head_key="${ALLIANCE_TREE_HEAD_KEY:-$ALLIANCE_ROOT/var/keys/tree-head.pem}"
 if [ ! -f "$tree_head_key" ]; then
@@ -31,9 +40,22 @@ if [ ! -f "$tree_head_key" ]; then
   (umask 077 && openssl genpkey -algorithm ed25519 -out "$tree_head_key")
 fi
 
-echo "== starting allianced on $listen with store $data_dir"
+identities="$ALLIANCE_ROOT/var/identities.textpb"
+policy="$ALLIANCE_ROOT/var/authz-policy.json"
+pki="$ALLIANCE_ROOT/var/pki"
+[ -f "$identities" ] || cp deploy/identities.textpb "$identities"
+[ -f "$policy" ] || cp deploy/authz-policy.json "$policy"
+if [ ! -f "$pki/ca.crt" ]; then
+  echo "== first start: creating the development CA and certificates in $pki"
+fi
+# A certificate for every registered name that has none yet.
+mapfile -t names < <(grep -o 'name: *"[a-z0-9-]*"' "$identities" | sed 's/.*"\(.*\)"/\1/')
+deploy/pki.sh "$pki" "${names[@]}"
+
+echo "== starting allianced on $listen (mutual TLS) with store $data_dir"
 build/services/allianced --data_dir="$data_dir" --listen="$listen" \
-  --tree_head_key="$tree_head_key" &
+  --tree_head_key="$tree_head_key" --identities="$identities" --authz_policy="$policy" \
+  --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" --tls_client_ca="$pki/ca.crt" &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" || true' INT TERM
 
@@ -56,12 +78,14 @@ if "${ctl[@]}" events --max=1 --json | grep -q '"globalPosition"'; then
   echo "== store has events: keeping them (delete $data_dir to start over)"
 else
   echo "== empty store: loading the 2023 program, its three consortia and an illustrative continuation"
+  echo "   (each command sent as the identity whose role records it: ministry, kiat, the lead universities)"
   "${ctl[@]}" seed
 fi
 
 cat <<TXT
 
-allianced is serving on $listen (store: $data_dir). In another terminal:
+allianced is serving on $listen over mutual TLS (store: $data_dir). In another
+terminal (alliancectl calls as --identity=kiat from var/pki unless told otherwise):
 
   build/clients/alliancectl list                                   # the consortia
   build/clients/alliancectl status chungnam-future-vehicles        # one consortium
@@ -71,6 +95,9 @@ allianced is serving on $listen (store: $data_dir). In another terminal:
       --year=2024 --amount_krw=690000000 --reference=KIAT-2024-GN-002
   build/clients/alliancectl events --stream=consortium-chungnam-future-vehicles
   build/clients/alliancectl --json status ulsan-secondary-batteries
+  build/clients/alliancectl --identity=chungnam list                # a region sees its own
+  build/clients/alliancectl --identity=ministry disburse --consortium=gyeongnam-metal-3d-printing \\
+      --year=2024 --amount_krw=1000 --reference=X-1         # refused: ROLE_MAY_NOT_DISBURSE_FUNDS
   build/clients/alliancectl audit key --pin_key=\$HOME/.alliance/tree-head-key.pem  # pin, once
   build/clients/alliancectl audit head                             # signed head, proved consistent
   build/clients/alliancectl audit prove 3                          # event 3 is in that tree

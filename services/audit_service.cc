@@ -14,7 +14,11 @@
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
+#include "services/access/refusal_log.h"
+#include "services/domain/authority.h"
+#include "services/domain/streams.h"
 #include "services/log_filter.h"
+#include "services/unary_answer.h"
 #include "spdlog/spdlog.h"
 #include "storage/mutex.h"
 
@@ -47,19 +51,35 @@ class VerificationCount {
 
 namespace {
 
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-// A write reactor that only finishes: a refusal before the first message.
+// A write reactor that only finishes: a refusal before the first message,
+// logged.
 template <typename Message>
 class Refused final : public grpc::ServerWriteReactor<Message> {
  public:
-  explicit Refused(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  Refused(const absl::Status& status, absl::string_view method, absl::string_view identity) {
+    LogRefusal(status, method, identity, "");
+    this->Finish(ToGrpcStatus(status));
+  }
   void OnDone() override { delete this; }
 };
+
+// The audit service reads every consortium's history: only the roles that
+// read every consortium may call it (authority.h), whatever the method
+// policy says.
+absl::StatusOr<v1::Identity> AdmitAuditor(const Callers& callers,
+                                          const grpc::CallbackServerContext& context,
+                                          absl::string_view method) {
+  absl::StatusOr<v1::Identity> caller = callers.Admit(context, method);
+  if (!caller.ok()) return caller.status();
+  if (!domain::ReadsEverything(*caller)) {
+    return Refuse(absl::StatusCode::kPermissionDenied, "ROLE_MAY_NOT_AUDIT",
+                  absl::StrCat("identity \"", caller->name(), "\" (", v1::Role_Name(caller->role()),
+                               ") may not read the audit service: auditors, the ministry and "
+                               "the managing agency do"),
+                  {{"identity", caller->name()}});
+  }
+  return caller;
+}
 
 // Why the tree cannot be read (a store of an older format opened
 // read-only), as a refusal.
@@ -323,8 +343,9 @@ class LogVerifier final : public grpc::ServerWriteReactor<v1::VerifyLogResponse>
 
 }  // namespace
 
-AuditService::AuditService(Ledger* ledger, const TreeHeadSigner* signer)
+AuditService::AuditService(Ledger* ledger, const TreeHeadSigner* signer, const Callers* callers)
     : ledger_(ledger),
+      callers_(callers),
       signer_(signer),
       verifications_(std::make_shared<VerificationCount>()),
       subscriptions_(ledger) {}
@@ -333,40 +354,53 @@ AuditService::~AuditService() { verifications_->AwaitNone(); }
 
 grpc::ServerWriteReactor<v1::LoggedEvent>* AuditService::ReadLog(
     grpc::CallbackServerContext* context, const v1::ReadLogRequest* request) {
+  constexpr absl::string_view method = "/alliance.v1.AuditService/ReadLog";
+  absl::StatusOr<v1::Identity> caller = AdmitAuditor(*callers_, *context, method);
+  if (!caller.ok()) return new Refused<v1::LoggedEvent>(caller.status(), method, "");
   std::shared_ptr<const PublishedModels> published = ledger_->Published();
   std::shared_ptr<storage::EventLog> log = ledger_->log();
   absl::StatusOr<uint64_t> end = log->LastPosition();
-  if (!end.ok()) return new Refused<v1::LoggedEvent>(end.status());
+  if (!end.ok()) return new Refused<v1::LoggedEvent>(end.status(), method, caller->name());
   const uint64_t first = std::max<uint64_t>(request->from_position(), 1);
   const uint64_t last =
       request->to_position() == 0 ? *end : std::min<uint64_t>(request->to_position(), *end);
   if (request->to_position() != 0 && request->to_position() < first) {
     return new Refused<v1::LoggedEvent>(
-        InvalidField("to_position", "must not be before from_position"));
+        InvalidField("to_position", "must not be before from_position"), method, caller->name());
   }
   absl::StatusOr<LogFilter> filter = LogFilter::Of(*request, *published);
-  if (!filter.ok()) return new Refused<v1::LoggedEvent>(filter.status());
+  if (!filter.ok()) return new Refused<v1::LoggedEvent>(filter.status(), method, caller->name());
   return new LogStreamer(std::move(log), *std::move(filter), first, last);
 }
 
 grpc::ServerUnaryReactor* AuditService::ReadStream(grpc::CallbackServerContext* context,
                                                    const v1::ReadStreamRequest* request,
                                                    v1::ReadStreamResponse* reply) {
-  if (request->stream_id().empty()) return Answer(context, MissingField("stream_id"));
+  UnaryAnswer answer(context, "/alliance.v1.AuditService/ReadStream");
+  absl::StatusOr<v1::Identity> caller =
+      AdmitAuditor(*callers_, *context, "/alliance.v1.AuditService/ReadStream");
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
+  if (request->stream_id().empty()) return answer.Finish(MissingField("stream_id"));
+  if (request->stream_id().size() > domain::kStreamIdLengthMax) {
+    return answer.Finish(
+        InvalidField("stream_id", absl::StrCat("must be at most ", domain::kStreamIdLengthMax,
+                                               " bytes: consortium-<id> or program-<id>")));
+  }
   if (request->max_count() < 0) {
-    return Answer(context, InvalidField("max_count", "must not be negative"));
+    return answer.Finish(InvalidField("max_count", "must not be negative"));
   }
   const uint64_t count = request->max_count() == 0 ? kReadStreamDefault
                                                    : std::min(request->max_count(), kReadStreamMax);
   std::shared_ptr<storage::EventLog> log = ledger_->log();
   absl::StatusOr<uint64_t> version = log->StreamVersion(request->stream_id());
-  if (!version.ok()) return Answer(context, version.status());
+  if (!version.ok()) return answer.Finish(version.status());
   if (*version == 0) {
-    return Answer(context, Refuse(absl::StatusCode::kNotFound, "STREAM_NOT_FOUND",
-                                  absl::StrCat("stream '", request->stream_id(),
-                                               "' has no events (streams are named "
-                                               "consortium-<id> and program-<id>)"),
-                                  {{"stream_id", request->stream_id()}}));
+    return answer.Finish(Refuse(absl::StatusCode::kNotFound, "STREAM_NOT_FOUND",
+                                absl::StrCat("stream '", request->stream_id(),
+                                             "' has no events (streams are named "
+                                             "consortium-<id> and program-<id>)"),
+                                {{"stream_id", request->stream_id()}}));
   }
   const bool backward = request->direction() == v1::READ_DIRECTION_BACKWARD;
   uint64_t from = 0;
@@ -382,11 +416,11 @@ grpc::ServerUnaryReactor* AuditService::ReadStream(grpc::CallbackServerContext* 
   }
   absl::StatusOr<std::vector<storage::StoredEvent>> stored =
       log->ReadStreamStored(request->stream_id(), from, take);
-  if (!stored.ok()) return Answer(context, stored.status());
+  if (!stored.ok()) return answer.Finish(stored.status());
   std::vector<v1::LoggedEvent> events;
   for (storage::StoredEvent& event : *stored) {
     absl::StatusOr<v1::EventEnvelope> parsed = Parse(event);
-    if (!parsed.ok()) return Answer(context, parsed.status());
+    if (!parsed.ok()) return answer.Finish(parsed.status());
     events.push_back(ToLogged(std::move(event), *std::move(parsed)));
   }
   if (backward) {
@@ -397,116 +431,144 @@ grpc::ServerUnaryReactor* AuditService::ReadStream(grpc::CallbackServerContext* 
   }
   for (v1::LoggedEvent& event : events) *reply->add_events() = std::move(event);
   reply->set_stream_version(*version);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* AuditService::Subscribe(
-    grpc::CallbackServerContext* /*context*/, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  constexpr absl::string_view method = "/alliance.v1.AuditService/Subscribe";
+  absl::StatusOr<v1::Identity> caller = AdmitAuditor(*callers_, *context, method);
+  if (!caller.ok()) return new Refused<v1::SubscribeResponse>(caller.status(), method, "");
   absl::StatusOr<grpc::ServerWriteReactor<v1::SubscribeResponse>*> reactor =
       subscriptions_.Subscribe(*request);
-  if (!reactor.ok()) return new Refused<v1::SubscribeResponse>(reactor.status());
+  if (!reactor.ok())
+    return new Refused<v1::SubscribeResponse>(reactor.status(), method, caller->name());
   return *reactor;
 }
 
 grpc::ServerUnaryReactor* AuditService::GetTreeHead(grpc::CallbackServerContext* context,
                                                     const v1::GetTreeHeadRequest* /*request*/,
                                                     v1::SignedTreeHead* reply) {
+  UnaryAnswer answer(context, "/alliance.v1.AuditService/GetTreeHead");
+  absl::StatusOr<v1::Identity> caller =
+      AdmitAuditor(*callers_, *context, "/alliance.v1.AuditService/GetTreeHead");
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   std::shared_ptr<storage::EventLog> log = ledger_->log();
   if (absl::Status tree = log->TreeStatus(); !tree.ok()) {
-    return Answer(context, TreeUnavailable(tree));
+    return answer.Finish(TreeUnavailable(tree));
   }
   const storage::TreeHead head = log->CurrentTreeHead();
   absl::StatusOr<v1::SignedTreeHead> signed_head =
       signer_->Sign(head.tree_size, storage::HashBytes(head.root_hash), absl::Now());
-  if (!signed_head.ok()) return Answer(context, signed_head.status());
+  if (!signed_head.ok()) return answer.Finish(signed_head.status());
   *reply = *std::move(signed_head);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AuditService::GetPublicKey(grpc::CallbackServerContext* context,
                                                      const v1::GetPublicKeyRequest* /*request*/,
                                                      v1::TreeHeadKey* reply) {
+  UnaryAnswer answer(context, "/alliance.v1.AuditService/GetPublicKey");
+  absl::StatusOr<v1::Identity> caller =
+      AdmitAuditor(*callers_, *context, "/alliance.v1.AuditService/GetPublicKey");
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   *reply = signer_->key();
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* context, const v1::GetInclusionProofRequest* request,
     v1::InclusionProof* reply) {
+  UnaryAnswer answer(context, "/alliance.v1.AuditService/GetInclusionProof");
+  absl::StatusOr<v1::Identity> caller =
+      AdmitAuditor(*callers_, *context, "/alliance.v1.AuditService/GetInclusionProof");
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   std::shared_ptr<storage::EventLog> log = ledger_->log();
   if (absl::Status tree = log->TreeStatus(); !tree.ok()) {
-    return Answer(context, TreeUnavailable(tree));
+    return answer.Finish(TreeUnavailable(tree));
   }
   const uint64_t current = log->CurrentTreeHead().tree_size;
   const uint64_t tree_size = request->tree_size() == 0 ? current : request->tree_size();
   if (request->leaf_index() >= tree_size) {
-    return Answer(context,
-                  Refuse(absl::StatusCode::kInvalidArgument, "LEAF_NOT_IN_TREE",
-                         absl::StrCat("leaf_index ", request->leaf_index(), " is not in a tree of ",
-                                      tree_size, " events (leaf_index = global_position - 1)"),
-                         {{"leaf_index", absl::StrCat(request->leaf_index())},
-                          {"tree_size", absl::StrCat(tree_size)}}));
+    return answer.Finish(
+        Refuse(absl::StatusCode::kInvalidArgument, "LEAF_NOT_IN_TREE",
+               absl::StrCat("leaf_index ", request->leaf_index(), " is not in a tree of ",
+                            tree_size, " events (leaf_index = global_position - 1)"),
+               {{"leaf_index", absl::StrCat(request->leaf_index())},
+                {"tree_size", absl::StrCat(tree_size)}}));
   }
   absl::StatusOr<std::vector<storage::MerkleHash>> path =
       log->InclusionPath(request->leaf_index(), tree_size);
-  if (!path.ok()) return Answer(context, TreeRefusal(path.status(), tree_size, current));
+  if (!path.ok()) return answer.Finish(TreeRefusal(path.status(), tree_size, current));
   absl::StatusOr<std::vector<storage::StoredEvent>> stored =
       log->ReadStored(request->leaf_index() + 1, 1);
-  if (!stored.ok()) return Answer(context, stored.status());
+  if (!stored.ok()) return answer.Finish(stored.status());
   if (stored->empty()) {
-    return Answer(context,
-                  absl::DataLossError(absl::StrCat("the tree has leaf ", request->leaf_index(),
-                                                   " but the log no event for it")));
+    return answer.Finish(absl::DataLossError(
+        absl::StrCat("the tree has leaf ", request->leaf_index(), " but the log no event for it")));
   }
   absl::StatusOr<v1::EventEnvelope> event = Parse(stored->front());
-  if (!event.ok()) return Answer(context, event.status());
+  if (!event.ok()) return answer.Finish(event.status());
   reply->set_leaf_index(request->leaf_index());
   reply->set_tree_size(tree_size);
   for (const storage::MerkleHash& hash : *path) reply->add_inclusion_path(storage::HashBytes(hash));
   *reply->mutable_event() = ToLogged(std::move(stored->front()), *std::move(event));
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::ConsistencyProof* reply) {
+  UnaryAnswer answer(context, "/alliance.v1.AuditService/GetConsistencyProof");
+  absl::StatusOr<v1::Identity> caller =
+      AdmitAuditor(*callers_, *context, "/alliance.v1.AuditService/GetConsistencyProof");
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   std::shared_ptr<storage::EventLog> log = ledger_->log();
   if (absl::Status tree = log->TreeStatus(); !tree.ok()) {
-    return Answer(context, TreeUnavailable(tree));
+    return answer.Finish(TreeUnavailable(tree));
   }
   const uint64_t current = log->CurrentTreeHead().tree_size;
   const uint64_t second = request->second() == 0 ? current : request->second();
   if (request->first() > second) {
-    return Answer(context, Refuse(absl::StatusCode::kInvalidArgument, "FIRST_AFTER_SECOND",
-                                  absl::StrCat("first (", request->first(),
-                                               ") must not be larger than second (", second, ")"),
-                                  {{"first", absl::StrCat(request->first())},
-                                   {"second", absl::StrCat(second)}}));
+    return answer.Finish(
+        Refuse(absl::StatusCode::kInvalidArgument, "FIRST_AFTER_SECOND",
+               absl::StrCat("first (", request->first(), ") must not be larger than second (",
+                            second, ")"),
+               {{"first", absl::StrCat(request->first())}, {"second", absl::StrCat(second)}}));
   }
   absl::StatusOr<std::vector<storage::MerkleHash>> path =
       log->ConsistencyPath(request->first(), second);
-  if (!path.ok()) return Answer(context, TreeRefusal(path.status(), second, current));
+  if (!path.ok()) return answer.Finish(TreeRefusal(path.status(), second, current));
   reply->set_first(request->first());
   reply->set_second(second);
   for (const storage::MerkleHash& hash : *path) {
     reply->add_consistency_path(storage::HashBytes(hash));
   }
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<v1::VerifyLogResponse>* AuditService::VerifyLog(
     grpc::CallbackServerContext* context, const v1::VerifyLogRequest* request) {
+  constexpr absl::string_view method = "/alliance.v1.AuditService/VerifyLog";
+  absl::StatusOr<v1::Identity> caller = AdmitAuditor(*callers_, *context, method);
+  if (!caller.ok()) return new Refused<v1::VerifyLogResponse>(caller.status(), method, "");
   if (request->trusted_tree_size() > 0 &&
       request->trusted_root_hash().size() != storage::kMerkleHashBytes) {
     return new Refused<v1::VerifyLogResponse>(
-        InvalidField("trusted_root_hash", "must be the 32 bytes of the trusted head's root"));
+        InvalidField("trusted_root_hash", "must be the 32 bytes of the trusted head's root"),
+        method, caller->name());
   }
   if (!verifications_->TryStart()) {
     return new Refused<v1::VerifyLogResponse>(
         Refuse(absl::StatusCode::kResourceExhausted, "VERIFY_BUSY",
                absl::StrCat(kVerifyLogConcurrentMax,
                             " verifications are running; retry when one has finished"),
-               {}));
+               {}),
+        method, caller->name());
   }
   return new LogVerifier(ledger_->log(), *request, verifications_);
 }

@@ -16,6 +16,7 @@
 
 #include "alliance/v1/audit.grpc.pb.h"
 #include "proto/audit/tree_head.h"
+#include "services/access/caller.h"
 #include "services/ledger/ledger.h"
 #include "services/subscriptions.h"
 
@@ -35,8 +36,9 @@ class VerificationCount;
 
 class AuditService final : public v1::AuditService::CallbackService {
  public:
-  // `ledger` and `signer` must outlive the service.
-  AuditService(Ledger* ledger, const TreeHeadSigner* signer);
+  // `ledger`, `signer` and `callers` must outlive the service. Every
+  // method is for the roles that read every consortium (authority.h).
+  AuditService(Ledger* ledger, const TreeHeadSigner* signer, const Callers* callers);
   // Waits for the verifications still running, which stop at their next
   // progress report once their calls have ended.
   ~AuditService() override;
@@ -65,6 +67,7 @@ class AuditService final : public v1::AuditService::CallbackService {
 
  private:
   Ledger* const ledger_;
+  const Callers* const callers_;
   const TreeHeadSigner* const signer_;
   const std::shared_ptr<VerificationCount> verifications_;
   SubscriptionHub subscriptions_;

@@ -11,6 +11,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
+#include "services/access/refusal_log.h"
+#include "services/domain/authority.h"
 #include "services/domain/commands.h"
 #include "services/raw_request.h"
 
@@ -18,32 +20,6 @@ namespace alliance {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-// The header's value, or "" when absent.
-std::string Header(const grpc::CallbackServerContext& context, const char* name) {
-  auto it = context.client_metadata().find(name);
-  if (it == context.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-absl::StatusOr<v1::Recorder> Authenticate(const grpc::CallbackServerContext& context) {
-  v1::Recorder recorder;
-  recorder.set_agency(Header(context, kAgencyHeader));
-  recorder.set_principal(Header(context, kPrincipalHeader));
-  if (recorder.agency().empty() || recorder.principal().empty()) {
-    return Refuse(absl::StatusCode::kUnauthenticated, "RECORDER_MISSING",
-                  absl::StrCat("commands must name who records them: send the metadata headers ",
-                               kAgencyHeader, " (e.g. KIAT) and ", kPrincipalHeader,
-                               " (the person or system)"));
-  }
-  if (recorder.agency().size() > kRecorderNameMax ||
-      recorder.principal().size() > kRecorderNameMax) {
-    return Refuse(absl::StatusCode::kInvalidArgument, "RECORDER_TOO_LONG",
-                  absl::StrCat(kAgencyHeader, " and ", kPrincipalHeader, " may hold at most ",
-                               kRecorderNameMax, " bytes each"));
-  }
-  return recorder;
-}
 
 void ToProto(const AppendResult& result, v1::AppendResult* reply) {
   reply->set_event_id(result.event_id);
@@ -59,11 +35,12 @@ void ToProto(const AppendResult& result, v1::AppendResult* reply) {
       static_cast<uint32_t>(result.last_global_position - result.first_global_position + 1));
 }
 
-// The path every command takes: the request parsed as its row's type,
-// identity, validation (on this gRPC thread, so malformed input never
-// occupies the decider), then the ledger core, which answers after the
-// event is durable.
-grpc::ServerUnaryReactor* Handle(Ledger* ledger, const domain::CommandSpec* spec,
+// The path every command takes: the request parsed as its row's type, the
+// caller identified, validation (on this gRPC thread, so malformed input
+// never occupies the decider), then the ledger core, which checks the row's
+// authority and the rules and answers after the event is durable.
+grpc::ServerUnaryReactor* Handle(Ledger* ledger, const Callers& callers,
+                                 const domain::CommandSpec* spec, const std::string& method,
                                  grpc::CallbackServerContext* context,
                                  const grpc::ByteBuffer* bytes, v1::AppendResult* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -72,25 +49,27 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, const domain::CommandSpec* spec
       google::protobuf::MessageFactory::generated_factory()
           ->GetPrototype(spec->request_type)
           ->New());
+  absl::StatusOr<v1::Identity> caller = callers.Admit(*context, method);
+  const std::string identity = caller.ok() ? caller->name() : "";
+  auto refuse = [&](const absl::Status& status, absl::string_view consortium_id) {
+    LogRefusal(status, method, identity, consortium_id);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  };
+  if (!caller.ok()) return refuse(caller.status(), "");
   if (absl::Status parsed = ParseRawRequest(*bytes, request.get()); !parsed.ok()) {
-    reactor->Finish(ToGrpcStatus(parsed));
-    return reactor;
-  }
-  absl::StatusOr<v1::Recorder> recorder = Authenticate(*context);
-  if (!recorder.ok()) {
-    reactor->Finish(ToGrpcStatus(recorder.status()));
-    return reactor;
+    return refuse(parsed, "");
   }
   if (absl::Status valid = spec->validate(*request); !valid.ok()) {
-    reactor->Finish(ToGrpcStatus(valid));
-    return reactor;
+    return refuse(valid, domain::ConsortiumOf(*request));
   }
   Command command;
   command.spec = spec;
   command.request = request.get();
-  command.recorded_by = *std::move(recorder);
-  command.done = [reactor, reply, request](absl::StatusOr<AppendResult> result) {
+  command.caller = *std::move(caller);
+  command.done = [reactor, reply, request, &method, identity](absl::StatusOr<AppendResult> result) {
     if (!result.ok()) {
+      LogRefusal(result.status(), method, identity, domain::ConsortiumOf(*request));
       reactor->Finish(ToGrpcStatus(result.status()));
       return;
     }
@@ -117,7 +96,8 @@ const std::vector<std::string>& MethodPaths() {
 
 }  // namespace
 
-CommandService::CommandService(Ledger* ledger) : ledger_(ledger) {
+CommandService::CommandService(Ledger* ledger, const Callers* callers)
+    : ledger_(ledger), callers_(callers) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           v1::CommandService::service_full_name());
@@ -131,14 +111,15 @@ CommandService::CommandService(Ledger* ledger) : ledger_(ledger) {
         service->FindMethodByName(std::string(spec->name));
     assert(method != nullptr && method->input_type() == spec->request_type &&
            method->output_type() == v1::AppendResult::descriptor());
-    AddMethod(new grpc::internal::RpcServiceMethod(MethodPaths()[index].c_str(),
+    const std::string& path = MethodPaths()[index];
+    AddMethod(new grpc::internal::RpcServiceMethod(path.c_str(),
                                                    grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-    MarkMethodCallback(index++,
-                       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::AppendResult>(
-                           [this, spec](grpc::CallbackServerContext* context,
-                                        const grpc::ByteBuffer* request, v1::AppendResult* reply) {
-                             return Handle(ledger_, spec, context, request, reply);
-                           }));
+    MarkMethodCallback(
+        index++, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::AppendResult>(
+                     [this, spec, &path](grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request, v1::AppendResult* reply) {
+                       return Handle(ledger_, *callers_, spec, path, context, request, reply);
+                     }));
   }
 }
 

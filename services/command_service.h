@@ -3,10 +3,12 @@
 // no code per command: every row of the command table
 // (services/domain/commands.h) is registered as the method
 // /alliance.v1.CommandService/<row name>, and one handler serves them all:
-// it parses the request as the row's request type, checks the caller's
-// identity headers, validates the request on the gRPC thread, and hands it
-// to the ledger core (services/ledger/ledger.h), which answers after the
-// event is durable. No handler thread ever waits on the disk.
+// it parses the request as the row's request type, identifies the caller
+// by its client certificate (services/access/caller.h), validates the
+// request on the gRPC thread, and hands it to the ledger core
+// (services/ledger/ledger.h), which checks the row's authority and the
+// rules and answers after the event is durable. No handler thread ever
+// waits on the disk. Every refusal is logged (access/refusal_log.h).
 //
 // The table and the service in commands.proto must name the same methods
 // with the same request types; the constructor asserts it, and a test
@@ -18,23 +20,19 @@
 
 #include <cstddef>
 
+#include "services/access/caller.h"
 #include "services/ledger/ledger.h"
 
 namespace alliance {
 
-// Metadata headers that name who records an event (commands.proto).
-inline constexpr char kAgencyHeader[] = "alliance-agency";
-inline constexpr char kPrincipalHeader[] = "alliance-principal";
-// Longest accepted agency or principal name, in bytes.
-inline constexpr size_t kRecorderNameMax = 128;
-
 class CommandService final : public grpc::Service {
  public:
-  // `ledger` must outlive the service.
-  explicit CommandService(Ledger* ledger);
+  // `ledger` and `callers` must outlive the service.
+  CommandService(Ledger* ledger, const Callers* callers);
 
  private:
   Ledger* const ledger_;
+  const Callers* const callers_;
 };
 
 }  // namespace alliance

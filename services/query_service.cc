@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -13,17 +14,46 @@
 #include "google/protobuf/wire_format_lite.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/authority.h"
 #include "services/domain/business_registration.h"
+#include "services/domain/streams.h"
+#include "services/domain/validation.h"
 #include "services/ledger/as_of.h"
 #include "services/raw_request.h"
+#include "services/unary_answer.h"
 
 namespace alliance {
 namespace {
 
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+// "KR-44": the longest ISO 3166-2:KR code is 5 bytes; a little room.
+constexpr size_t kRegionCodeLengthMax = 8;
+
+constexpr char kGetConsortium[] = "/alliance.v1.QueryService/GetConsortium";
+constexpr char kListConsortia[] = "/alliance.v1.QueryService/ListConsortia";
+constexpr char kGetProgramSummary[] = "/alliance.v1.QueryService/GetProgramSummary";
+constexpr char kGetParticipant[] = "/alliance.v1.QueryService/GetParticipant";
+constexpr char kReadEvents[] = "/alliance.v1.QueryService/ReadEvents";
+
+// PERMISSION_DENIED: the caller's role does not see this consortium (or
+// participant); authority.h says who sees what.
+absl::Status NotVisible(const v1::Identity& caller, absl::string_view what, absl::string_view id) {
+  return Refuse(absl::StatusCode::kPermissionDenied,
+                absl::StrCat("ROLE_MAY_NOT_READ_", absl::AsciiStrToUpper(what)),
+                absl::StrCat("identity \"", caller.name(), "\" (", v1::Role_Name(caller.role()),
+                             ") may not read ", what, " '", id, "'"),
+                {{"identity", caller.name()}, {"id", std::string(id)}});
+}
+
+// Whether `caller` may read the participant stored as `bytes`.
+bool MayReadParticipantBytes(const v1::Identity& caller, const PublishedModels& published,
+                             absl::string_view bytes) {
+  if (domain::ReadsEverything(caller)) return true;
+  v1::ParticipantStatus participant;
+  if (!participant.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+  return domain::MayReadParticipant(caller, participant, [&](absl::string_view consortium_id) {
+    auto it = published.consortia->find(std::string(consortium_id));
+    return it == published.consortia->end() ? std::string() : it->second->region_code;
+  });
 }
 
 // NOT_FOUND with `reason` for a model the published snapshot does not hold.
@@ -42,17 +72,6 @@ void ReplyWith(std::shared_ptr<const Owner> owner, absl::string_view bytes,
       const_cast<char*>(bytes.data()), bytes.size(),
       [](void* held) { delete static_cast<std::shared_ptr<const Owner>*>(held); }, hold);
   *reply = grpc::ByteBuffer(&slice, 1);
-}
-
-// Answers with the model under `id` of `models` (its bytes), or NOT_FOUND.
-grpc::ServerUnaryReactor* AnswerModel(grpc::CallbackServerContext* context,
-                                      const ModelsById<std::string>& models, const std::string& id,
-                                      absl::string_view reason, absl::string_view what,
-                                      grpc::ByteBuffer* reply) {
-  auto it = models.find(id);
-  if (it == models.end()) return Answer(context, NotInLedger(reason, what, id));
-  ReplyWith(it->second, *it->second, reply);
-  return Answer(context, absl::OkStatus());
 }
 
 // The filters a page token was issued for, so it cannot be replayed with
@@ -83,7 +102,11 @@ absl::StatusOr<std::string> DecodePageToken(const v1::ListConsortiaRequest& requ
   return raw.substr(prefix.size());
 }
 
-bool Matches(const v1::ListConsortiaRequest& request, const PublishedConsortium& consortium) {
+bool Matches(const v1::ListConsortiaRequest& request, const v1::Identity& caller,
+             const PublishedConsortium& consortium) {
+  if (!domain::MayReadConsortium(caller, consortium.region_code, consortium.participant_ids)) {
+    return false;
+  }
   if (!request.program_id().empty() && consortium.program_id != request.program_id()) return false;
   if (!request.region_code().empty() && consortium.region_code != request.region_code()) {
     return false;
@@ -117,8 +140,19 @@ void AppendField(int number, absl::string_view bytes, std::string* out) {
 // One page as a serialized ListConsortiaResponse: each consortium's stored
 // bytes as a `consortia` entry, then the `next_page_token`.
 absl::StatusOr<std::string> ListPage(const PublishedModels& models,
-                                     const v1::ListConsortiaRequest& request) {
+                                     const v1::ListConsortiaRequest& request,
+                                     const v1::Identity& caller) {
   if (request.page_size() < 0) return InvalidField("page_size", "must not be negative");
+  if (!request.program_id().empty()) {
+    if (absl::Status s = domain::CheckId("program_id", request.program_id()); !s.ok()) return s;
+  }
+  if (request.region_code().size() > kRegionCodeLengthMax) {
+    return InvalidField("region_code", "is an ISO 3166-2:KR code, like \"KR-44\"");
+  }
+  if (request.field().size() > domain::kTextLengthMax) {
+    return InvalidField("field",
+                        absl::StrCat("must be at most ", domain::kTextLengthMax, " bytes"));
+  }
   if (!request.participant_id().empty()) {
     if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
         !valid.ok()) {
@@ -141,7 +175,7 @@ absl::StatusOr<std::string> ListPage(const PublishedModels& models,
       after_id->empty() ? models.consortia->begin() : models.consortia->upper_bound(*after_id);
   std::string last_id;
   for (; it != models.consortia->end(); ++it) {
-    if (!Matches(request, *it->second)) continue;
+    if (!Matches(request, caller, *it->second)) continue;
     if (count == page_size) {
       // One more match exists: the page is full and another follows.
       AppendField(v1::ListConsortiaResponse::kNextPageTokenFieldNumber,
@@ -188,29 +222,31 @@ absl::StatusOr<uint64_t> AsOfPosition(storage::EventLog& log, const Request& req
 }
 
 // Answers with the model `find` picks from the state as of the request's
-// moment, or NOT_FOUND saying it was not in the ledger then. Reads the
-// store and folds up to kCheckpointEvents events on the calling thread.
-template <typename Request, typename Find>
-grpc::ServerUnaryReactor* AnswerAsOf(grpc::CallbackServerContext* context, Ledger& ledger,
-                                     const Request& request, Find find, absl::string_view reason,
+// moment (if `visible` to the caller), or NOT_FOUND saying it was not in
+// the ledger then. Reads the store and folds up to kCheckpointEvents events
+// on the calling thread.
+template <typename Request, typename Find, typename Visible>
+grpc::ServerUnaryReactor* AnswerAsOf(UnaryAnswer& answer, Ledger& ledger, const Request& request,
+                                     Find find, Visible visible, absl::string_view reason,
                                      absl::string_view what, const std::string& id,
                                      grpc::ByteBuffer* reply) {
   std::shared_ptr<storage::EventLog> log = ledger.log();
   absl::StatusOr<uint64_t> as_of = AsOfPosition(*log, request);
-  if (!as_of.ok()) return Answer(context, as_of.status());
+  if (!as_of.ok()) return answer.Finish(as_of.status());
   const uint64_t position = *as_of;
   absl::StatusOr<domain::LedgerState> state = StateAsOf(*log, position);
-  if (!state.ok()) return Answer(context, state.status());
+  if (!state.ok()) return answer.Finish(state.status());
   const google::protobuf::Message* model = find(*state);
   if (model == nullptr) {
-    return Answer(context, Refuse(absl::StatusCode::kNotFound, reason,
-                                  absl::StrCat(what, " '", id,
-                                               "' was not in the ledger at position ", position),
-                                  {{"id", id}, {"as_of_position", absl::StrCat(position)}}));
+    return answer.Finish(
+        Refuse(absl::StatusCode::kNotFound, reason,
+               absl::StrCat(what, " '", id, "' was not in the ledger at position ", position),
+               {{"id", id}, {"as_of_position", absl::StrCat(position)}}));
   }
+  if (absl::Status seen = visible(*state, *model); !seen.ok()) return answer.Finish(seen);
   auto bytes = std::make_shared<const std::string>(model->SerializeAsString());
   ReplyWith(bytes, *bytes, reply);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 template <typename Map>
@@ -224,84 +260,158 @@ const google::protobuf::Message* Find(const Map& models, const std::string& id) 
 grpc::ServerUnaryReactor* QueryService::GetConsortium(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request_bytes,
                                                       grpc::ByteBuffer* reply) {
+  UnaryAnswer answer(context, kGetConsortium);
+  absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kGetConsortium);
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   v1::GetConsortiumRequest request;
-  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
-    return Answer(context, s);
-  if (request.consortium_id().empty()) return Answer(context, MissingField("consortium_id"));
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
+  answer.set_consortium(request.consortium_id());
+  // Checked as a command checks it: an id that cannot be one is refused,
+  // and no refusal quotes more than an id's length of it.
+  if (absl::Status s = domain::CheckId("consortium_id", request.consortium_id()); !s.ok()) {
+    return answer.Finish(s);
+  }
   if (WantsAsOf(request)) {
     return AnswerAsOf(
-        context, *ledger_, request,
+        answer, *ledger_, request,
         [&](const domain::LedgerState& s) { return Find(s.consortia, request.consortium_id()); },
+        [&](const domain::LedgerState&, const google::protobuf::Message& model) {
+          return domain::MayReadConsortium(*caller, static_cast<const v1::ConsortiumStatus&>(model))
+                     ? absl::OkStatus()
+                     : NotVisible(*caller, "consortium", request.consortium_id());
+        },
         "CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id(), reply);
   }
   const std::shared_ptr<const PublishedModels> published = ledger_->Published();
   auto it = published->consortia->find(request.consortium_id());
   if (it == published->consortia->end()) {
-    return Answer(context,
-                  NotInLedger("CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id()));
+    return answer.Finish(
+        NotInLedger("CONSORTIUM_NOT_FOUND", "consortium", request.consortium_id()));
+  }
+  if (!domain::MayReadConsortium(*caller, it->second->region_code, it->second->participant_ids)) {
+    return answer.Finish(NotVisible(*caller, "consortium", request.consortium_id()));
   }
   ReplyWith(it->second, it->second->bytes, reply);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request_bytes,
                                                       grpc::ByteBuffer* reply) {
+  UnaryAnswer answer(context, kListConsortia);
+  absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kListConsortia);
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   v1::ListConsortiaRequest request;
-  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
-    return Answer(context, s);
-  absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request);
-  if (!page.ok()) return Answer(context, page.status());
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
+  absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request, *caller);
+  if (!page.ok()) return answer.Finish(page.status());
   auto owned = std::make_shared<const std::string>(*std::move(page));
   ReplyWith(owned, *owned, reply);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::GetProgramSummary(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request_bytes,
                                                           grpc::ByteBuffer* reply) {
+  UnaryAnswer answer(context, kGetProgramSummary);
+  absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kGetProgramSummary);
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   v1::GetProgramSummaryRequest request;
-  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
-    return Answer(context, s);
-  if (request.program_id().empty()) return Answer(context, MissingField("program_id"));
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
+  if (absl::Status s = domain::CheckId("program_id", request.program_id()); !s.ok()) {
+    return answer.Finish(s);
+  }
+  // A program's totals are every caller's to read: the program is public.
   if (WantsAsOf(request)) {
     return AnswerAsOf(
-        context, *ledger_, request,
+        answer, *ledger_, request,
         [&](const domain::LedgerState& s) { return Find(s.programs, request.program_id()); },
+        [](const domain::LedgerState&, const google::protobuf::Message&) {
+          return absl::OkStatus();
+        },
         "PROGRAM_NOT_FOUND", "program", request.program_id(), reply);
   }
-  return AnswerModel(context, *ledger_->Published()->programs, request.program_id(),
-                     "PROGRAM_NOT_FOUND", "program", reply);
+  const std::shared_ptr<const PublishedModels> published = ledger_->Published();
+  auto it = published->programs->find(request.program_id());
+  if (it == published->programs->end()) {
+    return answer.Finish(NotInLedger("PROGRAM_NOT_FOUND", "program", request.program_id()));
+  }
+  ReplyWith(it->second, *it->second, reply);
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request_bytes,
                                                        grpc::ByteBuffer* reply) {
+  UnaryAnswer answer(context, kGetParticipant);
+  absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kGetParticipant);
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
   v1::GetParticipantRequest request;
-  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok())
-    return Answer(context, s);
-  if (request.participant_id().empty()) return Answer(context, MissingField("participant_id"));
+  if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
+  if (request.participant_id().empty()) return answer.Finish(MissingField("participant_id"));
   if (absl::Status valid = domain::CheckBusinessRegistrationNumber(request.participant_id());
       !valid.ok()) {
-    return Answer(context, InvalidField("participant_id", valid.message()));
+    return answer.Finish(InvalidField("participant_id", valid.message()));
   }
   if (WantsAsOf(request)) {
     return AnswerAsOf(
-        context, *ledger_, request,
+        answer, *ledger_, request,
         [&](const domain::LedgerState& s) {
           return Find(s.participants, request.participant_id());
         },
+        [&](const domain::LedgerState& s, const google::protobuf::Message& model) {
+          const bool visible = domain::MayReadParticipant(
+              *caller, static_cast<const v1::ParticipantStatus&>(model),
+              [&](absl::string_view consortium_id) {
+                auto it = s.consortia.find(consortium_id);
+                return it == s.consortia.end() ? std::string() : it->second.region_code();
+              });
+          return visible ? absl::OkStatus()
+                         : NotVisible(*caller, "participant", request.participant_id());
+        },
         "PARTICIPANT_NOT_FOUND", "participant", request.participant_id(), reply);
   }
-  return AnswerModel(context, *ledger_->Published()->participants, request.participant_id(),
-                     "PARTICIPANT_NOT_FOUND", "participant", reply);
+  const std::shared_ptr<const PublishedModels> published = ledger_->Published();
+  auto it = published->participants->find(request.participant_id());
+  if (it == published->participants->end()) {
+    return answer.Finish(
+        NotInLedger("PARTICIPANT_NOT_FOUND", "participant", request.participant_id()));
+  }
+  if (!MayReadParticipantBytes(*caller, *published, *it->second)) {
+    return answer.Finish(NotVisible(*caller, "participant", request.participant_id()));
+  }
+  ReplyWith(it->second, *it->second, reply);
+  return answer.Finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,
                                                    const v1::ReadEventsRequest* request,
                                                    v1::ReadEventsResponse* reply) {
+  UnaryAnswer answer(context, kReadEvents);
+  absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kReadEvents);
+  if (!caller.ok()) return answer.Finish(caller.status());
+  answer.set_identity(caller->name());
+  // The log holds every consortium's events: only the roles that read every
+  // consortium read it.
+  if (!domain::ReadsEverything(*caller)) {
+    return answer.Finish(
+        Refuse(absl::StatusCode::kPermissionDenied, "ROLE_MAY_NOT_READ_EVENTS",
+               absl::StrCat("identity \"", caller->name(), "\" (", v1::Role_Name(caller->role()),
+                            ") may not read the event log; its consortia's status is "
+                            "GetConsortium's"),
+               {{"identity", caller->name()}}));
+  }
   if (request->max_count() < 0)
-    return Answer(context, InvalidField("max_count", "must not be negative"));
+    return answer.Finish(InvalidField("max_count", "must not be negative"));
+  if (request->stream_id().size() > domain::kStreamIdLengthMax) {
+    return answer.Finish(
+        InvalidField("stream_id", absl::StrCat("must be at most ", domain::kStreamIdLengthMax,
+                                               " bytes: consortium-<id> or program-<id>")));
+  }
   const int max_count = request->max_count() == 0 ? kReadEventsDefault
                                                   : std::min(request->max_count(), kReadEventsMax);
   const uint64_t from = std::max<uint64_t>(request->from(), 1);
@@ -309,14 +419,14 @@ grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* 
       request->stream_id().empty()
           ? ledger_->log()->ReadAll(from, max_count)
           : ledger_->log()->ReadStream(request->stream_id(), from, max_count);
-  if (!events.ok()) return Answer(context, events.status());
+  if (!events.ok()) return answer.Finish(events.status());
   if (static_cast<int>(events->size()) == max_count) {
     const v1::EventEnvelope& last = events->back();
     reply->set_next_from(request->stream_id().empty() ? last.global_position() + 1
                                                       : last.stream_version() + 1);
   }
   for (v1::EventEnvelope& event : *events) *reply->add_events() = std::move(event);
-  return Answer(context, absl::OkStatus());
+  return answer.Finish(absl::OkStatus());
 }
 
 }  // namespace alliance

@@ -2,6 +2,8 @@
 // (proto/alliance/v1/queries.proto). Status queries read the ledger core's
 // published read models (one immutable snapshot a call, no RocksDB read);
 // event reads read the log. None waits for the decider or the committer.
+// Each caller reads what its role sees (services/domain/authority.h): a get
+// of another's consortium is refused, a list leaves them out.
 //
 // ListConsortia pages by keyset: the page token holds the last consortium id
 // returned and a fingerprint of the filters, so pages stay correct while
@@ -11,6 +13,7 @@
 #define ALLIANCE_SERVICES_QUERY_SERVICE_H_
 
 #include "alliance/v1/queries.grpc.pb.h"
+#include "services/access/caller.h"
 #include "services/ledger/ledger.h"
 
 namespace alliance {
@@ -32,8 +35,8 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
                                        v1::QueryService::WithRawCallbackMethod_GetParticipant<
                                            v1::QueryService::CallbackService>>>> {
  public:
-  // `ledger` must outlive the service.
-  explicit QueryService(Ledger* ledger) : ledger_(ledger) {}
+  // `ledger` and `callers` must outlive the service.
+  QueryService(Ledger* ledger, const Callers* callers) : ledger_(ledger), callers_(callers) {}
 
   grpc::ServerUnaryReactor* GetConsortium(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
@@ -53,6 +56,7 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
 
  private:
   Ledger* ledger_;
+  const Callers* callers_;
 };
 
 }  // namespace alliance

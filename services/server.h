@@ -1,11 +1,18 @@
 // AllianceServer runs the ledger behind gRPC: the command, query and audit
 // services, gRPC health checking (grpc.health.v1) and server reflection, on
-// one listening address. allianced wraps it in flags and signals; the
+// one listening address, over mutual TLS: every call is from a registered
+// identity (services/access/), allowed its method by the method policy and
+// its data by its role (services/domain/authority.h). allianced wraps it in flags and signals; the
 // integration tests start it on a temporary folder and an ephemeral port.
 //
 //   ServerOptions options;
 //   options.data_dir = "/tmp/store";
 //   options.listen_address = "127.0.0.1:0";   // any free port
+//   options.identities_path = "var/identities.textpb";
+//   options.authz_policy_path = "var/authz-policy.json";
+//   options.transport = {.certificate_path = "var/pki/server.crt",
+//                        .key_path = "var/pki/server.key",
+//                        .client_ca_path = "var/pki/ca.crt"};
 //   absl::StatusOr<std::unique_ptr<AllianceServer>> server = AllianceServer::Start(options);
 //   ... connect to (*server)->address() ...
 //   (*server)->Shutdown();                      // in-flight calls finish
@@ -20,6 +27,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/audit/tree_head.h"
+#include "services/access/caller.h"
+#include "services/access/identity_registry.h"
+#include "services/access/method_policy.h"
+#include "services/access/transport.h"
 #include "services/audit_service.h"
 #include "services/command_service.h"
 #include "services/ledger/ledger.h"
@@ -31,6 +42,21 @@ namespace alliance {
 // kParticipantsMax participants, is a few KiB; 4 MiB leaves room for batched
 // commands without letting one caller pin much memory.
 inline constexpr int kMaxRequestBytesDefault = 4 << 20;
+// Concurrent calls one connection may hold open (HTTP/2 streams): far above
+// an agency system's pipelining, far below what would let one connection
+// pin the server's memory with calls it never reads.
+inline constexpr int kMaxConcurrentStreamsDefault = 100;
+// The memory gRPC may hold for callers (buffers of calls and connections;
+// grpc::ResourceQuota): above it, new calls and reads wait or are refused
+// RESOURCE_EXHAUSTED instead of growing the process.
+inline constexpr int64_t kMemoryQuotaBytesDefault = int64_t{256} << 20;
+// Keepalive enforcement: a client pinging more often than this without
+// calls is sent GOAWAY after kMaxPingStrikes such pings.
+inline constexpr absl::Duration kMinClientPingIntervalDefault = absl::Seconds(30);
+inline constexpr int kMaxPingStrikes = 2;
+// A connection with no call for this long is closed (GOAWAY): idle
+// connections of departed clients are not kept forever.
+inline constexpr absl::Duration kMaxConnectionIdleDefault = absl::Minutes(15);
 // How long Shutdown lets in-flight calls finish before cancelling them.
 inline constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 // The tree-head key's file in the data directory when no path is given.
@@ -41,10 +67,23 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1:50051";
   // Folder of the RocksDB store; created when missing.
   std::string data_dir;
+  // Limits that protect the service (each an allianced flag).
   int max_request_bytes = kMaxRequestBytesDefault;
+  int max_concurrent_streams = kMaxConcurrentStreamsDefault;
+  int64_t memory_quota_bytes = kMemoryQuotaBytesDefault;
+  absl::Duration min_client_ping_interval = kMinClientPingIntervalDefault;
+  absl::Duration max_connection_idle = kMaxConnectionIdleDefault;
   // The Ed25519 key tree heads are signed with (PEM); created there when
   // missing. Empty: data_dir/kTreeHeadKeyFile.
   std::string tree_head_key_path;
+  // Who may call (services/access/): the identity registry (access.proto's
+  // IdentityRegistry in text format, required), the TLS files, and the
+  // method policy of which identity may call which method (gRPC's
+  // authorization policy, gRFC A43's JSON, method_policy.h; "" serves
+  // without one, with a warning: the data-level rules still hold).
+  std::string identities_path;
+  TransportOptions transport;
+  std::string authz_policy_path;
   LedgerOptions ledger;
 };
 
@@ -65,9 +104,17 @@ class AllianceServer {
   void Shutdown();
 
   Ledger& ledger() { return *ledger_; }
+  // The identity registry the server authenticates callers with.
+  IdentityRegistry& identities() { return *identities_; }
+  // Reads the identity registry and the method policy again now (allianced
+  // does on SIGHUP); each keeps its previous version on an error.
+  absl::Status ReloadAccess();
 
  private:
   AllianceServer() = default;
+  std::unique_ptr<IdentityRegistry> identities_;
+  std::unique_ptr<MethodPolicy> method_policy_;
+  std::unique_ptr<Callers> callers_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<CommandService> command_service_;
   std::unique_ptr<QueryService> query_service_;

@@ -1,10 +1,10 @@
 // How a concept file (program.cc, funding.cc, ...) writes the rows of its
 // commands for the command table (commands.h): a row is its request type,
 // the function naming its stream, its Validate* and its Decide*, under its
-// RPC's name:
+// RPC's name, with who may record it (authority.h):
 //
 //   Row<v1::DisburseFundsRequest, DisburseFundsStream, ValidateDisburseFunds,
-//       DecideDisburseFunds>("DisburseFunds")
+//       DecideDisburseFunds>("DisburseFunds", kByManagingAgency)
 //
 // The row's decide runs the command's rules, then the business date of each
 // event they decided (business_dates.h). For the concept files only.
@@ -57,7 +57,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideDated(const LedgerState& state, con
 // One row: the typed functions behind the table's Message-typed pointers.
 template <typename Request, std::string (*Stream)(const Request&),
           absl::Status (*Validate)(const Request&), auto Decide>
-CommandSpec Row(absl::string_view name) {
+CommandSpec Row(absl::string_view name, Authority authority) {
   return CommandSpec{
       name,
       Request::descriptor(),
@@ -77,6 +77,7 @@ CommandSpec Row(absl::string_view name) {
         return command_row_internal::DecideDated<Request, Decide>(
             state, static_cast<const Request&>(request), now);
       },
+      authority,
   };
 }
 

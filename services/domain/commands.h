@@ -1,6 +1,6 @@
 // The command table: one row for each command of alliance.v1.CommandService,
 // naming its RPC, its request type, the stream its events go to, its
-// stateless validation and its rules. Each concept file (program.cc,
+// stateless validation, who may record it and its rules. Each concept file (program.cc,
 // selection.cc, funding.cc, researchers.cc, oversight.cc) writes its rows
 // beside its rules (command_row.h); this table is their concatenation. The
 // gRPC service registers one method per row (services/command_service.h),
@@ -33,6 +33,7 @@
 #include "alliance/v1/commands.pb.h"
 #include "alliance/v1/events.pb.h"
 #include "google/protobuf/message.h"
+#include "services/domain/authority.h"
 #include "services/domain/ledger_state.h"
 
 namespace alliance::domain {
@@ -58,6 +59,8 @@ struct CommandSpec {
   absl::StatusOr<std::vector<v1::Event>> (*decide)(const LedgerState& state,
                                                    const google::protobuf::Message& request,
                                                    absl::Time now);
+  // Who may record it (authority.h), checked before `decide`.
+  Authority authority;
 };
 
 // Events one command may append: a payment run's payments are one command.

@@ -483,15 +483,16 @@ std::string DisburseFundsBatchStream(const v1::DisburseFundsBatchRequest& r) {
 const std::vector<CommandSpec>& FundingCommands() {
   static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
       Row<v1::SignAgreementRequest, SignAgreementStream, ValidateSignAgreement,
-          DecideSignAgreement>("SignAgreement"),
+          DecideSignAgreement>("SignAgreement", kByManagingAgency),
       Row<v1::AmendAgreementRequest, FlatStream<v1::AmendAgreementRequest>, ValidateAmendAgreement,
-          DecideAmendAgreement>("AmendAgreement"),
+          DecideAmendAgreement>("AmendAgreement", kByManagingAgency),
       Row<v1::DisburseFundsRequest, DisburseFundsStream, ValidateDisburseFunds,
-          DecideDisburseFunds>("DisburseFunds"),
+          DecideDisburseFunds>("DisburseFunds", kByManagingAgency),
       Row<v1::DisburseFundsBatchRequest, DisburseFundsBatchStream, ValidateDisburseFundsBatch,
-          DecideDisburseFundsBatch>("DisburseFundsBatch"),
+          DecideDisburseFundsBatch>("DisburseFundsBatch", kByManagingAgency),
       Row<v1::ReverseDisbursementRequest, FlatStream<v1::ReverseDisbursementRequest>,
-          ValidateReverseDisbursement, DecideReverseDisbursement>("ReverseDisbursement"),
+          ValidateReverseDisbursement, DecideReverseDisbursement>("ReverseDisbursement",
+                                                                  kByManagingAgency),
   };
   return *rows;
 }

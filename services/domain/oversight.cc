@@ -249,17 +249,18 @@ using StateChange = v1::ChangeConsortiumStateRequest;
 const std::vector<CommandSpec>& OversightCommands() {
   static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
       Row<v1::RecordEvaluationRequest, RecordEvaluationStream, ValidateRecordEvaluation,
-          DecideRecordEvaluation>("RecordEvaluation"),
+          DecideRecordEvaluation>("RecordEvaluation", kByManagingAgency),
       Row<v1::CorrectEvaluationRequest, FlatStream<v1::CorrectEvaluationRequest>,
-          ValidateCorrectEvaluation, DecideCorrectEvaluation>("CorrectEvaluation"),
+          ValidateCorrectEvaluation, DecideCorrectEvaluation>("CorrectEvaluation",
+                                                              kByManagingAgency),
       Row<StateChange, FlatStream<StateChange>, ValidateSuspendConsortium, DecideSuspendConsortium>(
-          "SuspendConsortium"),
+          "SuspendConsortium", kByMinistry),
       Row<StateChange, FlatStream<StateChange>, ValidateResumeConsortium, DecideResumeConsortium>(
-          "ResumeConsortium"),
+          "ResumeConsortium", kByMinistry),
       Row<StateChange, FlatStream<StateChange>, ValidateTerminateConsortium,
-          DecideTerminateConsortium>("TerminateConsortium"),
+          DecideTerminateConsortium>("TerminateConsortium", kByMinistry),
       Row<StateChange, FlatStream<StateChange>, ValidateCompleteConsortium,
-          DecideCompleteConsortium>("CompleteConsortium"),
+          DecideCompleteConsortium>("CompleteConsortium", kByMinistry),
   };
   return *rows;
 }

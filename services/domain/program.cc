@@ -210,9 +210,9 @@ std::string OpenSelectionRoundStream(const v1::OpenSelectionRoundRequest& r) {
 const std::vector<CommandSpec>& ProgramCommands() {
   static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
       Row<v1::EstablishProgramRequest, EstablishProgramStream, ValidateEstablishProgram,
-          DecideEstablishProgram>("EstablishProgram"),
+          DecideEstablishProgram>("EstablishProgram", kByMinistry),
       Row<v1::OpenSelectionRoundRequest, OpenSelectionRoundStream, ValidateOpenSelectionRound,
-          DecideOpenSelectionRound>("OpenSelectionRound"),
+          DecideOpenSelectionRound>("OpenSelectionRound", kByMinistry),
   };
   return *rows;
 }

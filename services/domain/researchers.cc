@@ -470,17 +470,18 @@ std::string RecordHireStream(const v1::RecordHireRequest& r) {
 const std::vector<CommandSpec>& ResearcherCommands() {
   static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
       Row<v1::DesignateLabRequest, DesignateLabStream, ValidateDesignateLab, DecideDesignateLab>(
-          "DesignateLab"),
+          "DesignateLab", kByManagingAgency),
       Row<v1::EnrolResearcherRequest, EnrolResearcherStream, ValidateEnrolResearcher,
-          DecideEnrolResearcher>("EnrolResearcher"),
+          DecideEnrolResearcher>("EnrolResearcher", kByLeadUniversity),
       Row<v1::RecordGraduationRequest, FlatStream<v1::RecordGraduationRequest>,
-          ValidateRecordGraduation, DecideRecordGraduation>("RecordGraduation"),
+          ValidateRecordGraduation, DecideRecordGraduation>("RecordGraduation", kByLeadUniversity),
       Row<v1::RecordHireRequest, RecordHireStream, ValidateRecordHire, DecideRecordHire>(
-          "RecordHire"),
+          "RecordHire", kByLeadUniversity),
       Row<v1::RecordDepartureRequest, FlatStream<v1::RecordDepartureRequest>,
-          ValidateRecordDeparture, DecideRecordDeparture>("RecordDeparture"),
+          ValidateRecordDeparture, DecideRecordDeparture>("RecordDeparture", kByLeadUniversity),
       Row<v1::RetractResearcherStepRequest, FlatStream<v1::RetractResearcherStepRequest>,
-          ValidateRetractResearcherStep, DecideRetractResearcherStep>("RetractResearcherStep"),
+          ValidateRetractResearcherStep, DecideRetractResearcherStep>("RetractResearcherStep",
+                                                                      kByLeadUniversity),
   };
   return *rows;
 }

@@ -379,11 +379,12 @@ std::string JoinConsortiumStream(const v1::JoinConsortiumRequest& r) {
 const std::vector<CommandSpec>& SelectionCommands() {
   static const std::vector<CommandSpec>* const rows = new std::vector<CommandSpec>{
       Row<v1::SelectConsortiumRequest, SelectConsortiumStream, ValidateSelectConsortium,
-          DecideSelectConsortium>("SelectConsortium"),
+          DecideSelectConsortium>("SelectConsortium", kByMinistry),
       Row<v1::JoinConsortiumRequest, JoinConsortiumStream, ValidateJoinConsortium,
-          DecideJoinConsortium>("JoinConsortium"),
+          DecideJoinConsortium>("JoinConsortium", kByManagingAgency),
       Row<v1::WithdrawParticipantRequest, FlatStream<v1::WithdrawParticipantRequest>,
-          ValidateWithdrawParticipant, DecideWithdrawParticipant>("WithdrawParticipant"),
+          ValidateWithdrawParticipant, DecideWithdrawParticipant>("WithdrawParticipant",
+                                                                  kByManagingAgency),
   };
   return *rows;
 }

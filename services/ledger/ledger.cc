@@ -21,6 +21,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "proto/errors/refusal.h"
+#include "services/domain/authority.h"
 #include "services/domain/fold.h"
 #include "services/domain/ledger_state.h"
 #include "services/ledger/stored_models.h"
@@ -85,9 +86,10 @@ absl::Status StoreUnwritable(const absl::Status& cause) {
 absl::Status EventIdReused(absl::string_view event_id, uint64_t global_position) {
   return Refuse(
       absl::StatusCode::kAlreadyExists, "EVENT_ID_REUSED",
-      absl::StrCat("event id ", event_id,
-                   " was already used for a different command (global position ", global_position,
-                   ")"),
+      absl::StrCat(
+          "event id ", event_id,
+          " was already used, for a different command or by another caller (global position ",
+          global_position, ")"),
       {{"event_id", std::string(event_id)}, {"global_position", absl::StrCat(global_position)}});
 }
 
@@ -119,16 +121,22 @@ absl::Status CheckExpectedVersion(absl::string_view stream_id, const v1::Expecte
                  {"actual_version", absl::StrCat(version)}});
 }
 
-// SHA-256 of the command's content: the RPC name and the request serialized
-// deterministically, without the event id and expected version (a retry may
-// state its expectation differently and is still the same command).
-std::string Fingerprint(const domain::CommandSpec& spec, const google::protobuf::Message& request) {
+// SHA-256 of the command's content: the RPC name, the caller's identity and
+// the request serialized deterministically, without the event id and
+// expected version (a retry may state its expectation differently and is
+// still the same command). With the caller in it, another caller sending
+// the same id and body is refused EVENT_ID_REUSED, never handed the first
+// caller's result.
+std::string Fingerprint(const domain::CommandSpec& spec, absl::string_view caller,
+                        const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> content(request.New());
   content->CopyFrom(request);
   v1::CommandMeta* meta = spec.mutable_meta(content.get());
   meta->clear_event_id();
   meta->clear_expected_version();
   std::string bytes(spec.name);
+  bytes.push_back('\0');
+  bytes.append(caller.data(), caller.size());
   bytes.push_back('\0');
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
@@ -245,7 +253,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
     assert(command.request->GetDescriptor() == command.spec->request_type);
     // The fingerprint is computed here, on the caller's thread (a gRPC
     // thread), not on the one decider thread every command passes through.
-    std::string request_sha256 = Fingerprint(*command.spec, *command.request);
+    std::string request_sha256 =
+        Fingerprint(*command.spec, command.caller.name(), *command.request);
     absl::Status refusal;
     {
       MutexLock lock(&mu_);
@@ -503,6 +512,16 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       return;
     }
 
+    // 0. Whether the caller may record it (its row's authority): first, so
+    // that a caller learns nothing of the event ids of commands it may not
+    // record.
+    if (absl::Status allowed = domain::Authorize(spec, state_, request, entry.command.caller);
+        !allowed.ok()) {
+      entry.outcome = refused;
+      entry.answer = allowed;
+      return;
+    }
+
     // 1. The event id: a retry, a reused id, or new.
     if (auto it = staged->event_ids.find(event_id); it != staged->event_ids.end()) {
       const Entry& original = batch[it->second];
@@ -575,7 +594,8 @@ class Ledger::Pipeline final : private domain::RuleIndexReader {
       envelope.set_event_id(i == 0 ? event_id : absl::StrCat(event_id, "#", i));
       envelope.set_event_type(std::string(domain::EventTypeName((*events)[i])));
       SetTimestamp(recorded_at, envelope.mutable_recorded_at());
-      *envelope.mutable_recorded_by() = entry.command.recorded_by;
+      envelope.mutable_recorded_by()->set_agency(entry.command.caller.organisation());
+      envelope.mutable_recorded_by()->set_principal(entry.command.caller.name());
       envelope.set_correlation_id(meta.correlation_id());
       *envelope.mutable_payload() = std::move((*events)[i]);
     }

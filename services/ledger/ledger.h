@@ -63,6 +63,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "alliance/v1/access.pb.h"
 #include "alliance/v1/events.pb.h"
 #include "alliance/v1/types.pb.h"
 #include "google/protobuf/message.h"
@@ -112,7 +113,10 @@ struct Command {
   // The request, already validated (spec->validate). Not owned: it must
   // stay alive until `done` is called (a gRPC request outlives its reactor).
   const google::protobuf::Message* request = nullptr;
-  v1::Recorder recorded_by;
+  // Who sends it, authenticated (services/access/): the row's authority is
+  // checked against it, its events record it (Recorder: organisation and
+  // name), and its event id is its own (the fingerprint includes it).
+  v1::Identity caller;
   // Called exactly once, on one of the ledger's threads (or on Submit's
   // caller's thread for an answer given at once), after the events are
   // durable or the command is refused. Must not block.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,8 @@ std::vector<storage::MerkleHash> Hashes(const google::protobuf::RepeatedPtrField
 class Subscriber {
  public:
   Subscriber(v1::AuditService::Stub* audit, v1::SubscribeRequest request) {
+    // Every call needs a deadline; a subscriber is stopped long before.
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
     thread_ = std::thread([this, audit, request] {
       std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
           audit->Subscribe(&context_, request);
@@ -137,6 +140,7 @@ class AuditServiceTest : public ServerTest {
   std::vector<v1::LoggedEvent> ReadLog(const v1::ReadLogRequest& request,
                                        grpc::Status* status_out = nullptr) {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     std::unique_ptr<grpc::ClientReader<v1::LoggedEvent>> reader =
         audit_->ReadLog(&context, request);
     std::vector<v1::LoggedEvent> events;
@@ -153,6 +157,7 @@ class AuditServiceTest : public ServerTest {
 
   v1::SignedTreeHead Head() {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::SignedTreeHead head;
     grpc::Status status = audit_->GetTreeHead(&context, v1::GetTreeHeadRequest(), &head);
     EXPECT_TRUE(status.ok()) << Describe(status);
@@ -161,6 +166,7 @@ class AuditServiceTest : public ServerTest {
 
   v1::TreeHeadKey Key() {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::TreeHeadKey key;
     grpc::Status status = audit_->GetPublicKey(&context, v1::GetPublicKeyRequest(), &key);
     EXPECT_TRUE(status.ok()) << Describe(status);
@@ -171,6 +177,7 @@ class AuditServiceTest : public ServerTest {
   v1::VerifyResult Verify(const v1::VerifyLogRequest& request, grpc::Status* status_out = nullptr,
                           int* progress_messages = nullptr) {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     auto reader = audit_->VerifyLog(&context, request);
     v1::VerifyLogResponse response;
     v1::VerifyResult result;
@@ -299,6 +306,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   v1::ReadStreamResponse page;
   {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     ASSERT_TRUE(audit_->ReadStream(&context, forward, &page).ok());
   }
   ASSERT_EQ(page.events_size(), 3);
@@ -310,6 +318,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   backward.set_direction(v1::READ_DIRECTION_BACKWARD);
   {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     ASSERT_TRUE(audit_->ReadStream(&context, backward, &page).ok());
   }
   ASSERT_EQ(page.events_size(), 3);
@@ -322,6 +331,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   v1::ReadStreamRequest unknown;
   unknown.set_stream_id("consortium-chungnam-future-vehicle");  // one letter short
   grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   grpc::Status status = audit_->ReadStream(&context, unknown, &page);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(ReasonOf(status), "STREAM_NOT_FOUND");
@@ -342,6 +352,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     request.set_tree_size(first.tree_size());
     v1::InclusionProof proof;
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     ASSERT_TRUE(audit_->GetInclusionProof(&context, request, &proof).ok());
     EXPECT_EQ(proof.event().canonical_bytes(), event.canonical_bytes());
     EXPECT_TRUE(storage::VerifyInclusion(storage::LeafHash(event.canonical_bytes()),
@@ -361,6 +372,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
   v1::ConsistencyProof proof;
   {
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     ASSERT_TRUE(audit_->GetConsistencyProof(&context, request, &proof).ok());
   }
   EXPECT_EQ(proof.second(), second.tree_size());
@@ -376,6 +388,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     past.set_leaf_index(0);
     past.set_tree_size(second.tree_size() + 1);
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::InclusionProof ignored;
     status = audit_->GetInclusionProof(&context, past, &ignored);
   }
@@ -386,6 +399,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     outside.set_leaf_index(second.tree_size());
     v1::InclusionProof ignored;
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     status = audit_->GetInclusionProof(&context, outside, &ignored);
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -396,6 +410,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     wrong_way.set_second(4);
     v1::ConsistencyProof ignored;
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     status = audit_->GetConsistencyProof(&context, wrong_way, &ignored);
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -577,6 +592,7 @@ TEST_F(AuditServiceTest, AQuietSubscriptionGetsCheckpointsAndAFilteredOneOnlyIts
 TEST_F(AuditServiceTest, ASlowSubscriberFallsBehindAndThenReadsEverything) {
   SeedTwoPrograms();
   grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   v1::SubscribeRequest request;
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
       audit_->Subscribe(&context, request);

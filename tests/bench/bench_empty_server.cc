@@ -27,7 +27,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -39,6 +41,9 @@
 #include "tests/bench/padding.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to serve the Empty service on");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate: serve mutual TLS as allianced does");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA the client certificates are verified against");
 ABSL_FLAG(int, reply_bytes, 0,
           "serialized size of every reply, in bytes (ledger_bench passes the size of the "
           "ledger's DisburseFunds reply)");
@@ -49,6 +54,13 @@ namespace {
 // The largest reply asked for: far above a ledger reply (about 100 bytes),
 // far below gRPC's 4 MiB message limit.
 constexpr int kReplyBytesMax = 1 << 20;
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // After SIGTERM, calls still in flight get this long to finish.
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
@@ -91,7 +103,18 @@ int Main() {
   grpc::ServerBuilder builder;
   int bound_port = 0;
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    // Mutual TLS, as the ledger's calls pay it: the empty call's ceiling is
+    // then the same transport's.
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = ReadText(absl::GetFlag(FLAGS_tls_client_ca));
+    tls.pem_key_cert_pairs.push_back(
+        {ReadText(absl::GetFlag(FLAGS_tls_key)), ReadText(absl::GetFlag(FLAGS_tls_cert))});
+    credentials = grpc::SslServerCredentials(tls);
+  }
+  builder.AddListeningPort(listen, credentials, &bound_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {

@@ -91,6 +91,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "services/domain/commands.h"
 #include "services/domain/regions.h"
 #include "services/domain/validation.h"
 #include "services/ledger/ledger.h"
@@ -98,6 +99,7 @@
 #include "tests/bench/padding.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 #include "tests/support/test_participant_id.h"
 
 #ifndef ALLIANCED_PATH
@@ -365,6 +367,7 @@ std::string PaymentReference(uint64_t n) { return absl::StrFormat("BENCH-PAY-%01
 using ::alliance::testing::AlliancedProcess;
 using ::alliance::testing::DescribeWaitStatus;
 using ::alliance::testing::FreePort;
+using ::alliance::testing::TestAccess;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -711,10 +714,6 @@ StartOp UnaryStart(AsyncCall<Request, Response> call, std::function<Request(int 
     auto* pending = new Pending;
     pending->request = make_request(slot);
     pending->context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    if (with_recorder) {
-      pending->context.AddMetadata("alliance-agency", kAgency);
-      pending->context.AddMetadata("alliance-principal", kPrincipal);
-    }
     call(&pending->context, &pending->request, &pending->response,
          [pending, done, on_response](grpc::Status status) {
            if (status.ok() && on_response) on_response(pending->response);
@@ -725,8 +724,11 @@ StartOp UnaryStart(AsyncCall<Request, Response> call, std::function<Request(int 
   };
 }
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+// A channel over mutual TLS as `identity` of the test PKI, as an agency's
+// system would hold one.
+std::shared_ptr<grpc::Channel> Connect(const std::string& address,
+                                       const std::string& identity = "kiat") {
+  return grpc::CreateChannel(address, TestAccess::Get().Credentials(identity));
 }
 
 // One line of progress; `unit` names what EventsPerSecond() counts, in the
@@ -815,10 +817,10 @@ struct Server {
 
 // Starts `binary` with `args` and --listen=<a free port>, and waits until its
 // health check says SERVING.
-absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& name,
-                                                    const std::string& binary,
-                                                    std::vector<std::string> args,
-                                                    const std::string& log_dir) {
+absl::StatusOr<std::unique_ptr<Server>> StartServer(
+    const std::string& name, const std::string& binary, std::vector<std::string> args,
+    const std::string& log_dir,
+    AlliancedProcess::Options::Access access = AlliancedProcess::Options::Access::kAllianced) {
   const int port = FreePort();
   if (port == 0) return absl::UnavailableError("no free port on 127.0.0.1");
   auto server = std::make_unique<Server>();
@@ -827,6 +829,7 @@ absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& name,
   args.push_back("--listen=" + server->address);
   AlliancedProcess::Options options;
   options.name = name;
+  options.access = access;
   absl::StatusOr<std::unique_ptr<AlliancedProcess>> process =
       AlliancedProcess::Start(binary, args, log_dir, options);
   if (!process.ok()) return process.status();
@@ -874,8 +877,10 @@ struct CallSizes {
 // program with wide rules, kConsortiumCount consortia, and payments into them.
 class LedgerWorkload {
  public:
-  explicit LedgerWorkload(std::shared_ptr<grpc::Channel> channel)
+  // `channel` as KIAT, `ministry` as the ministry.
+  LedgerWorkload(std::shared_ptr<grpc::Channel> channel, std::shared_ptr<grpc::Channel> ministry)
       : commands_(v1::CommandService::NewStub(channel)),
+        ministry_(v1::CommandService::NewStub(ministry)),
         queries_(v1::QueryService::NewStub(channel)) {}
 
   // Establishes the program, opens its selection round, selects the
@@ -1003,10 +1008,16 @@ class LedgerWorkload {
                        const Request& request, v1::AppendResult* result = nullptr) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    context.AddMetadata("alliance-agency", kAgency);
-    context.AddMetadata("alliance-principal", kPrincipal);
     v1::AppendResult reply;
-    grpc::Status status = (commands_.get()->*method)(&context, request, &reply);
+    // The ministry establishes, opens and selects; KIAT does the rest (the
+    // rows' authority, services/domain/authority.h).
+    v1::CommandService::Stub* stub = commands_.get();
+    for (const domain::CommandSpec& spec : domain::Commands()) {
+      if (spec.request_type == Request::descriptor() && spec.authority.role == v1::ROLE_MINISTRY) {
+        stub = ministry_.get();
+      }
+    }
+    grpc::Status status = (stub->*method)(&context, request, &reply);
     if (status.ok()) Observe(reply);
     if (result != nullptr) *result = std::move(reply);
     return ToAbsl(status);
@@ -1109,6 +1120,7 @@ class LedgerWorkload {
   }
 
   std::unique_ptr<v1::CommandService::Stub> commands_;
+  std::unique_ptr<v1::CommandService::Stub> ministry_;
   std::unique_ptr<v1::QueryService::Stub> queries_;
   std::atomic<uint64_t> next_payment_{0};
   std::atomic<uint64_t> next_batch_{0};
@@ -2462,7 +2474,8 @@ absl::Status RunEmptyCall(const std::string& temp_dir, Results& r) {
               r.ledger_call.request_bytes, r.ledger_call.reply_bytes);
   absl::StatusOr<std::unique_ptr<Server>> server =
       StartServer("bench_empty_server", absl::GetFlag(FLAGS_empty_server),
-                  {absl::StrCat("--reply_bytes=", r.ledger_call.reply_bytes)}, temp_dir);
+                  {absl::StrCat("--reply_bytes=", r.ledger_call.reply_bytes)}, temp_dir,
+                  AlliancedProcess::Options::Access::kTlsOnly);
   if (!server.ok()) return server.status();
   absl::Status status = RunEmptyCallPoints(**server, r);
   if (!status.ok()) {
@@ -2810,7 +2823,7 @@ absl::StatusOr<SubscriptionLag> RunSubscription(const std::string& address,
   // the same address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::unique_ptr<v1::AuditService::Stub> stub = v1::AuditService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(address, TestAccess::Get().Credentials("auditor"), args));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kWholeLogDeadline);
   v1::SubscribeRequest request;
@@ -3086,7 +3099,7 @@ absl::Status RunLedger(const std::string& temp_dir, int64_t rebuild_events, Resu
 // Every ledger point, on the running `server`; stops it before the rebuild.
 absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_t rebuild_events,
                              Results& r) {
-  LedgerWorkload workload(Connect(server.address));
+  LedgerWorkload workload(Connect(server.address), Connect(server.address, "ministry"));
   if (absl::Status s = workload.Setup(); !s.ok()) return s;
   // Every consortium exists from here on: as-of queries ask after it.
   r.audit.setup_events = workload.log_events();

@@ -33,6 +33,7 @@
 #include "tests/storage/temp_dir.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 namespace {
@@ -99,7 +100,7 @@ class LyingAuditService final : public v1::AuditService::Service {
   // through. `signer` must outlive the service.
   LyingAuditService(const std::string& real_address, const TreeHeadSigner* signer)
       : real_(v1::AuditService::NewStub(
-            grpc::CreateChannel(real_address, grpc::InsecureChannelCredentials()))),
+            grpc::CreateChannel(real_address, TestAccess::Get().Credentials("auditor")))),
         signer_(signer) {}
 
   void Tell(Lie lie, int path_index = 0) {
@@ -221,7 +222,7 @@ class AlliancectlAuditTest : public ::testing::Test {
     fake_ = std::make_unique<LyingAuditService>(address_, signer);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", TestAccess::Get().StandInServerCredentials(), &port);
     builder.RegisterService(fake_.get());
     fake_server_ = builder.BuildAndStart();
     EXPECT_NE(fake_server_, nullptr);
@@ -231,6 +232,9 @@ class AlliancectlAuditTest : public ::testing::Test {
 
   // Runs alliancectl against `address` with `args`.
   CtlRun Ctl(const std::string& address, std::vector<std::string> args) {
+    // As kiat unless the test says otherwise (a later --identity wins).
+    const std::vector<std::string> access = TestAccess::Get().ClientFlags("kiat");
+    args.insert(args.begin(), access.begin(), access.end());
     args.insert(args.begin(), "--server=" + address);
     absl::StatusOr<ProgramRun> run =
         RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),

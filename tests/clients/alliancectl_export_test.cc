@@ -24,6 +24,7 @@
 #include "tests/storage/temp_dir.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 namespace {
@@ -77,6 +78,9 @@ class AlliancectlExportTest : public ::testing::Test {
   }
 
   CtlRun Ctl(std::vector<std::string> args) {
+    // As kiat unless the test says otherwise (a later --identity wins).
+    const std::vector<std::string> access = TestAccess::Get().ClientFlags("kiat");
+    args.insert(args.begin(), access.begin(), access.end());
     args.insert(args.begin(), "--server=" + address_);
     absl::StatusOr<ProgramRun> run =
         RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),

@@ -5,6 +5,7 @@
 // page is read whole.
 #include <sys/wait.h>
 
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "tests/storage/temp_dir.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 namespace {
@@ -55,6 +57,9 @@ class AlliancectlHistoryTest : public ::testing::Test {
 
   // Runs alliancectl with `args` against the server.
   CtlRun Ctl(std::vector<std::string> args) {
+    // As kiat unless the test says otherwise (a later --identity wins).
+    const std::vector<std::string> access = TestAccess::Get().ClientFlags("kiat");
+    args.insert(args.begin(), access.begin(), access.end());
     args.insert(args.begin(), "--server=" + address_);
     absl::StatusOr<ProgramRun> run =
         RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),
@@ -79,8 +84,26 @@ int LineOf(const std::vector<std::string>& lines, absl::string_view needle) {
 
 TEST_F(AlliancectlHistoryTest, ShowsAReversalBesideItsPayment) {
   ASSERT_EQ(Ctl({"seed"}).exit_code, 0);
+  // A second KIAT system reverses, so the history names who recorded what.
+  ASSERT_TRUE(TestAccess::Get()
+                  .AddIdentity("test-kiat-2", "role: ROLE_MANAGING_AGENCY organisation: \"KIAT\"")
+                  .ok());
+  // allianced re-reads its registry on SIGHUP, and logs that it did.
+  auto reads = [&] {
+    const std::string log = server_->Stderr();
+    size_t count = 0;
+    for (size_t at = log.find("identity registry read"); at != std::string::npos;
+         at = log.find("identity registry read", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  const size_t before = reads();
+  ASSERT_TRUE(server_->Signal(SIGHUP).ok());
+  for (int i = 0; i < 200 && reads() == before; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_GT(reads(), before) << server_->OutputTail();
   CtlRun reverse =
-      Ctl({"--principal=auditor-kim", "reverse", absl::StrCat("--consortium=", kChungnam),
+      Ctl({"--identity=test-kiat-2", "reverse", absl::StrCat("--consortium=", kChungnam),
            absl::StrCat("--event=", kChungnamFirstPayment), "--reason=paid twice by mistake",
            "--occurred_at=2023-06-20T00:00:00Z"});
   ASSERT_EQ(reverse.exit_code, 0) << reverse.err;
@@ -105,7 +128,7 @@ TEST_F(AlliancectlHistoryTest, ShowsAReversalBesideItsPayment) {
   const int reversed = LineOf(lines, "disbursement reversed");
   ASSERT_GE(reversed, 0);
   EXPECT_THAT(lines[reversed], MatchesRegex("2023-06-20  #15 .*"));
-  EXPECT_THAT(lines[reversed], HasSubstr("/auditor-kim"));
+  EXPECT_THAT(lines[reversed], HasSubstr("/test-kiat-2"));
   EXPECT_THAT(lines[reversed], HasSubstr("reverses #4 of 2023-06-15: year 2023, 690,000,000 KRW"));
   EXPECT_LT(reversed, LineOf(lines, "KIAT-2023-CN-002"));
 

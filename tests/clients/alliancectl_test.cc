@@ -20,6 +20,7 @@
 #include "tests/storage/temp_dir.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 namespace {
@@ -48,6 +49,9 @@ class AlliancectlTest : public ::testing::Test {
 
   // Runs alliancectl with `args` against the server.
   CtlRun Ctl(std::vector<std::string> args) {
+    // As kiat unless the test says otherwise (a later --identity wins).
+    const std::vector<std::string> access = TestAccess::Get().ClientFlags("kiat");
+    args.insert(args.begin(), access.begin(), access.end());
     args.insert(args.begin(), "--server=" + address_);
     absl::StatusOr<ProgramRun> run =
         RunProgram(ALLIANCECTL_PATH, args, dir_.path(), absl::StrCat("ctl-", ++runs_),
@@ -120,10 +124,14 @@ TEST_F(AlliancectlTest, MissingFlagsAreAUsageErrorAndSendNothing) {
 TEST_F(AlliancectlTest, ARefusalExitsOneWithItsReason) {
   ASSERT_EQ(Ctl({"seed"}).exit_code, 0);
   const size_t before = EventCount();
-  CtlRun run = Ctl({"suspend", absl::StrCat("--consortium=", kGyeongnam), "--reason=audit",
-                    "--occurred_at=2099-01-01T00:00:00Z"});
+  CtlRun run = Ctl({"--identity=ministry", "suspend", absl::StrCat("--consortium=", kGyeongnam),
+                    "--reason=audit", "--occurred_at=2099-01-01T00:00:00Z"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("FAILED_PRECONDITION OCCURRED_IN_FUTURE"));
+  // KIAT does not suspend: the rule is named.
+  run = Ctl({"suspend", absl::StrCat("--consortium=", kGyeongnam), "--reason=audit"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("PERMISSION_DENIED ROLE_MAY_NOT_SUSPEND_CONSORTIUM"));
   EXPECT_EQ(EventCount(), before);
 }
 

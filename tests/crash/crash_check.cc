@@ -65,6 +65,7 @@
 #include "tests/service/test_requests.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -220,16 +221,18 @@ absl::Status SetupCommand(v1::CommandService::Stub& stub,
   return absl::OkStatus();
 }
 
-absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& book) {
+// `ministry` establishes, opens and selects; `kiat` signs the agreements.
+absl::Status Establish(v1::CommandService::Stub& ministry, v1::CommandService::Stub& kiat,
+                       int cycle, ClientView& book) {
   using Stub = v1::CommandService::Stub;
-  if (absl::Status s = SetupCommand(stub, &Stub::EstablishProgram,
+  if (absl::Status s = SetupCommand(ministry, &Stub::EstablishProgram,
                                     testing::ProgramRequest(kProgramId, CrashRules()),
                                     absl::StrCat("EstablishProgram ", kProgramId), cycle, book);
       !s.ok()) {
     return s;
   }
   const int32_t slots = static_cast<int32_t>(std::size(kConsortia));
-  if (absl::Status s = SetupCommand(stub, &Stub::OpenSelectionRound,
+  if (absl::Status s = SetupCommand(ministry, &Stub::OpenSelectionRound,
                                     testing::RoundRequest(kFirstYear, slots, kProgramId),
                                     absl::StrCat("OpenSelectionRound ", kFirstYear), cycle, book);
       !s.ok()) {
@@ -238,7 +241,7 @@ absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& bo
   for (const CrashConsortium& consortium : kConsortia) {
     // A valid selection: business registration numbers, the region's name.
     if (absl::Status s =
-            SetupCommand(stub, &Stub::SelectConsortium,
+            SetupCommand(ministry, &Stub::SelectConsortium,
                          testing::OtherSelectionRequest(consortium.consortium_id, kProgramId,
                                                         kFirstYear, consortium.region_code),
                          absl::StrCat("SelectConsortium ", consortium.consortium_id), cycle, book);
@@ -249,7 +252,7 @@ absl::Status Establish(v1::CommandService::Stub& stub, int cycle, ClientView& bo
   for (const CrashConsortium& consortium : kConsortia) {
     for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
       if (absl::Status s = SetupCommand(
-              stub, &Stub::SignAgreement,
+              kiat, &Stub::SignAgreement,
               testing::AgreementRequest(consortium.consortium_id, year, kAnnualLimitKrw),
               absl::StrCat("SignAgreement ", consortium.consortium_id, " ", year), cycle, book);
           !s.ok()) {
@@ -544,10 +547,13 @@ absl::Status RunCycle(Run& run, int cycle) {
   const auto cycle_start = steady_clock::now();
   absl::StatusOr<Server> server = StartServer(run, cycle);
   if (!server.ok()) return server.status();
-  auto channel = grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server->address, testing::TestAccess::Get().Credentials("kiat"));
   std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
   if (!run.established) {
-    if (absl::Status s = Establish(*stub, cycle, run.book); !s.ok()) return s;
+    std::unique_ptr<v1::CommandService::Stub> ministry = v1::CommandService::NewStub(
+        grpc::CreateChannel(server->address, testing::TestAccess::Get().Credentials("ministry")));
+    if (absl::Status s = Establish(*ministry, *stub, cycle, run.book); !s.ok()) return s;
     run.established = true;
   }
   const size_t retried = run.book.pending_retries.size();
@@ -609,7 +615,8 @@ absl::Status Finish(Run& run, int cycle) {
   absl::StatusOr<Server> server = StartServer(run, cycle);
   if (!server.ok()) return server.status();
   {
-    auto channel = grpc::CreateChannel(server->address, grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(server->address, testing::TestAccess::Get().Credentials("kiat"));
     std::unique_ptr<v1::CommandService::Stub> stub = v1::CommandService::NewStub(channel);
     if (absl::Status s = RetryUnknown(*stub, run.log_size, cycle, run.book); !s.ok()) return s;
   }

@@ -56,6 +56,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/service/test_requests.h"
 #include "tests/support/free_port.h"
+#include "tests/support/test_access.h"
 #include "tests/support/tmpfs.h"
 
 #ifndef ALLIANCED_PATH
@@ -113,9 +114,11 @@ class AlliancedProcessTest : public ::testing::Test {
         (*process)->WaitServing(address_, absl::Now() + absl::FromChrono(kServingBound));
     EXPECT_TRUE(serving.ok()) << serving;
     if (!serving.ok()) return nullptr;
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel(address_, TestAccess::Get().Credentials("kiat"));
     commands_ = v1::CommandService::NewStub(channel_);
     queries_ = v1::QueryService::NewStub(channel_);
+    ministry_ = v1::CommandService::NewStub(
+        grpc::CreateChannel(address_, TestAccess::Get().Credentials("ministry")));
     return *std::move(process);
   }
 
@@ -125,6 +128,7 @@ class AlliancedProcessTest : public ::testing::Test {
   // graceful GOAWAY late and slow the shutdown down (within its grace).
   void StopWithSigterm(AlliancedProcess& process) {
     commands_.reset();
+    ministry_.reset();
     queries_.reset();
     channel_.reset();
     ASSERT_TRUE(process.Terminate().ok());
@@ -138,12 +142,12 @@ class AlliancedProcessTest : public ::testing::Test {
   void Seed() {
     v1::AppendResult result;
     grpc::Status status =
-        commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
+        ministry_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
     ASSERT_TRUE(status.ok()) << Describe(status);
-    status = commands_->OpenSelectionRound(NewContext().get(), RoundRequest(2023, 3), &result);
+    status = ministry_->OpenSelectionRound(NewContext().get(), RoundRequest(2023, 3), &result);
     ASSERT_TRUE(status.ok()) << Describe(status);
     for (const v1::SelectConsortiumRequest& selection : Consortia2023Requests()) {
-      status = commands_->SelectConsortium(NewContext().get(), selection, &result);
+      status = ministry_->SelectConsortium(NewContext().get(), selection, &result);
       ASSERT_TRUE(status.ok()) << Describe(status);
       // Agreements for the whole term, so payments of any term year go through.
       for (int32_t year = kFirstYear; year < kFirstYear + kTermYears; ++year) {
@@ -175,7 +179,8 @@ class AlliancedProcessTest : public ::testing::Test {
   std::string data_dir_;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::CommandService::Stub> commands_;
+  std::unique_ptr<v1::CommandService::Stub> commands_;  // as kiat
+  std::unique_ptr<v1::CommandService::Stub> ministry_;
   std::unique_ptr<v1::QueryService::Stub> queries_;
 };
 
@@ -343,7 +348,7 @@ TEST_F(AlliancedProcessTest, Reflection_DiscoversServices_DynamicGetProgramSumma
 
   // Recorded through the generated stubs, read through the dynamic path.
   v1::AppendResult appended;
-  status = commands_->EstablishProgram(NewContext().get(), Program2023Request(), &appended);
+  status = ministry_->EstablishProgram(NewContext().get(), Program2023Request(), &appended);
   ASSERT_TRUE(status.ok()) << Describe(status);
   status = CallGeneric(channel_, path, request->SerializeAsString(), &reply_bytes);
   ASSERT_TRUE(status.ok()) << Describe(status);
@@ -470,11 +475,11 @@ TEST_F(AlliancedProcessTest, RequestOverMaxRequestBytes_ResourceExhausted) {
   }
   ASSERT_GT(big_selection.ByteSizeLong(), 4096u);
   v1::AppendResult result;
-  status = commands_->SelectConsortium(NewContext().get(), big_selection, &result);
+  status = ministry_->SelectConsortium(NewContext().get(), big_selection, &result);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(status);
 
   // Requests under the limit are served.
-  status = commands_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
+  status = ministry_->EstablishProgram(NewContext().get(), Program2023Request(), &result);
   EXPECT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(ReadAll().size(), 1u) << "only the small command is in the log";
   StopWithSigterm(*process);

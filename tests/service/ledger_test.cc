@@ -50,6 +50,7 @@
 #include "storage/model_keys.h"
 #include "storage/mutex.h"
 #include "tests/domain/ledger_fixture.h"
+#include "tests/service/test_caller.h"
 #include "tests/storage/temp_dir.h"
 
 namespace alliance {
@@ -496,6 +497,17 @@ class LedgerTest : public ::testing::Test {
 
   // Hands `request` to the ledger under its command's spec (checking first
   // that it is valid, as the services do); the answer comes later.
+  // The lead participant of a consortium as the ledger publishes it; "" when
+  // it holds none.
+  std::string LeadOf(const std::string& consortium_id) {
+    std::shared_ptr<const PublishedModels> published = ledger_->Published();
+    auto it = published->consortia->find(consortium_id);
+    if (it == published->consortia->end()) return "";
+    v1::ConsortiumStatus status;
+    EXPECT_TRUE(status.ParseFromString(it->second->bytes));
+    return status.lead_participant_id();
+  }
+
   template <typename Request>
   Answer& Submit(Request request) {
     return SubmitWith(SpecOf(*Request::descriptor()), std::move(request));
@@ -511,8 +523,8 @@ class LedgerTest : public ::testing::Test {
     Command command;
     command.spec = &spec;
     command.request = request.get();
-    command.recorded_by.set_agency("KIAT");
-    command.recorded_by.set_principal("kiat-erp");
+    command.caller = testing::TestCaller(
+        spec, *request, [this](const std::string& consortium_id) { return LeadOf(consortium_id); });
     Answer* answer = nullptr;
     {
       // The request and the answer are kept by the fixture: they must
@@ -649,8 +661,9 @@ TEST_F(LedgerTest, SingleAppendIsDurableWithItsEnvelope) {
   EXPECT_EQ(event.event_type(), "ProgramEstablished");
   EXPECT_EQ(event.recorded_at().seconds(), absl::ToUnixSeconds(kNow));
   EXPECT_EQ(event.recorded_at().nanos(), 250000000);
-  EXPECT_EQ(event.recorded_by().agency(), "KIAT");
-  EXPECT_EQ(event.recorded_by().principal(), "kiat-erp");
+  // The ministry establishes programs (services/domain/authority.h).
+  EXPECT_EQ(event.recorded_by().agency(), "MOTIE");
+  EXPECT_EQ(event.recorded_by().principal(), "ministry");
   EXPECT_EQ(event.correlation_id(), "corr-1");
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
       event.payload().program_established(), request.program()));

@@ -111,7 +111,7 @@ class LifecycleServiceTest : public ServerTest {
     EXPECT_EQ(envelope.stream_id(), stream_id);
     EXPECT_EQ(envelope.stream_version(), result.stream_version());
     EXPECT_EQ(envelope.event_type(), event_type);
-    EXPECT_EQ(envelope.recorded_by().agency(), kAgency);
+    EXPECT_EQ(envelope.recorded_by().agency(), RecorderOrganisationOf(event_type));
     return envelope;
   }
 

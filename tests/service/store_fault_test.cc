@@ -28,6 +28,7 @@
 #include "rocksdb/file_system.h"
 #include "services/ledger/ledger.h"
 #include "tests/domain/ledger_fixture.h"
+#include "tests/service/test_caller.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/support/tmpfs.h"
 
@@ -144,8 +145,15 @@ absl::StatusOr<AppendResult> RunCommand(Ledger& ledger, absl::string_view method
   Command command;
   command.spec = domain::FindCommand(method);
   command.request = &request;
-  command.recorded_by.set_agency("KIAT");
-  command.recorded_by.set_principal("store-fault-test");
+  command.caller =
+      testing::TestCaller(*command.spec, request, [&ledger](const std::string& consortium_id) {
+        auto published = ledger.Published();
+        auto it = published->consortia->find(consortium_id);
+        if (it == published->consortia->end()) return std::string();
+        v1::ConsortiumStatus status;
+        status.ParseFromString(it->second->bytes);
+        return status.lead_participant_id();
+      });
   command.done = [answer](absl::StatusOr<AppendResult> r) { answer->set_value(std::move(r)); };
   ledger.Submit(std::move(command));
   if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {

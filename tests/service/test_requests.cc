@@ -457,12 +457,8 @@ v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
   return request;
 }
 
-std::unique_ptr<grpc::ClientContext> NewContext(bool with_recorder) {
+std::unique_ptr<grpc::ClientContext> NewContext() {
   auto context = std::make_unique<grpc::ClientContext>();
-  if (with_recorder) {
-    context->AddMetadata("alliance-agency", kAgency);
-    context->AddMetadata("alliance-principal", kPrincipal);
-  }
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return context;
 }

@@ -50,9 +50,10 @@ inline constexpr char kChungnamLab[] = "kongju-future-vehicle-lab";
 inline constexpr char kGyeongnamLab[] = "changwon-metal-3d-printing-lab";
 inline constexpr char kUlsanLab[] = "ulsan-secondary-battery-lab";
 
-// Metadata headers every command carries (commands.proto).
+// Who the fixture's default channel is, and what its events record
+// (deploy/identities.textpb).
 inline constexpr char kAgency[] = "KIAT";
-inline constexpr char kPrincipal[] = "kiat-erp";
+inline constexpr char kPrincipal[] = "kiat";
 
 // A fresh random (version 4) UUID in lowercase 8-4-4-4-12 form. Thread-safe.
 std::string NewEventId();
@@ -167,9 +168,9 @@ v1::CorrectEvaluationRequest CorrectEvaluationRequest(const std::string& consort
 v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
                                               const std::string& reason, int64_t at);
 
-// A client context carrying alliance-agency / alliance-principal (unless
-// `with_recorder` is false) and a 5 s deadline.
-std::unique_ptr<grpc::ClientContext> NewContext(bool with_recorder = true);
+// A client context with a 5 s deadline. (Who calls is the channel's client
+// certificate: ServerTest::ChannelAs.)
+std::unique_ptr<grpc::ClientContext> NewContext();
 
 // The refusal details of a status: ErrorInfo.reason ("" when none),
 // ErrorInfo.metadata, ErrorInfo.domain, and BadRequest.field_violations[0].field

@@ -2,16 +2,23 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
+#include <set>
+#include <sstream>
 
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/domain/authority.h"
+#include "services/domain/commands.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 
@@ -63,19 +70,96 @@ void ServerTest::TearDown() {
 
 void ServerTest::StartServer(LedgerOptions ledger) {
   ASSERT_EQ(server_, nullptr) << "StartServer() while a server runs";
-  ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = data_dir_->path();
-  options.ledger = std::move(ledger);
-  absl::StatusOr<std::unique_ptr<AllianceServer>> server = AllianceServer::Start(options);
+  absl::StatusOr<std::unique_ptr<AllianceServer>> server =
+      AllianceServer::Start(TestServerOptions(data_dir_->path(), std::move(ledger)));
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
-  channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  channel_ = ChannelAs(kDefaultIdentity);
   command_stub_ = v1::CommandService::NewStub(channel_);
   query_stub_ = v1::QueryService::NewStub(channel_);
 }
 
+ServerOptions TestServerOptions(const std::string& data_dir, LedgerOptions ledger) {
+  const TestAccess& access = TestAccess::Get();
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = data_dir;
+  options.ledger = std::move(ledger);
+  options.identities_path = access.identities_path();
+  options.authz_policy_path = access.policy_path();
+  options.transport.certificate_path = access.pki_dir() + "/server.crt";
+  options.transport.key_path = access.pki_dir() + "/server.key";
+  options.transport.client_ca_path = access.ca_path();
+  return options;
+}
+
+std::string RecorderOrganisationOf(absl::string_view event_type) {
+  static const std::set<std::string, std::less<>> kByMinistry = {
+      "ProgramEstablished", "SelectionRoundOpened", "ConsortiumSelected", "ConsortiumSuspended",
+      "ConsortiumResumed",  "ConsortiumTerminated", "ConsortiumCompleted"};
+  static const std::set<std::string, std::less<>> kByUniversity = {
+      "ResearcherEnrolled", "ResearcherGraduated", "ResearcherHired", "ResearcherLeft",
+      "ResearcherStepRetracted"};
+  if (kByMinistry.count(event_type) > 0) return "MOTIE";
+  if (kByUniversity.count(event_type) > 0) return "대학교";
+  return "KIAT";
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TestCredentials(const std::string& identity) {
+  return TestAccess::Get().Credentials(identity);
+}
+
+std::shared_ptr<grpc::Channel> ServerTest::ChannelAs(const std::string& identity) {
+  // Each its own subchannel: gRPC would otherwise share one connection, and
+  // its certificate, between channels to the same address.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(server_->address(), TestCredentials(identity), args);
+}
+
+v1::CommandService::Stub& ServerTest::CommandsAs(const std::string& identity) {
+  Caller& caller = callers_[identity];
+  if (caller.commands == nullptr) {
+    caller.channel = ChannelAs(identity);
+    caller.commands = v1::CommandService::NewStub(caller.channel);
+    caller.queries = v1::QueryService::NewStub(caller.channel);
+  }
+  return *caller.commands;
+}
+
+v1::QueryService::Stub& ServerTest::QueriesAs(const std::string& identity) {
+  (void)CommandsAs(identity);
+  return *callers_[identity].queries;
+}
+
+std::string ServerTest::IdentityFor(absl::string_view rpc,
+                                    const google::protobuf::Message& request) {
+  const domain::CommandSpec* spec = domain::FindCommand(rpc);
+  EXPECT_NE(spec, nullptr) << rpc;
+  if (spec == nullptr) return kDefaultIdentity;
+  switch (spec->authority.role) {
+    case v1::ROLE_MINISTRY:
+      return "ministry";
+    case v1::ROLE_MANAGING_AGENCY:
+      return "kiat";
+    case v1::ROLE_UNIVERSITY: {
+      auto lead = leads_.find(domain::ConsortiumOf(request));
+      // A consortium this fixture did not select: the rules refuse it.
+      if (lead == leads_.end()) return "kongju";
+      absl::StatusOr<std::string> name = TestAccess::Get().AddUniversity(lead->second);
+      EXPECT_TRUE(name.ok()) << name.status();
+      if (!name.ok()) return "kongju";
+      EXPECT_TRUE(server_->identities().Reload().ok());
+      return *name;
+    }
+    default:
+      ADD_FAILURE() << "no test identity records " << rpc;
+      return kDefaultIdentity;
+  }
+}
+
 void ServerTest::StopServer() {
+  callers_.clear();
   command_stub_.reset();
   query_stub_.reset();
   channel_.reset();
@@ -106,7 +190,7 @@ StoreSnapshot ServerTest::Snapshot() {
 
 namespace {
 
-// One command RPC on `stub` with the recorder headers; `result` may be null.
+// One command RPC on `stub`; `result` may be null.
 template <typename Request>
 grpc::Status Call(v1::CommandService::Stub& stub,
                   grpc::Status (v1::CommandService::Stub::*rpc)(grpc::ClientContext*,
@@ -120,84 +204,103 @@ grpc::Status Call(v1::CommandService::Stub& stub,
 
 grpc::Status ServerTest::Send(const v1::EstablishProgramRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::EstablishProgram, request, result);
+  return Call(CommandsAs(IdentityFor("EstablishProgram", request)),
+              &v1::CommandService::Stub::EstablishProgram, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::SelectConsortiumRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::SelectConsortium, request, result);
+  leads_[request.selection().consortium_id()] = request.selection().lead_participant_id();
+  return Call(CommandsAs(IdentityFor("SelectConsortium", request)),
+              &v1::CommandService::Stub::SelectConsortium, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DesignateLabRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::DesignateLab, request, result);
+  return Call(CommandsAs(IdentityFor("DesignateLab", request)),
+              &v1::CommandService::Stub::DesignateLab, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DisburseFundsRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::DisburseFunds, request, result);
+  return Call(CommandsAs(IdentityFor("DisburseFunds", request)),
+              &v1::CommandService::Stub::DisburseFunds, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::DisburseFundsBatchRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::DisburseFundsBatch, request, result);
+  return Call(CommandsAs(IdentityFor("DisburseFundsBatch", request)),
+              &v1::CommandService::Stub::DisburseFundsBatch, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::ReverseDisbursementRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::ReverseDisbursement, request, result);
+  return Call(CommandsAs(IdentityFor("ReverseDisbursement", request)),
+              &v1::CommandService::Stub::ReverseDisbursement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordHireRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::RecordHire, request, result);
+  return Call(CommandsAs(IdentityFor("RecordHire", request)), &v1::CommandService::Stub::RecordHire,
+              request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::OpenSelectionRoundRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::OpenSelectionRound, request, result);
+  return Call(CommandsAs(IdentityFor("OpenSelectionRound", request)),
+              &v1::CommandService::Stub::OpenSelectionRound, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::SignAgreementRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::SignAgreement, request, result);
+  return Call(CommandsAs(IdentityFor("SignAgreement", request)),
+              &v1::CommandService::Stub::SignAgreement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::AmendAgreementRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::AmendAgreement, request, result);
+  return Call(CommandsAs(IdentityFor("AmendAgreement", request)),
+              &v1::CommandService::Stub::AmendAgreement, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::JoinConsortiumRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::JoinConsortium, request, result);
+  return Call(CommandsAs(IdentityFor("JoinConsortium", request)),
+              &v1::CommandService::Stub::JoinConsortium, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::WithdrawParticipantRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::WithdrawParticipant, request, result);
+  return Call(CommandsAs(IdentityFor("WithdrawParticipant", request)),
+              &v1::CommandService::Stub::WithdrawParticipant, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::EnrolResearcherRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::EnrolResearcher, request, result);
+  return Call(CommandsAs(IdentityFor("EnrolResearcher", request)),
+              &v1::CommandService::Stub::EnrolResearcher, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordGraduationRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::RecordGraduation, request, result);
+  return Call(CommandsAs(IdentityFor("RecordGraduation", request)),
+              &v1::CommandService::Stub::RecordGraduation, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordDepartureRequest& request, v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::RecordDeparture, request, result);
+  return Call(CommandsAs(IdentityFor("RecordDeparture", request)),
+              &v1::CommandService::Stub::RecordDeparture, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RetractResearcherStepRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::RetractResearcherStep, request, result);
+  return Call(CommandsAs(IdentityFor("RetractResearcherStep", request)),
+              &v1::CommandService::Stub::RetractResearcherStep, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::RecordEvaluationRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::RecordEvaluation, request, result);
+  return Call(CommandsAs(IdentityFor("RecordEvaluation", request)),
+              &v1::CommandService::Stub::RecordEvaluation, request, result);
 }
 
 grpc::Status ServerTest::Send(const v1::CorrectEvaluationRequest& request,
                               v1::AppendResult* result) {
-  return Call(commands(), &v1::CommandService::Stub::CorrectEvaluation, request, result);
+  return Call(CommandsAs(IdentityFor("CorrectEvaluation", request)),
+              &v1::CommandService::Stub::CorrectEvaluation, request, result);
 }
 
 grpc::Status ServerTest::SendState(StateChange change,
@@ -205,13 +308,17 @@ grpc::Status ServerTest::SendState(StateChange change,
                                    v1::AppendResult* result) {
   switch (change) {
     case StateChange::kSuspend:
-      return Call(commands(), &v1::CommandService::Stub::SuspendConsortium, request, result);
+      return Call(CommandsAs(IdentityFor("SuspendConsortium", request)),
+                  &v1::CommandService::Stub::SuspendConsortium, request, result);
     case StateChange::kResume:
-      return Call(commands(), &v1::CommandService::Stub::ResumeConsortium, request, result);
+      return Call(CommandsAs(IdentityFor("ResumeConsortium", request)),
+                  &v1::CommandService::Stub::ResumeConsortium, request, result);
     case StateChange::kTerminate:
-      return Call(commands(), &v1::CommandService::Stub::TerminateConsortium, request, result);
+      return Call(CommandsAs(IdentityFor("TerminateConsortium", request)),
+                  &v1::CommandService::Stub::TerminateConsortium, request, result);
     case StateChange::kComplete:
-      return Call(commands(), &v1::CommandService::Stub::CompleteConsortium, request, result);
+      return Call(CommandsAs(IdentityFor("CompleteConsortium", request)),
+                  &v1::CommandService::Stub::CompleteConsortium, request, result);
   }
   return grpc::Status(grpc::StatusCode::INTERNAL, "unknown state change");
 }

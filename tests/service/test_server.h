@@ -13,15 +13,18 @@
 #define ALLIANCE_TESTS_SERVICE_TEST_SERVER_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
 #include "alliance/v1/queries.grpc.pb.h"
@@ -65,6 +68,21 @@ absl::Time TestServerNow();
 // LedgerOptions with clock = TestServerNow.
 LedgerOptions TestLedgerOptions();
 
+// The options of a test server on `data_dir`: port 0, and the access
+// files of TestAccess (mutual TLS, the registry, the method policy).
+ServerOptions TestServerOptions(const std::string& data_dir,
+                                LedgerOptions ledger = TestLedgerOptions());
+// Channel credentials presenting `identity`'s test certificate.
+std::shared_ptr<grpc::ChannelCredentials> TestCredentials(const std::string& identity);
+
+// The organisation that records events of `event_type` (the program's
+// division of labour, stated here independently of services/domain/
+// authority.h): "MOTIE", "KIAT", or "대학교" for the tests' universities.
+std::string RecorderOrganisationOf(absl::string_view event_type);
+
+// The fixture's default identity: channel(), commands() and queries().
+inline constexpr char kDefaultIdentity[] = "kiat";
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -79,15 +97,25 @@ class ServerTest : public ::testing::Test {
 
   AllianceServer& server() { return *server_; }
   const std::string& data_dir() const { return data_dir_->path(); }
+  // As kDefaultIdentity ("kiat", the managing agency).
   v1::CommandService::Stub& commands() { return *command_stub_; }
   v1::QueryService::Stub& queries() { return *query_stub_; }
   const std::shared_ptr<grpc::Channel>& channel() { return channel_; }
+  // As another identity of TestAccess (a channel of its own, kept until the
+  // server stops).
+  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& identity);
+  v1::CommandService::Stub& CommandsAs(const std::string& identity);
+  v1::QueryService::Stub& QueriesAs(const std::string& identity);
+  // Who Send sends `rpc` as: the identity of the role its row names
+  // (ministry, kiat), for a university's command the lead of the request's
+  // consortium as this fixture selected it (registered on first use).
+  std::string IdentityFor(absl::string_view rpc, const google::protobuf::Message& request);
 
   // The log's last position and DumpModels(); fails the test on a read error.
   StoreSnapshot Snapshot();
 
-  // Sends one command with the recorder headers; the RPC is picked from the
-  // request's type.
+  // Sends one command as the identity that records it (IdentityFor); the
+  // RPC is picked from the request's type.
   grpc::Status Send(const v1::EstablishProgramRequest& request, v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::SelectConsortiumRequest& request, v1::AppendResult* result = nullptr);
   grpc::Status Send(const v1::DesignateLabRequest& request, v1::AppendResult* result = nullptr);
@@ -151,6 +179,14 @@ class ServerTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::CommandService::Stub> command_stub_;
   std::unique_ptr<v1::QueryService::Stub> query_stub_;
+  struct Caller {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::CommandService::Stub> commands;
+    std::unique_ptr<v1::QueryService::Stub> queries;
+  };
+  std::map<std::string, Caller> callers_;
+  // The lead participant of every consortium this fixture selected.
+  std::map<std::string, std::string> leads_;
 };
 
 // Each envelope serialized deterministically: compares logs byte for byte.

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_access.h"
 
 namespace alliance::testing {
 namespace {
@@ -47,10 +48,12 @@ std::string Tail(const std::string& text, size_t max_bytes) {
 // One Health/Check on a fresh channel with its own subchannel: a refused
 // first connection would otherwise leave a shared subchannel in reconnect
 // backoff.
-bool HealthServing(const std::string& address) {
+bool HealthServing(const std::string& address, bool tls) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (tls) credentials = TestAccess::Get().Credentials("kiat");
+  auto channel = grpc::CreateCustomChannel(address, credentials, args);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kHealthCallDeadline);
@@ -74,8 +77,14 @@ bool HealthServing(const std::string& address) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AlliancedProcess>> AlliancedProcess::Start(
-    const std::string& binary, const std::vector<std::string>& args, const std::string& log_dir,
+    const std::string& binary, std::vector<std::string> args, const std::string& log_dir,
     const Options& options) {
+  if (options.access != Options::Access::kNone) {
+    std::vector<std::string> flags = options.access == Options::Access::kAllianced
+                                         ? TestAccess::Get().ServerFlags()
+                                         : TestAccess::Get().TlsFlags();
+    args.insert(args.end(), flags.begin(), flags.end());
+  }
   std::string stdout_path = absl::StrCat(log_dir, "/", options.name, ".stdout");
   std::string stderr_path = absl::StrCat(log_dir, "/", options.name, ".stderr");
   // Everything the child needs is made before fork: after it, the child may
@@ -109,7 +118,8 @@ absl::StatusOr<std::unique_ptr<AlliancedProcess>> AlliancedProcess::Start(
     _exit(127);
   }
   return std::unique_ptr<AlliancedProcess>(
-      new AlliancedProcess(pid, std::move(stdout_path), std::move(stderr_path)));
+      new AlliancedProcess(pid, std::move(stdout_path), std::move(stderr_path),
+                           options.access != Options::Access::kNone));
 }
 
 AlliancedProcess::~AlliancedProcess() {
@@ -127,7 +137,7 @@ absl::Status AlliancedProcess::WaitServing(const std::string& address, absl::Tim
                                                         address, ": ", DescribeWaitStatus(*exited),
                                                         "\n", OutputTail()));
     }
-    if (HealthServing(address)) return absl::OkStatus();
+    if (HealthServing(address, access_)) return absl::OkStatus();
     absl::SleepFor(kHealthPollInterval);
   }
   return absl::DeadlineExceededError(
@@ -191,8 +201,8 @@ absl::StatusOr<ProgramRun> RunProgram(const std::string& binary,
                                       const std::vector<std::string>& args,
                                       const std::string& log_dir, const std::string& name,
                                       absl::Time deadline) {
-  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process =
-      AlliancedProcess::Start(binary, args, log_dir, {.name = name});
+  absl::StatusOr<std::unique_ptr<AlliancedProcess>> process = AlliancedProcess::Start(
+      binary, args, log_dir, {.name = name, .access = AlliancedProcess::Options::Access::kNone});
   if (!process.ok()) return process.status();
   absl::StatusOr<int> status = (*process)->Wait(deadline);
   if (!status.ok()) return status.status();

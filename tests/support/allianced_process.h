@@ -56,6 +56,14 @@ class AlliancedProcess {
     // skips the destructor. Only for a caller that starts servers from a
     // thread that outlives them (the crash check's main thread).
     bool die_with_parent = false;
+    // kAllianced (default): the binary is allianced, given TestAccess's
+    // flags (test_access.h: mutual TLS, the registry, the method policy)
+    // after `args`, and health-checked over mutual TLS as "kiat".
+    // kTlsOnly: only the TLS flags (--tls_cert, --tls_key, --tls_client_ca),
+    // for another server that serves mutual TLS (the benchmark's empty-call
+    // ceiling). kNone: nothing added, plaintext (a program that is no server).
+    enum class Access { kAllianced, kTlsOnly, kNone };
+    Access access = Access::kAllianced;
   };
 
   // Runs `binary` with `args` (not including argv[0]) as a child process
@@ -65,9 +73,10 @@ class AlliancedProcess {
   // cannot be executed still starts: the child exits with 127 (126 when an
   // output file cannot be opened, 125 when the parent-death signal cannot
   // be set), which Wait() and WaitServing() report.
-  static absl::StatusOr<std::unique_ptr<AlliancedProcess>> Start(
-      const std::string& binary, const std::vector<std::string>& args, const std::string& log_dir,
-      const Options& options);
+  static absl::StatusOr<std::unique_ptr<AlliancedProcess>> Start(const std::string& binary,
+                                                                 std::vector<std::string> args,
+                                                                 const std::string& log_dir,
+                                                                 const Options& options);
   static absl::StatusOr<std::unique_ptr<AlliancedProcess>> Start(
       const std::string& binary, const std::vector<std::string>& args, const std::string& log_dir) {
     return Start(binary, args, log_dir, Options());
@@ -111,12 +120,16 @@ class AlliancedProcess {
   std::string OutputTail(size_t max_bytes = 4000) const;
 
  private:
-  AlliancedProcess(pid_t pid, std::string stdout_path, std::string stderr_path)
-      : pid_(pid), stdout_path_(std::move(stdout_path)), stderr_path_(std::move(stderr_path)) {}
+  AlliancedProcess(pid_t pid, std::string stdout_path, std::string stderr_path, bool access)
+      : pid_(pid),
+        stdout_path_(std::move(stdout_path)),
+        stderr_path_(std::move(stderr_path)),
+        access_(access) {}
 
   pid_t pid_;
   std::string stdout_path_;
   std::string stderr_path_;
+  const bool access_;
   std::optional<int> wait_status_;  // set once reaped
 };
 

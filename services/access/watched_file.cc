@@ -1,0 +1,34 @@
+#include "services/access/watched_file.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace alliance::watched_file_internal {
+
+absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the ", what, " ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Time Modified(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return absl::InfinitePast();
+  return absl::TimeFromTimespec(info.st_mtim);
+}
+
+void LogRejected(absl::string_view what, const std::string& path, const absl::Status& why) {
+  spdlog::error("the {} {} changed but is not used: {}; the previous version stays",
+                std::string(what), path, std::string(why.message()));
+}
+
+void LogRead(absl::string_view what, const std::string& path) {
+  spdlog::info("{} read from {}", std::string(what), path);
+}
+
+}  // namespace alliance::watched_file_internal
