@@ -34,6 +34,34 @@ constexpr char kGetProgramSummary[] = "/alliance.v1.QueryService/GetProgramSumma
 constexpr char kGetParticipant[] = "/alliance.v1.QueryService/GetParticipant";
 constexpr char kReadEvents[] = "/alliance.v1.QueryService/ReadEvents";
 
+// An answer's bytes, counted in `unsent` from when they are built until gRPC
+// releases them (ReplyWith's slice), so that callers who never read cannot
+// make the server hold without bound.
+class CountedReply {
+ public:
+  CountedReply(std::string bytes, std::shared_ptr<std::atomic<int64_t>> unsent)
+      : bytes_(std::move(bytes)), unsent_(std::move(unsent)) {
+    unsent_->fetch_add(static_cast<int64_t>(bytes_.size()));
+  }
+  ~CountedReply() { unsent_->fetch_sub(static_cast<int64_t>(bytes_.size())); }
+  CountedReply(const CountedReply&) = delete;
+  CountedReply& operator=(const CountedReply&) = delete;
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  const std::string bytes_;
+  const std::shared_ptr<std::atomic<int64_t>> unsent_;
+};
+
+// RESOURCE_EXHAUSTED while too many answers wait for callers to read them.
+absl::Status CheckUnsentReplies(const std::atomic<int64_t>& unsent) {
+  if (unsent.load() <= kUnsentReplyBytesMax) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kResourceExhausted, "REPLIES_UNREAD",
+                absl::StrCat("more than ", kUnsentReplyBytesMax >> 20,
+                             " MiB of answers wait for their callers to read them; retry with "
+                             "backoff (or read the answers already asked for)"));
+}
+
 // PERMISSION_DENIED: the caller's role does not see this consortium (or
 // participant); authority.h says who sees what.
 absl::Status NotVisible(const v1::Identity& caller, absl::string_view what, absl::string_view id) {
@@ -305,10 +333,11 @@ grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContex
   answer.set_identity(caller->name());
   v1::ListConsortiaRequest request;
   if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
+  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_); !s.ok()) return answer.Finish(s);
   absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request, *caller);
   if (!page.ok()) return answer.Finish(page.status());
-  auto owned = std::make_shared<const std::string>(*std::move(page));
-  ReplyWith(owned, *owned, reply);
+  auto owned = std::make_shared<const CountedReply>(*std::move(page), unsent_reply_bytes_);
+  ReplyWith(owned, owned->bytes(), reply);
   return answer.Finish(absl::OkStatus());
 }
 
@@ -389,8 +418,8 @@ grpc::ServerUnaryReactor* QueryService::GetParticipant(grpc::CallbackServerConte
 }
 
 grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* context,
-                                                   const v1::ReadEventsRequest* request,
-                                                   v1::ReadEventsResponse* reply) {
+                                                   const grpc::ByteBuffer* request_bytes,
+                                                   grpc::ByteBuffer* reply_bytes) {
   UnaryAnswer answer(context, kReadEvents);
   absl::StatusOr<v1::Identity> caller = callers_->Admit(*context, kReadEvents);
   if (!caller.ok()) return answer.Finish(caller.status());
@@ -405,6 +434,12 @@ grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* 
                             "GetConsortium's"),
                {{"identity", caller->name()}}));
   }
+  v1::ReadEventsRequest parsed_request;
+  if (absl::Status s = ParseRawRequest(*request_bytes, &parsed_request); !s.ok()) {
+    return answer.Finish(s);
+  }
+  const v1::ReadEventsRequest* request = &parsed_request;
+  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_); !s.ok()) return answer.Finish(s);
   if (request->max_count() < 0)
     return answer.Finish(InvalidField("max_count", "must not be negative"));
   if (request->stream_id().size() > domain::kStreamIdLengthMax) {
@@ -420,12 +455,15 @@ grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* 
           ? ledger_->log()->ReadAll(from, max_count)
           : ledger_->log()->ReadStream(request->stream_id(), from, max_count);
   if (!events.ok()) return answer.Finish(events.status());
+  v1::ReadEventsResponse reply;
   if (static_cast<int>(events->size()) == max_count) {
     const v1::EventEnvelope& last = events->back();
-    reply->set_next_from(request->stream_id().empty() ? last.global_position() + 1
-                                                      : last.stream_version() + 1);
+    reply.set_next_from(request->stream_id().empty() ? last.global_position() + 1
+                                                     : last.stream_version() + 1);
   }
-  for (v1::EventEnvelope& event : *events) *reply->add_events() = std::move(event);
+  for (v1::EventEnvelope& event : *events) *reply.add_events() = std::move(event);
+  auto bytes = std::make_shared<const CountedReply>(reply.SerializeAsString(), unsent_reply_bytes_);
+  ReplyWith(bytes, bytes->bytes(), reply_bytes);
   return answer.Finish(absl::OkStatus());
 }
 

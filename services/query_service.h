@@ -12,6 +12,10 @@
 #ifndef ALLIANCE_SERVICES_QUERY_SERVICE_H_
 #define ALLIANCE_SERVICES_QUERY_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
 #include "alliance/v1/queries.grpc.pb.h"
 #include "services/access/caller.h"
 #include "services/ledger/ledger.h"
@@ -24,16 +28,28 @@ inline constexpr int kListPageSizeDefault = 20;
 inline constexpr int kListPageSizeMax = 100;
 inline constexpr int kReadEventsDefault = 100;
 inline constexpr int kReadEventsMax = 1000;
+// Bytes of ReadEvents and ListConsortia answers built but not yet sent
+// (callers that do not read hold them in the server): past this, those
+// reads are refused RESOURCE_EXHAUSTED (REPLIES_UNREAD) until callers
+// catch up. 1,000 stalled pages of 1,000 events each took the server
+// past 1 GiB before (tests/bench/REPORT.md); gRPC's ResourceQuota does not
+// count these bytes.
+inline constexpr int64_t kUnsentReplyBytesMax = int64_t{64} << 20;
 
 // The status queries are served raw: each answers with the published bytes
 // (PublishedModels), as the commit serialized them for the store, without a
 // copy of a message or a serialization per call; ListConsortia assembles
 // its response from the consortia's bytes.
+//
+// ReadEvents is raw too, so that bytes which are not its request are
+// refused INVALID_ARGUMENT (MALFORMED_REQUEST) by ParseRawRequest, as every
+// other method's are, not answered by gRPC's own deserializer.
 class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetConsortium<
                                v1::QueryService::WithRawCallbackMethod_ListConsortia<
                                    v1::QueryService::WithRawCallbackMethod_GetProgramSummary<
                                        v1::QueryService::WithRawCallbackMethod_GetParticipant<
-                                           v1::QueryService::CallbackService>>>> {
+                                           v1::QueryService::WithRawCallbackMethod_ReadEvents<
+                                               v1::QueryService::CallbackService>>>>> {
  public:
   // `ledger` and `callers` must outlive the service.
   QueryService(Ledger* ledger, const Callers* callers) : ledger_(ledger), callers_(callers) {}
@@ -51,12 +67,15 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* ReadEvents(grpc::CallbackServerContext* context,
-                                       const v1::ReadEventsRequest* request,
-                                       v1::ReadEventsResponse* reply) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* reply) override;
 
  private:
   Ledger* ledger_;
   const Callers* callers_;
+  // Bytes of answers built and not yet released by gRPC (sent or dropped).
+  std::shared_ptr<std::atomic<int64_t>> unsent_reply_bytes_ =
+      std::make_shared<std::atomic<int64_t>>(0);
 };
 
 }  // namespace alliance

@@ -20,11 +20,16 @@ std::string ConsortiumOf(const google::protobuf::Message& request) {
   }
   for (int i = 0; i < type->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = type->field(i);
-    if (field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE || field->is_repeated() ||
+    if (field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
         field->message_type() == v1::CommandMeta::descriptor()) {
       continue;
     }
-    const google::protobuf::Message& inner = reflection->GetMessage(request, field);
+    // A repeated one (a payment run's disbursements, all of one
+    // consortium): its first.
+    if (field->is_repeated() && reflection->FieldSize(request, field) == 0) continue;
+    const google::protobuf::Message& inner = field->is_repeated()
+                                                 ? reflection->GetRepeatedMessage(request, field, 0)
+                                                 : reflection->GetMessage(request, field);
     const google::protobuf::FieldDescriptor* id =
         inner.GetDescriptor()->FindFieldByName("consortium_id");
     if (id != nullptr && id->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&

@@ -49,7 +49,8 @@ absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
                        const google::protobuf::Message& request, const v1::Identity& caller);
 
 // The consortium a command's request names: its `consortium_id`, or that
-// of the event it carries (RecordHireRequest.hire); "" when none.
+// of the event it carries (RecordHireRequest.hire; of a run's first,
+// DisburseFundsBatchRequest.disbursements); "" when none.
 std::string ConsortiumOf(const google::protobuf::Message& request);
 
 // ROLE_MAY_NOT_DISBURSE_FUNDS for "DisburseFunds".

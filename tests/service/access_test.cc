@@ -54,15 +54,15 @@ class AccessTest : public ServerTest {
   // A call as `identity` of any method, with an empty request: what the
   // method policy and authentication answer before any handler parses it.
   grpc::Status CallAs(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                      const std::string& method) {
+                      const std::string& method, const std::string& bytes = "") {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto channel = grpc::CreateCustomChannel(server().address(), credentials, args);
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    grpc::Slice empty(std::string{});
-    grpc::ByteBuffer request(&empty, 1);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer reply;
     std::promise<grpc::Status> done;
     stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
@@ -277,6 +277,84 @@ TEST_F(AccessTest, AnAuditorReadsEverythingAndRecordsNothing) {
   v1::AppendResult result;
   call = DisburseAs("auditor", DisburseRequest(kChungnam, 2023, 1'000), &result);
   EXPECT_EQ(call.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(call);
+}
+
+// ---- Limits ----------------------------------------------------------------
+
+TEST_F(AccessTest, ACallWithoutADeadlineIsRefused) {
+  grpc::ClientContext context;  // no deadline
+  v1::GetProgramSummaryRequest request;
+  request.set_program_id(kProgramId);
+  v1::ProgramSummary summary;
+  grpc::Status status = queries().GetProgramSummary(&context, request, &summary);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_EQ(ReasonOf(status), "DEADLINE_REQUIRED");
+}
+
+// A 10,000-character id is not an id: refused, and the refusal quotes none
+// of it (it used to be echoed whole, past the client's metadata limit).
+TEST_F(AccessTest, AnIdFarOverItsLimitIsInvalidAndNotEchoed) {
+  Seed2023();
+  const std::string huge(10'000, 'x');
+  v1::GetConsortiumRequest get;
+  get.set_consortium_id(huge);
+  v1::ConsortiumStatus consortium;
+  grpc::Status status = queries().GetConsortium(NewContext().get(), get, &consortium);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_EQ(FieldOf(status), "consortium_id");
+  EXPECT_LT(status.error_message().size() + status.error_details().size(), 1'000u);
+  v1::ReadEventsRequest events;
+  events.set_stream_id(huge);
+  v1::ReadEventsResponse response;
+  status = queries().ReadEvents(NewContext().get(), events, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_LT(status.error_message().size() + status.error_details().size(), 1'000u);
+}
+
+// Bytes that are not the request: INVALID_ARGUMENT naming it, on every
+// query as on every command (not gRPC's own answer, which named nothing).
+TEST_F(AccessTest, BytesThatAreNotTheRequestAreInvalidOnQueriesToo) {
+  // Field 1 as a length-delimited field that runs past the end.
+  const std::string garbled("\x0a\x7f\x01", 3);
+  for (const char* method :
+       {"/alliance.v1.QueryService/ReadEvents", "/alliance.v1.QueryService/GetConsortium",
+        "/alliance.v1.QueryService/ListConsortia"}) {
+    grpc::Status status = CallAs(TestCredentials("kiat"), method, garbled);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << Describe(status);
+    EXPECT_EQ(ReasonOf(status), "MALFORMED_REQUEST") << method;
+  }
+}
+
+// Plaintext only when asked, only on loopback, every caller one identity.
+TEST(PlaintextTest, OnlyOnLoopbackAndAsTheNamedIdentity) {
+  TempDir dir;
+  ServerOptions options = TestServerOptions(dir.path());
+  options.transport.plaintext = true;
+  options.transport.plaintext_identity = "auditor";
+  options.listen_address = "0.0.0.0:0";
+  absl::StatusOr<std::unique_ptr<AllianceServer>> refused = AllianceServer::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("loopback"));
+
+  options.listen_address = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<AllianceServer>> server = AllianceServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  // The auditor reads...
+  v1::ListConsortiaResponse list;
+  grpc::Status status = v1::QueryService::NewStub(channel)->ListConsortia(
+      NewContext().get(), v1::ListConsortiaRequest(), &list);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  // ...and records nothing, whatever the headers say.
+  auto context = NewContext();
+  context->AddMetadata("alliance-agency", "KIAT");
+  v1::AppendResult result;
+  status = v1::CommandService::NewStub(channel)->DisburseFunds(
+      context.get(), DisburseRequest(kChungnam, 2023, 1'000), &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(status);
+  (*server)->Shutdown();
 }
 
 // ---- Refusals are logged, without personal data -----------------------------
