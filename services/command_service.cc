@@ -57,6 +57,9 @@ grpc::ServerUnaryReactor* Handle(Ledger* ledger, const Callers& callers,
     return reactor;
   };
   if (!caller.ok()) return refuse(caller.status(), "");
+  if (absl::Status role = domain::AuthorizeRole(*spec, *caller); !role.ok()) {
+    return refuse(role, "");
+  }
   if (absl::Status parsed = ParseRawRequest(*bytes, request.get()); !parsed.ok()) {
     return refuse(parsed, "");
   }

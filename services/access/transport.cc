@@ -64,7 +64,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   }
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       options.key_path, options.certificate_path, options.client_ca_path,
-      kCertificateRefreshSeconds);
+      options.certificate_refresh_seconds);
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_root_certs();
   tls.watch_identity_key_cert_pairs();

@@ -31,6 +31,8 @@ struct TransportOptions {
   std::string certificate_path;
   std::string key_path;
   std::string client_ca_path;
+  // How often they are read again (tests make it short).
+  unsigned certificate_refresh_seconds = kCertificateRefreshSeconds;
   // Serve plaintext instead, every caller as `plaintext_identity` (a
   // registered name). Refused unless the address is a loopback one.
   bool plaintext = false;

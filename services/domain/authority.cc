@@ -49,18 +49,22 @@ std::string RoleMayNotReason(absl::string_view command_name) {
   return reason;
 }
 
+absl::Status AuthorizeRole(const CommandSpec& spec, const v1::Identity& caller) {
+  const Authority& authority = spec.authority;
+  if (caller.role() == authority.role) return absl::OkStatus();
+  return Refuse(
+      absl::StatusCode::kPermissionDenied, RoleMayNotReason(spec.name),
+      absl::StrCat(spec.name, " is recorded by the ", v1::Role_Name(authority.role),
+                   " role; identity \"", caller.name(), "\" is ", v1::Role_Name(caller.role())),
+      {{"identity", caller.name()},
+       {"role", v1::Role_Name(caller.role())},
+       {"required_role", v1::Role_Name(authority.role)}});
+}
+
 absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
                        const google::protobuf::Message& request, const v1::Identity& caller) {
+  if (absl::Status role = AuthorizeRole(spec, caller); !role.ok()) return role;
   const Authority& authority = spec.authority;
-  if (caller.role() != authority.role) {
-    return Refuse(
-        absl::StatusCode::kPermissionDenied, RoleMayNotReason(spec.name),
-        absl::StrCat(spec.name, " is recorded by the ", v1::Role_Name(authority.role),
-                     " role; identity \"", caller.name(), "\" is ", v1::Role_Name(caller.role())),
-        {{"identity", caller.name()},
-         {"role", v1::Role_Name(caller.role())},
-         {"required_role", v1::Role_Name(authority.role)}});
-  }
   if (!authority.lead_of_consortium) return absl::OkStatus();
   const std::string consortium_id = ConsortiumOf(request);
   auto it = state.consortia.find(consortium_id);

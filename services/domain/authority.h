@@ -53,6 +53,12 @@ absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
 // DisburseFundsBatchRequest.disbursements); "" when none.
 std::string ConsortiumOf(const google::protobuf::Message& request);
 
+// The part of Authorize that needs no state: OK when `caller`'s role is
+// the one `spec`'s command is recorded by. The services check it before
+// validating a request (a caller that may never record a command learns
+// that, not what is wrong with its request); Authorize checks it again.
+absl::Status AuthorizeRole(const CommandSpec& spec, const v1::Identity& caller);
+
 // ROLE_MAY_NOT_DISBURSE_FUNDS for "DisburseFunds".
 std::string RoleMayNotReason(absl::string_view command_name);
 

@@ -1686,6 +1686,9 @@ struct Results {
   std::optional<LoadResult> rocks_batch;
   // bench_empty_server, by calls in flight; server_cpu_seconds is its CPU.
   std::map<int, LoadResult> empty_call;
+  // The same empty call in plaintext: against the above, what mutual TLS
+  // costs a call.
+  std::map<int, LoadResult> empty_call_plaintext;
   // A DisburseFunds call of the benchmark (sampled after the measured
   // points), and the empty call sized to it.
   CallSizes ledger_call;
@@ -2120,13 +2123,17 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
            LatencyCell(*r.rocks_batch), ""});
   }
   for (const auto& [n, result] : r.empty_call) {
-    c.Add({absl::StrCat("empty gRPC unary call to bench_empty_server (a process of its own; ",
-                        r.empty_call_sizes.request_bytes,
-                        "-byte request with the command "
-                        "headers, ",
+    c.Add({absl::StrCat("empty gRPC unary call to bench_empty_server over mutual TLS (a process "
+                        "of its own; ",
+                        r.empty_call_sizes.request_bytes, "-byte request, ",
                         r.empty_call_sizes.reply_bytes, "-byte reply)"),
            absl::StrCat(n, " in flight"), absl::StrCat(Grouped(result.OpsPerSecond()), " calls/s"),
            LatencyCell(result), CpuCell(result)});
+  }
+  for (const auto& [n, result] : r.empty_call_plaintext) {
+    c.Add({"the same empty call in plaintext", absl::StrCat(n, " in flight"),
+           absl::StrCat(Grouped(result.OpsPerSecond()), " calls/s"), LatencyCell(result),
+           CpuCell(result)});
   }
   absl::StrAppend(&out, c.Render(), "\n");
   if (!r.empty_call.empty()) {
@@ -2135,11 +2142,25 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
         r.empty_call_sizes.request_bytes,
         " bytes serialized (DisburseFundsRequest: ", r.ledger_call.request_bytes, "), its reply ",
         r.empty_call_sizes.reply_bytes, " bytes (AppendResult: ", r.ledger_call.reply_bytes,
-        "), with the same alliance-agency / alliance-principal headers and deadline. Its server "
+        "), over mutual TLS with the same kind of certificate and the same deadline. Its server "
         "is a separate process, as allianced is, and answers at once from gRPC's callback API. "
         "It is measured after the ledger's points, whose sizes it takes. Server CPU per call: "
         "the user + system time of every bench_empty_server thread over the point, divided by "
         "the calls.\n\n");
+  }
+  for (const auto& [n, tls] : r.empty_call) {
+    auto plain = r.empty_call_plaintext.find(n);
+    if (plain == r.empty_call_plaintext.end()) continue;
+    const double tls_us = tls.ServerCpuUsPerEvent();
+    const double plain_us = plain->second.ServerCpuUsPerEvent();
+    if (tls_us < 0 || plain_us < 0) continue;
+    absl::StrAppend(&out, "**What mutual TLS costs a call, ", n, " in flight:** ",
+                    absl::StrFormat("%.1f", tls_us - plain_us),
+                    " µs of server CPU a call (the empty call: ", absl::StrFormat("%.1f", plain_us),
+                    " µs in plaintext, ", absl::StrFormat("%.1f", tls_us), " over mutual TLS; ",
+                    Grouped(plain->second.OpsPerSecond()), " against ", Grouped(tls.OpsPerSecond()),
+                    " calls/s). Every append and query of the ledger's points below pays it: "
+                    "they run over mutual TLS.\n\n");
   }
 
   absl::StrAppend(&out, "## The ledger over gRPC (allianced, real commands and rules)\n\n");
@@ -2327,7 +2348,8 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
       "through the API, each year's agreement signed at the annual limit. Each payment: "
       "1,000,000 KRW to the next consortium in turn, for a year of its term in turn, a unique "
       "payment reference, a "
-      "fresh UUID event id, the alliance-agency / alliance-principal headers; every one passes "
+      "fresh UUID event id, sent over mutual TLS as KIAT (the program, the round and the "
+      "selections as the ministry: each as the role that records it); every one passes "
       "validation, the rules (reference unused, year in term, annual and term limits) and is "
       "acknowledged after its group commit is fsynced. The log is filled (DisburseFundsBatch, "
       "else single calls at 64) to 100k events before the measured points and to the rebuild "
@@ -2464,7 +2486,7 @@ absl::Status RunCeilings(const std::string& temp_dir, Results& r) {
   return absl::OkStatus();
 }
 
-absl::Status RunEmptyCallPoints(Server& server, Results& r);
+absl::Status RunEmptyCallPoints(Server& server, bool tls, Results& r);
 
 // The empty-call ceiling: bench_empty_server spawned as allianced is, its
 // request and reply padded to r.ledger_call's sizes (so it runs after the
@@ -2477,7 +2499,18 @@ absl::Status RunEmptyCall(const std::string& temp_dir, Results& r) {
                   {absl::StrCat("--reply_bytes=", r.ledger_call.reply_bytes)}, temp_dir,
                   AlliancedProcess::Options::Access::kTlsOnly);
   if (!server.ok()) return server.status();
-  absl::Status status = RunEmptyCallPoints(**server, r);
+  absl::Status status = RunEmptyCallPoints(**server, /*tls=*/true, r);
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), "; ", DescribeServer(**server)));
+  }
+  if (absl::Status s = StopServer(**server); !s.ok()) return s;
+  // Again in plaintext: the difference is what mutual TLS costs a call.
+  server = StartServer("bench_empty_server_plaintext", absl::GetFlag(FLAGS_empty_server),
+                       {absl::StrCat("--reply_bytes=", r.ledger_call.reply_bytes)}, temp_dir,
+                       AlliancedProcess::Options::Access::kNone);
+  if (!server.ok()) return server.status();
+  status = RunEmptyCallPoints(**server, /*tls=*/false, r);
   if (!status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat(status.message(), "; ", DescribeServer(**server)));
@@ -2485,8 +2518,10 @@ absl::Status RunEmptyCall(const std::string& temp_dir, Results& r) {
   return StopServer(**server);
 }
 
-absl::Status RunEmptyCallPoints(Server& server, Results& r) {
-  std::unique_ptr<Empty::Stub> stub = Empty::NewStub(Connect(server.address));
+absl::Status RunEmptyCallPoints(Server& server, bool tls, Results& r) {
+  std::unique_ptr<Empty::Stub> stub =
+      Empty::NewStub(tls ? Connect(server.address)
+                         : grpc::CreateChannel(server.address, grpc::InsecureChannelCredentials()));
   EmptyRequest request;
   r.empty_call_sizes.request_bytes = PadTo(request, r.ledger_call.request_bytes);
   // One call first: the reply must weigh what the ledger's did.
@@ -2513,8 +2548,9 @@ absl::Status RunEmptyCallPoints(Server& server, Results& r) {
     absl::StatusOr<LoadResult> result = WarmThenMeasure(
         [&](double seconds) { return RunLoop(n, seconds, 1, empty_call); }, server.process->pid());
     if (!result.ok()) return result.status();
-    PrintPoint(absl::StrCat("empty gRPC call, ", n, " in flight"), *result, "calls");
-    r.empty_call[n] = std::move(*result);
+    PrintPoint(absl::StrCat("empty gRPC call", tls ? "" : ", plaintext", ", ", n, " in flight"),
+               *result, "calls");
+    (tls ? r.empty_call : r.empty_call_plaintext)[n] = std::move(*result);
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -99,6 +100,16 @@ TEST_F(AccessTest, ACertificateTheRegistryDoesNotHold_Unauthenticated) {
 TEST_F(AccessTest, ACertificateOfAnotherCa_NeverConnects) {
   grpc::Status status =
       CallAs(TestCredentials("outsider"), "/alliance.v1.QueryService/GetProgramSummary");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+}
+
+TEST_F(AccessTest, AnExpiredCertificate_NeverConnects) {
+  ASSERT_TRUE(TestAccess::Get()
+                  .AddIdentity("test-expired", "role: ROLE_AUDITOR organisation: \"감사원\"")
+                  .ok());
+  ASSERT_TRUE(server().identities().Reload().ok());
+  grpc::Status status =
+      CallAs(TestCredentials("test-expired"), "/alliance.v1.QueryService/GetProgramSummary");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
 }
 
@@ -324,6 +335,55 @@ TEST_F(AccessTest, BytesThatAreNotTheRequestAreInvalidOnQueriesToo) {
         << method << ": " << Describe(status);
     EXPECT_EQ(ReasonOf(status), "MALFORMED_REQUEST") << method;
   }
+}
+
+// A server certificate replaced on disk is served to new connections
+// without a restart: replaced by one of another CA, clients that trust only
+// theirs stop connecting; put back, they connect again.
+TEST(CertificateRotationTest, AServerCertificateReplacedOnDiskIsServedWithoutARestart) {
+  TempDir dir;
+  const TestAccess& access = TestAccess::Get();
+  const std::string cert = dir.path() + "/server.crt";
+  const std::string key = dir.path() + "/server.key";
+  auto put = [&](const std::string& name) {
+    std::filesystem::copy_file(access.pki_dir() + "/" + name + ".crt", cert + ".new",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(access.pki_dir() + "/" + name + ".key", key + ".new",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(key + ".new", key);
+    std::filesystem::rename(cert + ".new", cert);
+  };
+  put("server");
+  ServerOptions options = TestServerOptions(dir.path() + "/store");
+  options.transport.certificate_path = cert;
+  options.transport.key_path = key;
+  options.transport.certificate_refresh_seconds = 1;
+  absl::StatusOr<std::unique_ptr<AllianceServer>> server = AllianceServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto call = [&] {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel((*server)->address(), TestCredentials("kiat"), args);
+    v1::ListConsortiaResponse list;
+    auto context = NewContext();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    return v1::QueryService::NewStub(channel)->ListConsortia(context.get(),
+                                                             v1::ListConsortiaRequest(), &list);
+  };
+  // Each state within a few refresh intervals.
+  auto eventually = [&](bool ok) {
+    for (int i = 0; i < 50; ++i) {
+      if (call().ok() == ok) return true;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(true));
+  put("outsider-server");
+  EXPECT_TRUE(eventually(false)) << "the replaced certificate was never served";
+  put("server");
+  EXPECT_TRUE(eventually(true)) << "the restored certificate was never served";
+  (*server)->Shutdown();
 }
 
 // Plaintext only when asked, only on loopback, every caller one identity.

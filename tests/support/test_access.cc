@@ -9,7 +9,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -80,18 +79,26 @@ absl::Status TestAccess::Certify(const std::vector<std::string>& names) {
 static absl::StatusOr<std::string> SharedPki() {
   const std::string script = ReadText(kPkiScript);
   const std::string registry_text = ReadText(kDeployIdentities);
-  const std::string shared = absl::StrCat("/tmp/alliance-test-pki-", getuid(), "-",
-                                          std::hash<std::string>()(script + registry_text));
+  // What this function makes besides the registry's names: a change to it
+  // changes this string, and so the folder.
+  constexpr char kExtras[] = "stranger, test-expired (-1 days), outsider and outsider-server";
+  const std::string shared =
+      absl::StrCat("/tmp/alliance-test-pki-", getuid(), "-",
+                   std::hash<std::string>()(absl::StrCat(script, registry_text, kExtras)));
   if (std::filesystem::exists(shared + "/done")) return shared;
   char pattern[] = "/tmp/alliance-test-pki-new-XXXXXX";
   if (mkdtemp(pattern) == nullptr) return absl::InternalError("mkdtemp failed");
   const std::string fresh = pattern;
   // Every name deploy/identities.textpb registers (its `name: "..."`).
-  static const std::regex kName(R"re(name:\s*"([a-z0-9-]+)")re");
+  // Scanned by hand: std::regex trips GCC 12's -Wmaybe-uninitialized under
+  // ASan.
   std::vector<std::string> names;
-  for (std::sregex_iterator it(registry_text.begin(), registry_text.end(), kName), end; it != end;
-       ++it) {
-    names.push_back(Quote((*it)[1].str()));
+  for (size_t at = registry_text.find("name:"); at != std::string::npos;
+       at = registry_text.find("name:", at + 1)) {
+    const size_t open = registry_text.find('"', at);
+    const size_t close = open == std::string::npos ? open : registry_text.find('"', open + 1);
+    if (close == std::string::npos) break;
+    names.push_back(Quote(registry_text.substr(open + 1, close - open - 1)));
   }
   if (names.empty()) return absl::InternalError("deploy/identities.textpb names no identity");
   names.push_back(kStranger);
@@ -100,12 +107,21 @@ static absl::StatusOr<std::string> SharedPki() {
       !s.ok()) {
     return s;
   }
+  // A registered name's certificate that has expired (the tests register
+  // "test-expired"; its certificate is kept as made here).
+  if (absl::Status s = Run(absl::StrCat("ALLIANCE_PKI_LEAF_DAYS=-1 bash ", kPkiScript, " ",
+                                        Quote(fresh), " test-expired >&2"));
+      !s.ok()) {
+    return s;
+  }
   // A certificate of the right form from a CA the server does not trust.
-  if (absl::Status s = Run(
-          absl::StrCat("bash ", kPkiScript, " ", Quote(fresh + "-other"), " ", kOutsider,
-                       " >&2 && cp ", Quote(fresh + "-other/"), kOutsider, ".crt ",
-                       Quote(fresh + "-other/"), kOutsider, ".key ", Quote(fresh), " && rm -rf ",
-                       Quote(fresh + "-other"), " && touch ", Quote(fresh + "/done")));
+  if (absl::Status s = Run(absl::StrCat(
+          "bash ", kPkiScript, " ", Quote(fresh + "-other"), " ", kOutsider, " >&2 && cp ",
+          Quote(fresh + "-other/"), kOutsider, ".crt ", Quote(fresh + "-other/"), kOutsider,
+          ".key ", Quote(fresh), " && cp ", Quote(fresh + "-other/server.crt"), " ",
+          Quote(fresh + "/outsider-server.crt"), " && cp ", Quote(fresh + "-other/server.key"), " ",
+          Quote(fresh + "/outsider-server.key"), " && rm -rf ", Quote(fresh + "-other"),
+          " && touch ", Quote(fresh + "/done")));
       !s.ok()) {
     return s;
   }

@@ -2,7 +2,9 @@
 // in a temporary folder by the same scripts and files deploy/run.sh uses:
 // deploy/pki.sh's development PKI, deploy/identities.textpb's identities
 // (plus "stranger", a certificate from the same CA that the registry does
-// not hold, and "outsider", signed by a CA of its own) and
+// not hold; "outsider", signed by a CA of its own, and that CA's
+// "outsider-server" certificate; and "test-expired", expired, for a test
+// to register) and
 // deploy/authz-policy.json, which also lets the tests' own identities
 // (named test-* and univ-*) send commands.
 //
