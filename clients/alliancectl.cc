@@ -896,8 +896,7 @@ class SeedSenders {
     std::string lead;
     if (spec.authority.lead_of_consortium) lead = leads_[domain::ConsortiumOf(*entry.request)];
     for (const v1::Identity& identity : registry_.identities()) {
-      if (identity.role() != spec.authority.role) continue;
-      if (spec.authority.lead_of_consortium && identity.participant_id() != lead) continue;
+      if (!domain::Records(spec.authority, identity, lead)) continue;
       auto [it, added] = clients_.try_emplace(identity.name());
       if (added) {
         absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelAs(identity.name());

@@ -3,24 +3,21 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "storage/whole_file.h"
 
 namespace alliance::client {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", what, " ", path,
-                     " (a development PKI: deploy/pki.sh; or --tls_ca, --tls_cert, --tls_key)"));
+  absl::StatusOr<std::string> pem = ReadWholeFile(path);
+  if (!pem.ok()) {
+    return absl::Status(pem.status().code(),
+                        absl::StrCat(what, ": ", pem.status().message(),
+                                     " (a development PKI: deploy/pki.sh; or --tls_ca, "
+                                     "--tls_cert, --tls_key)"));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return pem;
 }
 
 }  // namespace

@@ -9,25 +9,35 @@
 # analysis of deploy/test.sh (-Wthread-safety); uuid-dev: the clients' event
 # ids (libuuid, from the kernel's random source); openssl: the command-line
 # tool deploy/run.sh creates the tree-head signing key with (the tests use it
-# too).
+# too); libcpp-httplib-dev: the JSON/HTTP face; libjs-chart.js: the status
+# page's charts (served from the build, no CDN); python3-grpcio,
+# python3-grpc-tools, python3-protobuf: the Python client in clients/python,
+# whose stubs the build generates.
 ALLIANCE_PACKAGES=(
   cmake g++ ninja-build pkg-config clang-format clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libspdlog-dev libssl-dev
   golang-github-gogo-googleapis-dev grpc-proto libpq-dev uuid-dev openssl
+  libcpp-httplib-dev libjs-chart.js python3-grpcio python3-grpc-tools python3-protobuf
 )
+# Only the tests need these: pytest for the Python client's tests, and a
+# headless Chromium driven by Selenium for the status page's test.
+ALLIANCE_TEST_PACKAGES=(python3-pytest python3-selenium chromium chromium-driver)
 
 ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Installs only the packages dpkg does not report installed; runs apt-get
 # update once, before the first install, as a fresh machine needs.
+# `ensure_packages test` adds ALLIANCE_TEST_PACKAGES.
 ensure_packages() {
+  local wanted=("${ALLIANCE_PACKAGES[@]}")
+  [ "${1:-}" = "test" ] && wanted+=("${ALLIANCE_TEST_PACKAGES[@]}")
   local missing=()
-  for p in "${ALLIANCE_PACKAGES[@]}"; do
+  for p in "${wanted[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if ((${#missing[@]} == 0)); then
-    echo "== packages: all ${#ALLIANCE_PACKAGES[@]} present"
+    echo "== packages: all ${#wanted[@]} present"
     return 0
   fi
   echo "== packages: installing ${missing[*]}"

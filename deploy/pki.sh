@@ -8,7 +8,7 @@
 #                                 its URI SAN alliance://identity/<name>
 #
 # allianced takes the caller's identity from that URI SAN (services/access/
-# peer_identity.h); identities.textpb gives each name its role.
+# caller.h); identities.textpb gives each name its role.
 #
 #   deploy/pki.sh var/pki ministry kiat auditor chungnam kongju conex
 #

@@ -16,7 +16,14 @@
 # (from deploy/authz-policy.json). Edit the var/ copies: allianced re-reads
 # them within seconds; `deploy/pki.sh var/pki <name>` certifies a new name.
 #
-#   ALLIANCE_LISTEN=127.0.0.1:50051  where to serve
+# The JSON/HTTP API and the status page are served over HTTPS on
+# ALLIANCE_HTTP_LISTEN with the same certificates. For callers without a
+# certificate (curl scripts, a browser) every identity gets a bearer token on
+# the first start (deploy/token.sh): var/tokens/<name>.token, its SHA-256 in
+# var/identities.textpb.
+#
+#   ALLIANCE_LISTEN=127.0.0.1:50051  where to serve gRPC
+#   ALLIANCE_HTTP_LISTEN=127.0.0.1:8443  where to serve JSON/HTTP and the status page
 #   ALLIANCE_DATA_DIR=var/store      where the store lives
 #   ALLIANCE_TREE_HEAD_KEY=var/keys/tree-head.pem  the signing key
 set -euo pipefail
@@ -28,6 +35,7 @@ echo "== build (build/)"
 build build -- allianced alliancectl
 
 listen="${ALLIANCE_LISTEN:-127.0.0.1:50051}"
+http_listen="${ALLIANCE_HTTP_LISTEN:-127.0.0.1:8443}"
 data_dir="${ALLIANCE_DATA_DIR:-$ALLIANCE_ROOT/var/store}"
 mkdir -p "$(dirname "$data_dir")"
 ctl=(build/clients/alliancectl "--server=$listen" "--pki_dir=$ALLIANCE_ROOT/var/pki"
@@ -51,9 +59,14 @@ fi
 # A certificate for every registered name that has none yet.
 mapfile -t names < <(grep -o 'name: *"[a-z0-9-]*"' "$identities" | sed 's/.*"\(.*\)"/\1/')
 deploy/pki.sh "$pki" "${names[@]}"
+# A bearer token for every registered name, its hash in the registry.
+tokens="$ALLIANCE_ROOT/var/tokens"
+while read -r name field; do
+  grep -qF "$field" "$identities" || sed -i "s/name: *\"$name\"/& $field/" "$identities"
+done < <(deploy/token.sh "$tokens" "${names[@]}")
 
-echo "== starting allianced on $listen (mutual TLS) with store $data_dir"
-build/services/allianced --data_dir="$data_dir" --listen="$listen" \
+echo "== starting allianced on $listen (mutual TLS) and https://$http_listen with store $data_dir"
+build/services/allianced --data_dir="$data_dir" --listen="$listen" --http_listen="$http_listen" \
   --tree_head_key="$tree_head_key" --identities="$identities" --authz_policy="$policy" \
   --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" --tls_client_ca="$pki/ca.crt" &
 server_pid=$!
@@ -102,6 +115,17 @@ terminal (alliancectl calls as --identity=kiat from var/pki unless told otherwis
   build/clients/alliancectl audit head                             # signed head, proved consistent
   build/clients/alliancectl audit prove 3                          # event 3 is in that tree
   build/clients/alliancectl audit verify                           # the whole log recomputed
+
+The same over JSON/HTTP (https://$http_listen, AIP-127 routes), with a client certificate
+or a bearer token:
+
+  curl --cacert var/pki/ca.crt -H "Authorization: Bearer \$(cat var/tokens/kiat.token)" \\
+      https://localhost:${http_listen##*:}/v1/consortia/chungnam-future-vehicles
+  curl --cacert var/pki/ca.crt --cert var/pki/kiat.crt --key var/pki/kiat.key \\
+      'https://localhost:${http_listen##*:}/v1/consortia?region_code=KR-44'
+
+The status page, for program officers: https://localhost:${http_listen##*:}/#token=\$(cat var/tokens/kiat.token)
+(the browser must trust var/pki/ca.crt, the development CA; the token stays in the tab).
 
 Ctrl-C stops the server (in-flight calls finish, the store is closed).
 TXT

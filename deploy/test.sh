@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALLIANCE_ROOT"
 start=$(date +%s)
 
-ensure_packages
+ensure_packages test
 
 echo "== clang-format check (every C++ file and .proto follows .clang-format)"
 git ls-files '*.cc' '*.h' '*.proto' | xargs clang-format --dry-run --Werror

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -35,6 +36,9 @@ ABSL_FLAG(int, max_concurrent_streams, alliance::kMaxConcurrentStreamsDefault,
           "calls one connection may hold open at once");
 ABSL_FLAG(int64_t, memory_quota_bytes, alliance::kMemoryQuotaBytesDefault,
           "memory gRPC may hold for callers' calls and connections, in bytes");
+ABSL_FLAG(int64_t, replies_unread_max_bytes, alliance::kRepliesUnreadBytesMaxDefault,
+          "answers built but not yet read by their callers, in bytes: past it, event reads and "
+          "lists are refused RESOURCE_EXHAUSTED (REPLIES_UNREAD) until callers catch up");
 ABSL_FLAG(absl::Duration, min_client_ping_interval, alliance::kMinClientPingIntervalDefault,
           "keepalive enforcement: a client pinging more often without calls is disconnected");
 ABSL_FLAG(absl::Duration, max_connection_idle, alliance::kMaxConnectionIdleDefault,
@@ -53,6 +57,13 @@ ABSL_FLAG(bool, plaintext, false,
           "serve plaintext instead of TLS: loopback addresses only, for development");
 ABSL_FLAG(std::string, plaintext_identity, "",
           "with --plaintext: the registered identity every caller is taken for");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port to serve the JSON/HTTP API and the status page on (HTTPS with the TLS "
+          "files above; plaintext with --plaintext); empty: not served");
+ABSL_FLAG(std::string, web_root, "",
+          "folder of the status page's files (default: web/ beside the allianced binary)");
+ABSL_FLAG(int, http_threads, alliance::kHttpThreadsDefault,
+          "threads answering JSON/HTTP requests (each waits for its call)");
 ABSL_FLAG(bool, rebuild_read_models, false,
           "rewrite every read model from the event log before serving");
 
@@ -101,6 +112,7 @@ int main(int argc, char** argv) {
   options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.memory_quota_bytes = absl::GetFlag(FLAGS_memory_quota_bytes);
+  options.replies_unread_max_bytes = absl::GetFlag(FLAGS_replies_unread_max_bytes);
   options.min_client_ping_interval = absl::GetFlag(FLAGS_min_client_ping_interval);
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
   options.tree_head_key_path = absl::GetFlag(FLAGS_tree_head_key);
@@ -112,6 +124,15 @@ int main(int argc, char** argv) {
   options.transport.client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
   options.transport.plaintext = absl::GetFlag(FLAGS_plaintext);
   options.transport.plaintext_identity = absl::GetFlag(FLAGS_plaintext_identity);
+  options.http.listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.http.web_root = absl::GetFlag(FLAGS_web_root);
+  if (options.http.web_root.empty()) {
+    std::error_code error;
+    const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) options.http.web_root = (binary.parent_path() / "web").string();
+  }
+  options.http.max_request_bytes = options.max_request_bytes;
+  options.http.threads = absl::GetFlag(FLAGS_http_threads);
   absl::StatusOr<std::unique_ptr<alliance::AllianceServer>> server =
       alliance::AllianceServer::Start(options);
   if (!server.ok()) {

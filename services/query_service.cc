@@ -54,10 +54,10 @@ class CountedReply {
 };
 
 // RESOURCE_EXHAUSTED while too many answers wait for callers to read them.
-absl::Status CheckUnsentReplies(const std::atomic<int64_t>& unsent) {
-  if (unsent.load() <= kUnsentReplyBytesMax) return absl::OkStatus();
+absl::Status CheckUnsentReplies(const std::atomic<int64_t>& unsent, int64_t max_bytes) {
+  if (unsent.load() <= max_bytes) return absl::OkStatus();
   return Refuse(absl::StatusCode::kResourceExhausted, "REPLIES_UNREAD",
-                absl::StrCat("more than ", kUnsentReplyBytesMax >> 20,
+                absl::StrCat("more than ", max_bytes >> 20,
                              " MiB of answers wait for their callers to read them; retry with "
                              "backoff (or read the answers already asked for)"));
 }
@@ -333,7 +333,8 @@ grpc::ServerUnaryReactor* QueryService::ListConsortia(grpc::CallbackServerContex
   answer.set_identity(caller->name());
   v1::ListConsortiaRequest request;
   if (absl::Status s = ParseRawRequest(*request_bytes, &request); !s.ok()) return answer.Finish(s);
-  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_); !s.ok()) return answer.Finish(s);
+  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_, replies_unread_max_bytes_); !s.ok())
+    return answer.Finish(s);
   absl::StatusOr<std::string> page = ListPage(*ledger_->Published(), request, *caller);
   if (!page.ok()) return answer.Finish(page.status());
   auto owned = std::make_shared<const CountedReply>(*std::move(page), unsent_reply_bytes_);
@@ -439,7 +440,8 @@ grpc::ServerUnaryReactor* QueryService::ReadEvents(grpc::CallbackServerContext* 
     return answer.Finish(s);
   }
   const v1::ReadEventsRequest* request = &parsed_request;
-  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_); !s.ok()) return answer.Finish(s);
+  if (absl::Status s = CheckUnsentReplies(*unsent_reply_bytes_, replies_unread_max_bytes_); !s.ok())
+    return answer.Finish(s);
   if (request->max_count() < 0)
     return answer.Finish(InvalidField("max_count", "must not be negative"));
   if (request->stream_id().size() > domain::kStreamIdLengthMax) {

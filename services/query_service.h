@@ -29,12 +29,12 @@ inline constexpr int kListPageSizeMax = 100;
 inline constexpr int kReadEventsDefault = 100;
 inline constexpr int kReadEventsMax = 1000;
 // Bytes of ReadEvents and ListConsortia answers built but not yet sent
-// (callers that do not read hold them in the server): past this, those
-// reads are refused RESOURCE_EXHAUSTED (REPLIES_UNREAD) until callers
-// catch up. 1,000 stalled pages of 1,000 events each took the server
-// past 1 GiB before (tests/bench/REPORT.md); gRPC's ResourceQuota does not
-// count these bytes.
-inline constexpr int64_t kUnsentReplyBytesMax = int64_t{64} << 20;
+// (callers that do not read hold them in the server), by default: past
+// this, those reads are refused RESOURCE_EXHAUSTED (REPLIES_UNREAD) until
+// callers catch up. gRPC's ResourceQuota does not count these bytes, and
+// without a bound 1,000 callers that never read their pages of 1,000
+// events took the server past 1 GiB (issue 15).
+inline constexpr int64_t kRepliesUnreadBytesMaxDefault = int64_t{64} << 20;
 
 // The status queries are served raw: each answers with the published bytes
 // (PublishedModels), as the commit serialized them for the store, without a
@@ -51,8 +51,11 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
                                            v1::QueryService::WithRawCallbackMethod_ReadEvents<
                                                v1::QueryService::CallbackService>>>>> {
  public:
-  // `ledger` and `callers` must outlive the service.
-  QueryService(Ledger* ledger, const Callers* callers) : ledger_(ledger), callers_(callers) {}
+  // `ledger` and `callers` must outlive the service. Past
+  // `replies_unread_max_bytes` of answers not yet sent, event reads and
+  // lists are refused (kRepliesUnreadBytesMaxDefault).
+  QueryService(Ledger* ledger, const Callers* callers, int64_t replies_unread_max_bytes)
+      : ledger_(ledger), callers_(callers), replies_unread_max_bytes_(replies_unread_max_bytes) {}
 
   grpc::ServerUnaryReactor* GetConsortium(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
@@ -73,6 +76,7 @@ class QueryService final : public v1::QueryService::WithRawCallbackMethod_GetCon
  private:
   Ledger* ledger_;
   const Callers* callers_;
+  const int64_t replies_unread_max_bytes_;
   // Bytes of answers built and not yet released by gRPC (sent or dropped).
   std::shared_ptr<std::atomic<int64_t>> unsent_reply_bytes_ =
       std::make_shared<std::atomic<int64_t>>(0);

@@ -52,8 +52,8 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   server->ledger_ = std::move(*ledger);
   server->command_service_ =
       std::make_unique<CommandService>(server->ledger_.get(), server->callers_.get());
-  server->query_service_ =
-      std::make_unique<QueryService>(server->ledger_.get(), server->callers_.get());
+  server->query_service_ = std::make_unique<QueryService>(
+      server->ledger_.get(), server->callers_.get(), options.replies_unread_max_bytes);
   const std::string key_path = options.tree_head_key_path.empty()
                                    ? absl::StrCat(options.data_dir, "/", kTreeHeadKeyFile)
                                    : options.tree_head_key_path;
@@ -92,6 +92,14 @@ absl::StatusOr<std::unique_ptr<AllianceServer>> AllianceServer::Start(ServerOpti
   absl::string_view host = options.listen_address;
   host = host.substr(0, host.rfind(':'));
   server->address_ = absl::StrCat(host, ":", bound_port);
+  if (!options.http.listen_address.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpFace>> face =
+        HttpFace::Start(options.http, options.transport,
+                        server->server_->InProcessChannel(grpc::ChannelArguments()),
+                        server->identities_.get(), server->callers_.get());
+    if (!face.ok()) return face.status();
+    server->http_face_ = *std::move(face);
+  }
   // Health follows the store: while it cannot be written the server as a
   // whole and its CommandService are NOT_SERVING, and its QueryService and
   // AuditService, which read on, are SERVING.
@@ -118,6 +126,11 @@ absl::Status AllianceServer::ReloadAccess() {
 
 void AllianceServer::Shutdown() {
   if (ledger_ != nullptr) ledger_->SetWritableListener(nullptr);
+  // The HTTP face first: its requests are calls of the gRPC server.
+  if (http_face_ != nullptr) {
+    http_face_->Shutdown();
+    http_face_.reset();
+  }
   if (server_ != nullptr) {
     if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
       health->SetServingStatus(false);

@@ -33,6 +33,7 @@
 #include "services/access/transport.h"
 #include "services/audit_service.h"
 #include "services/command_service.h"
+#include "services/http/http_face.h"
 #include "services/ledger/ledger.h"
 #include "services/query_service.h"
 
@@ -71,6 +72,7 @@ struct ServerOptions {
   int max_request_bytes = kMaxRequestBytesDefault;
   int max_concurrent_streams = kMaxConcurrentStreamsDefault;
   int64_t memory_quota_bytes = kMemoryQuotaBytesDefault;
+  int64_t replies_unread_max_bytes = kRepliesUnreadBytesMaxDefault;
   absl::Duration min_client_ping_interval = kMinClientPingIntervalDefault;
   absl::Duration max_connection_idle = kMaxConnectionIdleDefault;
   // The Ed25519 key tree heads are signed with (PEM); created there when
@@ -84,6 +86,9 @@ struct ServerOptions {
   std::string identities_path;
   TransportOptions transport;
   std::string authz_policy_path;
+  // The JSON/HTTP face and status page (http/http_face.h), on a port of its
+  // own with the same TLS files; an empty listen address serves none.
+  HttpFaceOptions http;
   LedgerOptions ledger;
 };
 
@@ -98,6 +103,8 @@ class AllianceServer {
 
   // The address the server listens on, with the port it bound.
   const std::string& address() const { return address_; }
+  // The JSON/HTTP face's host:port; "" when it is not served.
+  std::string http_address() const { return http_face_ ? http_face_->address() : ""; }
 
   // Stops taking calls, lets in-flight ones finish (at most kShutdownGrace),
   // drains the ledger core's queue and closes the store. Idempotent.
@@ -121,6 +128,7 @@ class AllianceServer {
   std::unique_ptr<TreeHeadSigner> tree_head_signer_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpFace> http_face_;
   std::string address_;
 };
 

@@ -1,11 +1,15 @@
 #include "services/access/caller.h"
 
 #include <grpc/grpc_security_constants.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <cassert>
 #include <chrono>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "proto/errors/refusal.h"
@@ -32,12 +36,16 @@ std::optional<std::string> IdentityNameFromUris(const std::vector<std::string>& 
   return std::nullopt;
 }
 
+std::optional<std::string> CertificateIdentityName(const grpc::AuthContext& context) {
+  if (!context.IsPeerAuthenticated()) return std::nullopt;
+  return IdentityNameFromUris(PropertyValues(context, GRPC_PEER_URI_PROPERTY_NAME));
+}
+
 grpc::Status CallerAuthenticator::Process(const InputMetadata&, grpc::AuthContext* context,
                                           OutputMetadata*, OutputMetadata*) {
   std::string name;
   if (context->IsPeerAuthenticated()) {
-    std::optional<std::string> named =
-        IdentityNameFromUris(PropertyValues(*context, GRPC_PEER_URI_PROPERTY_NAME));
+    std::optional<std::string> named = CertificateIdentityName(*context);
     if (!named.has_value()) {
       spdlog::warn("refused: UNAUTHENTICATED (a client certificate without an {}<name> URI)",
                    std::string(kIdentityUriPrefix));
@@ -63,6 +71,37 @@ grpc::Status CallerAuthenticator::Process(const InputMetadata&, grpc::AuthContex
   return grpc::Status::OK;
 }
 
+namespace {
+
+// 32 random bytes in hex: guessing it is guessing a 256-bit key.
+std::string NewGatewayKey() {
+  unsigned char bytes[32];
+  [[maybe_unused]] const int drawn = RAND_bytes(bytes, sizeof(bytes));
+  assert(drawn == 1);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+// The value of metadata `key` the client sent; "" when none.
+absl::string_view ClientMetadata(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+bool SameKey(absl::string_view sent, const std::string& key) {
+  return sent.size() == key.size() && CRYPTO_memcmp(sent.data(), key.data(), key.size()) == 0;
+}
+
+}  // namespace
+
+Callers::Callers(IdentityRegistry* registry, MethodPolicy* policy, std::string plaintext_identity)
+    : registry_(registry),
+      policy_(policy),
+      plaintext_identity_(std::move(plaintext_identity)),
+      gateway_key_(NewGatewayKey()) {}
+
 absl::StatusOr<v1::Identity> Callers::Admit(const grpc::ServerContextBase& context,
                                             absl::string_view method) const {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
@@ -70,9 +109,13 @@ absl::StatusOr<v1::Identity> Callers::Admit(const grpc::ServerContextBase& conte
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     // The connection's verified certificate: read, never written (the
     // context is the connection's, shared by its concurrent calls).
-    std::optional<std::string> name =
-        IdentityNameFromUris(PropertyValues(*auth, GRPC_PEER_URI_PROPERTY_NAME));
+    std::optional<std::string> name = CertificateIdentityName(*auth);
     if (name.has_value()) identity = registry_->Find(*name);
+  } else if (absl::string_view sent = ClientMetadata(context, kGatewayKeyHeader); !sent.empty()) {
+    // The JSON/HTTP face's in-process call; a wrong key is no identity.
+    if (SameKey(sent, gateway_key_)) {
+      identity = registry_->Find(ClientMetadata(context, kGatewayIdentityHeader));
+    }
   } else if (!plaintext_identity_.empty()) {
     identity = registry_->Find(plaintext_identity_);
   }

@@ -40,6 +40,11 @@ inline constexpr absl::string_view kIdentityUriPrefix = "alliance://identity/";
 // peer_uri values); nullopt when none is of the form above.
 std::optional<std::string> IdentityNameFromUris(const std::vector<std::string>& uris);
 
+// The identity name of a connection's verified client certificate; nullopt
+// when the peer is not authenticated or its certificate names no identity.
+// The one derivation both the authenticator and Callers::Admit use.
+std::optional<std::string> CertificateIdentityName(const grpc::AuthContext& context);
+
 // The processor of a TLS port's credentials.
 class CallerAuthenticator : public grpc::AuthMetadataProcessor {
  public:
@@ -57,6 +62,15 @@ class CallerAuthenticator : public grpc::AuthMetadataProcessor {
   IdentityRegistry* const registry_;
 };
 
+// The metadata of the calls the server's own JSON/HTTP face makes over its
+// in-process channel (services/http/http_face.h): the identity that face
+// authenticated (a client certificate or a bearer token), and the gateway
+// key, drawn at random when the server starts, which never leaves the
+// process. A call from the network cannot know the key, and a call that
+// brings a certificate is its certificate's whatever headers it sends.
+inline constexpr char kGatewayIdentityHeader[] = "alliance-gateway-identity";
+inline constexpr char kGatewayKeyHeader[] = "alliance-gateway-key";
+
 // What the services ask who is calling. Thread-safe.
 class Callers {
  public:
@@ -64,8 +78,10 @@ class Callers {
   // registered identity). `plaintext_identity`: on a plaintext port (asked
   // for explicitly, on loopback only), every caller is this registered
   // identity; "" with TLS.
-  Callers(IdentityRegistry* registry, MethodPolicy* policy, std::string plaintext_identity)
-      : registry_(registry), policy_(policy), plaintext_identity_(std::move(plaintext_identity)) {}
+  Callers(IdentityRegistry* registry, MethodPolicy* policy, std::string plaintext_identity);
+
+  // The key the JSON/HTTP face sends with kGatewayKeyHeader.
+  const std::string& gateway_key() const { return gateway_key_; }
 
   // The caller of a call of `method` ("/alliance.v1.QueryService/GetConsortium")
   // that may go on: its registered identity (the name its certificate
@@ -82,6 +98,7 @@ class Callers {
   IdentityRegistry* const registry_;
   MethodPolicy* const policy_;
   const std::string plaintext_identity_;
+  const std::string gateway_key_;
 };
 
 }  // namespace alliance

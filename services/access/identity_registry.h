@@ -46,6 +46,9 @@ class IdentityRegistry {
   // The identity registered under `name`; nullopt when none is. The file is
   // re-read first when it changed (watched_file.h).
   std::optional<v1::Identity> Find(absl::string_view name);
+  // The identity one of whose token_sha256 is `bearer_token`'s SHA-256;
+  // nullopt when none is.
+  std::optional<v1::Identity> FindByToken(absl::string_view bearer_token);
 
   // Reads the file again now (allianced does on SIGHUP). On an error the
   // previous version stays, and the error is returned.

@@ -3,17 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include "storage/whole_file.h"
 
 namespace alliance::watched_file_internal {
 
 absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the ", what, " ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok())
+    return absl::Status(text.status().code(),
+                        absl::StrCat("the ", what, ": ", text.status().message()));
+  return text;
 }
 
 absl::Time Modified(const std::string& path) {

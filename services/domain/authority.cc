@@ -71,8 +71,7 @@ absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
   // A consortium not in the ledger is the rules' to refuse (CONSORTIUM_NOT_
   // FOUND): consortia are public, and the caller may record nothing there.
   if (it == state.consortia.end()) return absl::OkStatus();
-  if (caller.participant_id().empty() ||
-      it->second.lead_participant_id() != caller.participant_id()) {
+  if (!Records(authority, caller, it->second.lead_participant_id())) {
     return Refuse(
         absl::StatusCode::kPermissionDenied, "NOT_LEAD_UNIVERSITY",
         absl::StrCat(spec.name, " is recorded by the consortium's lead university; ", "identity \"",
@@ -80,6 +79,13 @@ absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
         {{"identity", caller.name()}, {"consortium_id", consortium_id}});
   }
   return absl::OkStatus();
+}
+
+bool Records(const Authority& authority, const v1::Identity& identity,
+             absl::string_view lead_participant_id) {
+  if (identity.role() != authority.role) return false;
+  if (!authority.lead_of_consortium) return true;
+  return !identity.participant_id().empty() && identity.participant_id() == lead_participant_id;
 }
 
 bool ReadsEverything(const v1::Identity& caller) {

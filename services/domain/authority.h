@@ -48,6 +48,13 @@ inline constexpr Authority kByLeadUniversity{v1::ROLE_UNIVERSITY, /*lead_of_cons
 absl::Status Authorize(const CommandSpec& spec, const LedgerState& state,
                        const google::protobuf::Message& request, const v1::Identity& caller);
 
+// Whether `identity` records commands of `authority` in a consortium whose
+// lead university is `lead_participant_id` (looked at only when the
+// authority is the lead's). Authorize decides with it; clients choose whom
+// to send a command as with it (alliancectl seed).
+bool Records(const Authority& authority, const v1::Identity& identity,
+             absl::string_view lead_participant_id);
+
 // The consortium a command's request names: its `consortium_id`, or that
 // of the event it carries (RecordHireRequest.hire; of a run's first,
 // DisburseFundsBatchRequest.disbursements); "" when none.

@@ -59,7 +59,7 @@ class AsOfTest : public ServerTest {
     request.set_consortium_id(kChungnam);
     request.set_as_of_position(position);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     return queries().GetConsortium(&context, request, status);
   }
 
@@ -84,7 +84,7 @@ class AsOfTest : public ServerTest {
       program.set_as_of_position(position);
       v1::ProgramSummary summary;
       grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      SetDeadline(&context, kLongCallDeadline);
       status = queries().GetProgramSummary(&context, program, &summary);
       ASSERT_TRUE(status.ok()) << position << ": " << Describe(status);
       EXPECT_TRUE(MessageDifferencer::Equals(summary, expected.programs.at(kProgramId)))
@@ -95,7 +95,7 @@ class AsOfTest : public ServerTest {
       participant.set_as_of_position(position);
       v1::ParticipantStatus participant_status;
       grpc::ClientContext participant_context;
-      participant_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      SetDeadline(&participant_context, kLongCallDeadline);
       status = queries().GetParticipant(&participant_context, participant, &participant_status);
       if (expected.participants.contains(conex)) {
         ASSERT_TRUE(status.ok()) << position << ": " << Describe(status);
@@ -156,7 +156,7 @@ TEST_F(AsOfTest, AsOfTimeIsTheLastEventRecordedByThen) {
     *by_time.mutable_as_of_time() = at;
     v1::ConsortiumStatus timed;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     grpc::Status status = queries().GetConsortium(&context, by_time, &timed);
     v1::ConsortiumStatus positioned;
     grpc::Status expected_status = ConsortiumAt(expected, &positioned);
@@ -171,7 +171,7 @@ TEST_F(AsOfTest, AsOfTimeIsTheLastEventRecordedByThen) {
   before.mutable_as_of_time()->set_seconds(events.front().recorded_at().seconds() - 3600);
   v1::ProgramSummary summary;
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  SetDeadline(&context, kLongCallDeadline);
   grpc::Status status = queries().GetProgramSummary(&context, before, &summary);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 }
@@ -190,7 +190,7 @@ TEST_F(AsOfTest, ABadMomentIsRefusedWithItsReason) {
   both.set_as_of_position(3);
   both.mutable_as_of_time()->set_seconds(1);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  SetDeadline(&context, kLongCallDeadline);
   status = queries().GetConsortium(&context, both, &status_message);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(FieldOf(status), "as_of_time");

@@ -140,7 +140,7 @@ class AuditServiceTest : public ServerTest {
   std::vector<v1::LoggedEvent> ReadLog(const v1::ReadLogRequest& request,
                                        grpc::Status* status_out = nullptr) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     std::unique_ptr<grpc::ClientReader<v1::LoggedEvent>> reader =
         audit_->ReadLog(&context, request);
     std::vector<v1::LoggedEvent> events;
@@ -157,7 +157,7 @@ class AuditServiceTest : public ServerTest {
 
   v1::SignedTreeHead Head() {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     v1::SignedTreeHead head;
     grpc::Status status = audit_->GetTreeHead(&context, v1::GetTreeHeadRequest(), &head);
     EXPECT_TRUE(status.ok()) << Describe(status);
@@ -166,7 +166,7 @@ class AuditServiceTest : public ServerTest {
 
   v1::TreeHeadKey Key() {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     v1::TreeHeadKey key;
     grpc::Status status = audit_->GetPublicKey(&context, v1::GetPublicKeyRequest(), &key);
     EXPECT_TRUE(status.ok()) << Describe(status);
@@ -177,7 +177,7 @@ class AuditServiceTest : public ServerTest {
   v1::VerifyResult Verify(const v1::VerifyLogRequest& request, grpc::Status* status_out = nullptr,
                           int* progress_messages = nullptr) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     auto reader = audit_->VerifyLog(&context, request);
     v1::VerifyLogResponse response;
     v1::VerifyResult result;
@@ -306,7 +306,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   v1::ReadStreamResponse page;
   {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     ASSERT_TRUE(audit_->ReadStream(&context, forward, &page).ok());
   }
   ASSERT_EQ(page.events_size(), 3);
@@ -318,7 +318,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   backward.set_direction(v1::READ_DIRECTION_BACKWARD);
   {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     ASSERT_TRUE(audit_->ReadStream(&context, backward, &page).ok());
   }
   ASSERT_EQ(page.events_size(), 3);
@@ -331,7 +331,7 @@ TEST_F(AuditServiceTest, ReadStreamGoesEitherWayAndAnUnknownStreamIsNotFound) {
   v1::ReadStreamRequest unknown;
   unknown.set_stream_id("consortium-chungnam-future-vehicle");  // one letter short
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  SetDeadline(&context, kLongCallDeadline);
   grpc::Status status = audit_->ReadStream(&context, unknown, &page);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(ReasonOf(status), "STREAM_NOT_FOUND");
@@ -352,7 +352,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     request.set_tree_size(first.tree_size());
     v1::InclusionProof proof;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     ASSERT_TRUE(audit_->GetInclusionProof(&context, request, &proof).ok());
     EXPECT_EQ(proof.event().canonical_bytes(), event.canonical_bytes());
     EXPECT_TRUE(storage::VerifyInclusion(storage::LeafHash(event.canonical_bytes()),
@@ -372,7 +372,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
   v1::ConsistencyProof proof;
   {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     ASSERT_TRUE(audit_->GetConsistencyProof(&context, request, &proof).ok());
   }
   EXPECT_EQ(proof.second(), second.tree_size());
@@ -388,7 +388,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     past.set_leaf_index(0);
     past.set_tree_size(second.tree_size() + 1);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     v1::InclusionProof ignored;
     status = audit_->GetInclusionProof(&context, past, &ignored);
   }
@@ -399,7 +399,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     outside.set_leaf_index(second.tree_size());
     v1::InclusionProof ignored;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     status = audit_->GetInclusionProof(&context, outside, &ignored);
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -410,7 +410,7 @@ TEST_F(AuditServiceTest, SignedHeadsAndProofsVerifyAsAClientChecksThem) {
     wrong_way.set_second(4);
     v1::ConsistencyProof ignored;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    SetDeadline(&context, kLongCallDeadline);
     status = audit_->GetConsistencyProof(&context, wrong_way, &ignored);
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -592,7 +592,7 @@ TEST_F(AuditServiceTest, AQuietSubscriptionGetsCheckpointsAndAFilteredOneOnlyIts
 TEST_F(AuditServiceTest, ASlowSubscriberFallsBehindAndThenReadsEverything) {
   SeedTwoPrograms();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  SetDeadline(&context, kLongCallDeadline);
   v1::SubscribeRequest request;
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
       audit_->Subscribe(&context, request);

@@ -27,9 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -38,6 +36,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "bench.grpc.pb.h"
+#include "storage/whole_file.h"
 #include "tests/bench/padding.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to serve the Empty service on");
@@ -54,12 +53,6 @@ namespace {
 // The largest reply asked for: far above a ledger reply (about 100 bytes),
 // far below gRPC's 4 MiB message limit.
 constexpr int kReplyBytesMax = 1 << 20;
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // After SIGTERM, calls still in flight get this long to finish.
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
@@ -109,9 +102,9 @@ int Main() {
     // then the same transport's.
     grpc::SslServerCredentialsOptions tls(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = ReadText(absl::GetFlag(FLAGS_tls_client_ca));
-    tls.pem_key_cert_pairs.push_back(
-        {ReadText(absl::GetFlag(FLAGS_tls_key)), ReadText(absl::GetFlag(FLAGS_tls_cert))});
+    tls.pem_root_certs = ReadWholeFile(absl::GetFlag(FLAGS_tls_client_ca)).value_or("");
+    tls.pem_key_cert_pairs.push_back({ReadWholeFile(absl::GetFlag(FLAGS_tls_key)).value_or(""),
+                                      ReadWholeFile(absl::GetFlag(FLAGS_tls_cert)).value_or("")});
     credentials = grpc::SslServerCredentials(tls);
   }
   builder.AddListeningPort(listen, credentials, &bound_port);

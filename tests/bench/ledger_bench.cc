@@ -96,6 +96,7 @@
 #include "services/domain/validation.h"
 #include "services/ledger/ledger.h"
 #include "storage/event_log.h"
+#include "storage/whole_file.h"
 #include "tests/bench/padding.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
@@ -369,12 +370,8 @@ using ::alliance::testing::DescribeWaitStatus;
 using ::alliance::testing::FreePort;
 using ::alliance::testing::TestAccess;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// A file's text ("" when it cannot be read: /proc files of a process gone).
+std::string ReadFile(const std::string& path) { return ReadWholeFile(path).value_or(""); }
 
 // The value of "<key>:" in a /proc file of "key: value" lines ("key\t: value"
 // in /proc/cpuinfo), "" if absent.

@@ -19,7 +19,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/audit/tree_head.h"
+#include "storage/whole_file.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/support/allianced_process.h"
 #include "tests/support/free_port.h"
@@ -60,14 +60,6 @@ constexpr char kGyeongnam[] = "gyeongnam-metal-3d-printing";
 constexpr int kLieRepeats = 3;
 
 using CtlRun = ProgramRun;
-
-std::string ReadFileOr(const std::string& path, const std::string& missing) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return missing;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The 64 hex digits after `label` in `text` ("root       <hex>").
 std::string HexAfter(const std::string& text, const std::string& label) {
@@ -258,7 +250,7 @@ class AlliancectlAuditTest : public ::testing::Test {
     ASSERT_EQ(run.exit_code, 0) << run.err;
   }
 
-  std::string StoredHead() const { return ReadFileOr(head_path_, "<no head file>"); }
+  std::string StoredHead() const { return ReadWholeFile(head_path_).value_or("<no head file>"); }
 
   storage::TempDir dir_;
   std::string address_;
@@ -282,7 +274,7 @@ TEST_F(AlliancectlAuditTest, KeyHeadProveConsistencyAndVerifyAgainstAnHonestServ
   EXPECT_THAT(key.out, ContainsRegex("key id     [0-9a-f]{64}\nalgorithm  Ed25519\n"
                                      "-----BEGIN PUBLIC KEY-----\n"));
   EXPECT_THAT(key.err, HasSubstr("trust on first use"));
-  EXPECT_THAT(ReadFileOr(pin_path_, ""), HasSubstr("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_THAT(ReadWholeFile(pin_path_).value_or(""), HasSubstr("-----BEGIN PUBLIC KEY-----"));
   CtlRun again = Audit(address_, {"key"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("matches the key pinned in " + pin_path_));

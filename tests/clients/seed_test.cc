@@ -16,10 +16,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +29,7 @@
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "seed.pb.h"
+#include "storage/whole_file.h"
 
 namespace alliance::seed {
 namespace {
@@ -43,11 +42,9 @@ constexpr char kPressReleaseCorrelation[] = "seed-alliance-2023";
 constexpr char kIllustrativeCorrelation[] = "seed-alliance-2023-illustrative";
 
 std::string ReadFile(const char* path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.value_or("");
 }
 
 SeedFile LoadSeed() {

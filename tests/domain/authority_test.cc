@@ -94,6 +94,17 @@ TEST(AuthorityTest, AUniversityRecordsInTheConsortiaItLeads) {
   EXPECT_TRUE(Authorize(spec, state, hire, Who(v1::ROLE_UNIVERSITY, kOther)).ok());
 }
 
+TEST(AuthorityTest, RecordsSaysWhoSendsACommand) {
+  EXPECT_TRUE(Records(kByMinistry, Who(v1::ROLE_MINISTRY), ""));
+  EXPECT_FALSE(Records(kByMinistry, Who(v1::ROLE_MANAGING_AGENCY), ""));
+  EXPECT_TRUE(Records(kByManagingAgency, Who(v1::ROLE_MANAGING_AGENCY), kLead));
+  EXPECT_TRUE(Records(kByLeadUniversity, Who(v1::ROLE_UNIVERSITY, kLead), kLead));
+  EXPECT_FALSE(Records(kByLeadUniversity, Who(v1::ROLE_UNIVERSITY, kOther), kLead));
+  EXPECT_FALSE(Records(kByLeadUniversity, Who(v1::ROLE_ENTERPRISE, kLead), kLead));
+  // A university registered without its participant id leads nothing.
+  EXPECT_FALSE(Records(kByLeadUniversity, Who(v1::ROLE_UNIVERSITY), ""));
+}
+
 TEST(AuthorityTest, WhoReadsWhichConsortium) {
   const v1::ConsortiumStatus chungnam = StateWithChungnam().consortia.at("chungnam");
   for (v1::Role role : {v1::ROLE_MINISTRY, v1::ROLE_MANAGING_AGENCY, v1::ROLE_AUDITOR}) {

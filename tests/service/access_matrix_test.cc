@@ -9,7 +9,6 @@
 
 #include <fstream>
 #include <future>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "services/access/method_policy.h"
 #include "services/domain/authority.h"
 #include "services/domain/commands.h"
+#include "storage/whole_file.h"
 #include "tests/service/test_server.h"
 #include "tests/support/test_access.h"
 
@@ -64,7 +64,7 @@ class AccessMatrixTest : public ServerTest {
                     const google::protobuf::Message& request) {
     grpc::GenericStub stub(ChannelAs(caller));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    SetDeadline(&context, std::chrono::seconds(10));
     grpc::Slice slice(request.SerializeAsString());
     grpc::ByteBuffer bytes(&slice, 1);
     grpc::ByteBuffer reply;
@@ -207,13 +207,9 @@ TEST_F(AccessMatrixTest, EveryAuditMethodAsEveryRole) {
 // by itself within kMethodPolicyRefresh).
 TEST_F(AccessMatrixTest, APolicyChangedOnDiskAppliesWithoutARestart) {
   const std::string path = TestAccess::Get().policy_path();
-  std::string original;
-  {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    original = text.str();
-  }
+  absl::StatusOr<std::string> read = ReadWholeFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const std::string original = *std::move(read);
   // Deny the program summary to everyone.
   std::string denying = original;
   denying.insert(denying.find('{') + 1,

@@ -11,12 +11,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <sstream>
 
 #include "alliance/v1/audit.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "storage/whole_file.h"
 #include "tests/service/test_server.h"
 #include "tests/support/test_access.h"
 
@@ -25,13 +25,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class AccessTest : public ServerTest {
  protected:
@@ -61,7 +54,7 @@ class AccessTest : public ServerTest {
     auto channel = grpc::CreateCustomChannel(server().address(), credentials, args);
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    SetDeadline(&context);
     grpc::Slice slice(bytes);
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer reply;
@@ -81,7 +74,7 @@ class AccessTest : public ServerTest {
 
 TEST_F(AccessTest, WithoutAClientCertificate_Unauthenticated) {
   grpc::SslCredentialsOptions server_only;
-  server_only.pem_root_certs = ReadText(TestAccess::Get().ca_path());
+  server_only.pem_root_certs = ReadWholeFile(TestAccess::Get().ca_path()).value_or("");
   grpc::Status status =
       CallAs(grpc::SslCredentials(server_only), "/alliance.v1.QueryService/GetProgramSummary");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(status);

@@ -36,6 +36,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "alliance/v1/commands.grpc.pb.h"
@@ -56,6 +58,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/service/test_requests.h"
 #include "tests/support/free_port.h"
+#include "tests/support/stalled_caller.h"
 #include "tests/support/test_access.h"
 #include "tests/support/tmpfs.h"
 
@@ -267,7 +270,7 @@ grpc::Status CallGeneric(const std::shared_ptr<grpc::Channel>& channel, const st
                          const std::string& request_bytes, std::string* reply_bytes) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  SetDeadline(&context);
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer reply;
@@ -485,6 +488,162 @@ TEST_F(AlliancedProcessTest, RequestOverMaxRequestBytes_ResourceExhausted) {
   StopWithSigterm(*process);
 }
 
+// ---- Callers that never read their answers -----------------------------------------------
+
+// Resident memory of process `pid` in bytes (VmRSS in /proc), -1 if unread.
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "N kB"
+  }
+  return -1;
+}
+
+// How many lines of `log` refuse a call with `reason`.
+int RefusalsWithReason(const std::string& log, const std::string& reason) {
+  const std::string needle = "reason=" + reason + " ";
+  int count = 0;
+  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// The case: 1,000 calls of ReadEvents for a page of 1,000 events
+// whose callers never read. Small bounds, so that a server without them
+// would cross them many times over (each page is over 100 KiB): without
+// the bound on unread answers the server grew by about 200 MiB here.
+constexpr int kStalledCalls = 1'000;
+constexpr int kStalledPaymentRuns = 10;
+constexpr int kStalledRunPayments = 100;
+constexpr int64_t kStalledRepliesUnreadMaxBytes = int64_t{16} << 20;
+constexpr int64_t kStalledMemoryQuotaBytes = int64_t{64} << 20;
+// Give-up bounds: for the server to have answered or refused every stalled
+// call (no new refusal for kStalledQuiet), and to notice they went away.
+constexpr auto kStalledSettleBound = std::chrono::seconds(90);
+constexpr auto kStalledQuiet = std::chrono::seconds(2);
+constexpr auto kStalledPoll = std::chrono::milliseconds(100);
+
+TEST_F(AlliancedProcessTest, StalledReaders_StayUnderTheMemoryBound_OthersAreAnswered) {
+  std::unique_ptr<AlliancedProcess> process =
+      Start("stalled-readers",
+            {absl::StrCat("--replies_unread_max_bytes=", kStalledRepliesUnreadMaxBytes),
+             absl::StrCat("--memory_quota_bytes=", kStalledMemoryQuotaBytes)});
+  ASSERT_NE(process, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Seed());
+  const std::string consortium_id = Consortia2023Requests()[0].selection().consortium_id();
+  for (int run = 0; run < kStalledPaymentRuns; ++run) {
+    v1::AppendResult result;
+    grpc::Status status = commands_->DisburseFundsBatch(
+        NewContext().get(),
+        DisburseBatchRequest(consortium_id, kFirstYear,
+                             std::vector<int64_t>(kStalledRunPayments, 1'000),
+                             "stall-" + std::to_string(run)),
+        &result);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+  }
+
+  // The page every stalled caller asks for, read once by a caller that
+  // reads: its size, and the server's memory once it has served one.
+  v1::ReadEventsRequest page_request;
+  page_request.set_from(1);
+  page_request.set_max_count(kStalledPaymentRuns * kStalledRunPayments);
+  v1::ReadEventsResponse page;
+  grpc::Status status = queries_->ReadEvents(NewContext().get(), page_request, &page);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  const size_t page_bytes = page.ByteSizeLong();
+  ASSERT_GT(page_bytes * kStalledCalls, 4 * static_cast<size_t>(kStalledRepliesUnreadMaxBytes))
+      << "the stalled answers must be able to cross the bound many times over";
+  const int64_t baseline_bytes = ResidentBytes(process->pid());
+  ASSERT_GT(baseline_bytes, 0);
+
+  // The stalled callers: as many connections as the server's stream limit
+  // asks for, each as full as that limit lets it be.
+  const TestAccess& access = TestAccess::Get();
+  const ClientCertificateFiles auditor = {access.ca_path(), access.certificate_path("auditor"),
+                                          access.key_path("auditor")};
+  const int port = std::stoi(address_.substr(address_.rfind(':') + 1));
+  const std::string request_bytes = page_request.SerializeAsString();
+  std::vector<std::unique_ptr<StalledConnection>> stalled;
+  for (int started = 0; started < kStalledCalls;) {
+    absl::StatusOr<std::unique_ptr<StalledConnection>> connection =
+        StalledConnection::Open(port, auditor);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    const int streams = static_cast<int>((*connection)->max_concurrent_streams());
+    ASSERT_GT(streams, 0) << "the server announces its stream limit";
+    for (int i = 0; i < streams && started < kStalledCalls; ++i, ++started) {
+      const absl::Status call = (*connection)
+                                    ->StartCall("/alliance.v1.QueryService/ReadEvents",
+                                                request_bytes, absl::Seconds(120));
+      ASSERT_TRUE(call.ok()) << call;
+    }
+    stalled.push_back(*std::move(connection));
+  }
+
+  // Until the server has dealt with every call: some answered (and held,
+  // unread), the rest refused once the held answers reached the bound.
+  int64_t peak_bytes = baseline_bytes;
+  int refusals = 0;
+  auto last_change = std::chrono::steady_clock::now();
+  for (const auto give_up = last_change + kStalledSettleBound;
+       std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(kStalledPoll);
+    peak_bytes = std::max(peak_bytes, ResidentBytes(process->pid()));
+    const int now = RefusalsWithReason(process->Stdout() + process->Stderr(), "REPLIES_UNREAD");
+    if (now != refusals) {
+      refusals = now;
+      last_change = std::chrono::steady_clock::now();
+    } else if (refusals > 0 && std::chrono::steady_clock::now() - last_change > kStalledQuiet) {
+      break;
+    }
+  }
+  const int64_t answers_held = kStalledRepliesUnreadMaxBytes / static_cast<int64_t>(page_bytes);
+  EXPECT_GE(refusals, kStalledCalls - 2 * answers_held)
+      << "past the bound (" << answers_held << " pages of " << page_bytes
+      << " bytes), calls are refused; " << process->OutputTail();
+  const int64_t growth_bytes = peak_bytes - baseline_bytes;
+  RecordProperty("stalled_calls", kStalledCalls);
+  RecordProperty("server_growth_mib", static_cast<int>(growth_bytes >> 20));
+  std::cout << kStalledCalls << " stalled calls: " << refusals << " refused REPLIES_UNREAD, "
+            << "server " << (baseline_bytes >> 20) << " -> " << (peak_bytes >> 20) << " MiB\n";
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MiB by default):
+  // its resident size says nothing of the server's bound.
+#else
+  EXPECT_LE(growth_bytes, kStalledMemoryQuotaBytes + kStalledRepliesUnreadMaxBytes)
+      << "the server grew past gRPC's memory quota plus the bound on unread answers";
+#endif
+
+  // Meanwhile others are answered: a status query and a payment go through,
+  // and an event read is refused with a reason and a retry hint, not hung.
+  v1::GetConsortiumRequest get;
+  get.set_consortium_id(consortium_id);
+  v1::ConsortiumStatus consortium;
+  status = queries_->GetConsortium(NewContext().get(), get, &consortium);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  v1::AppendResult result;
+  status = commands_->DisburseFunds(NewContext().get(),
+                                    DisburseRequest(consortium_id, kFirstYear, 1'000), &result);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  status = queries_->ReadEvents(NewContext().get(), page_request, &page);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(status);
+  EXPECT_EQ(ReasonOf(status), "REPLIES_UNREAD");
+
+  // Once the stalled callers are gone, their answers are released and
+  // event reads are served again.
+  stalled.clear();
+  bool served = false;
+  for (const auto give_up = std::chrono::steady_clock::now() + kStalledSettleBound;
+       !served && std::chrono::steady_clock::now() < give_up;
+       std::this_thread::sleep_for(kStalledPoll)) {
+    served = queries_->ReadEvents(NewContext().get(), page_request, &page).ok();
+  }
+  EXPECT_TRUE(served) << "event reads are served again once the stalled callers left";
+  std::cout << "after they left: " << (ResidentBytes(process->pid()) >> 20) << " MiB\n";
+  StopWithSigterm(*process);
+}
+
 // ---- A full disk -------------------------------------------------------------------------
 
 // The health of `service` ("" for the whole server) as grpc.health.v1 says.
@@ -493,7 +652,7 @@ grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
   std::unique_ptr<grpc::health::v1::Health::Stub> health =
       grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  SetDeadline(&context);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;

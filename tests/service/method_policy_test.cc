@@ -5,11 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "proto/errors/refusal.h"
+#include "storage/whole_file.h"
 
 namespace alliance {
 namespace {
@@ -33,10 +31,9 @@ std::string ReasonOf(const absl::Status& status) {
 }
 
 TEST(MethodPolicyTest, TheDeployedPolicyParses) {
-  std::ifstream in(ALLIANCE_SOURCE_DIR "/deploy/authz-policy.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<internal::v1::AuthorizationPolicy> policy = ParseMethodPolicy(text.str());
+  absl::StatusOr<std::string> text = ReadWholeFile(ALLIANCE_SOURCE_DIR "/deploy/authz-policy.json");
+  ASSERT_TRUE(text.ok()) << text.status();
+  absl::StatusOr<internal::v1::AuthorizationPolicy> policy = ParseMethodPolicy(*text);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_TRUE(CheckMethodPolicy(*policy, "kiat", "/alliance.v1.CommandService/DisburseFunds").ok());
   EXPECT_FALSE(

@@ -459,8 +459,12 @@ v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
 
 std::unique_ptr<grpc::ClientContext> NewContext() {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  SetDeadline(context.get());
   return context;
+}
+
+void SetDeadline(grpc::ClientContext* context, std::chrono::seconds after) {
+  context->set_deadline(std::chrono::system_clock::now() + after);
 }
 
 std::string ReasonOf(const grpc::Status& status) {

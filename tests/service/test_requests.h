@@ -13,6 +13,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -168,9 +169,16 @@ v1::CorrectEvaluationRequest CorrectEvaluationRequest(const std::string& consort
 v1::ChangeConsortiumStateRequest StateRequest(const std::string& consortium_id,
                                               const std::string& reason, int64_t at);
 
-// A client context with a 5 s deadline. (Who calls is the channel's client
-// certificate: ServerTest::ChannelAs.)
+// Give-up bounds of a test's calls: one call, and one that reads or folds
+// a long log (an audit stream, an as-of query over thousands of events).
+inline constexpr std::chrono::seconds kCallDeadline{5};
+inline constexpr std::chrono::seconds kLongCallDeadline{60};
+
+// A client context with a kCallDeadline deadline. (Who calls is the
+// channel's client certificate: ServerTest::ChannelAs.)
 std::unique_ptr<grpc::ClientContext> NewContext();
+// Sets `context`'s deadline `after` from now.
+void SetDeadline(grpc::ClientContext* context, std::chrono::seconds after = kCallDeadline);
 
 // The refusal details of a status: ErrorInfo.reason ("" when none),
 // ErrorInfo.metadata, ErrorInfo.domain, and BadRequest.field_violations[0].field

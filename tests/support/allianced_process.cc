@@ -14,11 +14,10 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <future>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "storage/whole_file.h"
 #include "tests/support/test_access.h"
 
 namespace alliance::testing {
@@ -32,13 +31,6 @@ constexpr char kHealthServingReply[] = {0x08, 0x01};
 constexpr auto kHealthCallDeadline = std::chrono::milliseconds(250);
 constexpr absl::Duration kHealthPollInterval = absl::Milliseconds(50);
 constexpr absl::Duration kWaitPollInterval = absl::Milliseconds(5);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string Tail(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
@@ -179,9 +171,9 @@ absl::StatusOr<int> AlliancedProcess::Wait(absl::Time deadline) {
   return *wait_status_;
 }
 
-std::string AlliancedProcess::Stdout() const { return ReadFile(stdout_path_); }
+std::string AlliancedProcess::Stdout() const { return ReadWholeFile(stdout_path_).value_or(""); }
 
-std::string AlliancedProcess::Stderr() const { return ReadFile(stderr_path_); }
+std::string AlliancedProcess::Stderr() const { return ReadWholeFile(stderr_path_).value_or(""); }
 
 std::string AlliancedProcess::OutputTail(size_t max_bytes) const {
   return absl::StrCat(stdout_path_, ":\n", Tail(Stdout(), max_bytes), "\n", stderr_path_, ":\n",

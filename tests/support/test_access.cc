@@ -9,10 +9,10 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "storage/whole_file.h"
 
 namespace alliance::testing {
 namespace {
@@ -28,12 +28,9 @@ absl::Status Run(const std::string& command) {
 
 std::string Quote(absl::string_view text) { return absl::StrCat("'", text, "'"); }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// A file's text, "" when it cannot be read (what is read from it then fails
+// to verify or parse, with a message of its own).
+std::string ReadText(const std::string& path) { return ReadWholeFile(path).value_or(""); }
 
 constexpr char kPkiScript[] = ALLIANCE_SOURCE_DIR "/deploy/pki.sh";
 constexpr char kDeployIdentities[] = ALLIANCE_SOURCE_DIR "/deploy/identities.textpb";
@@ -160,10 +157,9 @@ absl::Status TestAccess::Make() {
   std::filesystem::copy_file(kDeployIdentities, identities_path_, error);
   if (error) return absl::InternalError(absl::StrCat("copying deploy's files: ", error.message()));
   // deploy's policy, with the tests' identities among those that record.
-  std::ifstream policy_in(kDeployPolicy);
-  std::stringstream policy;
-  policy << policy_in.rdbuf();
-  std::string policy_text = policy.str();
+  absl::StatusOr<std::string> policy = ReadWholeFile(kDeployPolicy);
+  if (!policy.ok()) return policy.status();
+  std::string policy_text = *std::move(policy);
   const std::string anchor = "\"alliance://identity/ulsan\"";
   const size_t at = policy_text.find(anchor);
   if (at == std::string::npos) {
