@@ -21,8 +21,9 @@ ALLIANCE_PACKAGES=(
   libcpp-httplib-dev libjs-chart.js python3-grpcio python3-grpc-tools python3-protobuf
 )
 # Only the tests need these: pytest for the Python client's tests, and a
-# headless Chromium driven by Selenium for the status page's test.
-ALLIANCE_TEST_PACKAGES=(python3-pytest python3-selenium chromium chromium-driver)
+# headless Chromium driven by Selenium for the status page's test, with a
+# Korean font (fonts-nanum) so its screenshot shows the labels.
+ALLIANCE_TEST_PACKAGES=(python3-pytest python3-selenium chromium chromium-driver fonts-nanum)
 
 ALLIANCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 

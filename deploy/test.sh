@@ -35,9 +35,11 @@ build/tests/crash/crash_check --cycles=3
 
 echo "== build with ASan+UBSan (build-asan/)"
 build build-asan -DALLIANCE_SANITIZE=address,undefined
+# The browser test once only, in build/: what it checks is the page, and
+# the JSON/HTTP face it reads is run under the sanitizers by the Python tests.
 echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE browser
 
 echo "== build with TSan (build-tsan/): the ledger core's pipeline, the log's scan pipelines"
 build build-tsan -DALLIANCE_SANITIZE=thread -- ledger_test event_log_test event_tree_test

@@ -98,11 +98,12 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-// The refusal as AIP-193's JSON error, with its HTTP status.
-void AnswerError(const grpc::Status& status, httplib::Response& response) {
+// The refusal as AIP-193's JSON error, with its HTTP status (or
+// `http_status` where HTTP has a code of its own for the case).
+void AnswerError(const grpc::Status& status, httplib::Response& response, int http_status = 0) {
   v1::HttpError error;
   v1::HttpError::Body* body = error.mutable_error();
-  body->set_code(HttpStatusOf(status.error_code()));
+  body->set_code(http_status != 0 ? http_status : HttpStatusOf(status.error_code()));
   body->set_status(CodeName(status.error_code()));
   body->set_message(status.error_message());
   google::rpc::Status details;
@@ -119,9 +120,9 @@ void AnswerError(const grpc::Status& status, httplib::Response& response) {
 // A refusal this face makes itself (before any gRPC method), logged as the
 // handlers log theirs.
 void AnswerRefusal(const absl::Status& refusal, absl::string_view what, absl::string_view identity,
-                   httplib::Response& response) {
+                   httplib::Response& response, int http_status = 0) {
   LogRefusal(refusal, what, identity, "");
-  AnswerError(ToGrpcStatus(refusal), response);
+  AnswerError(ToGrpcStatus(refusal), response, http_status);
 }
 
 // The identity name in a verified client certificate's URI SANs; nullopt
@@ -183,14 +184,20 @@ class Face {
 
     std::optional<http::RouteMatch> match = routes_.Match(method, path);
     if (!match.has_value()) {
-      const bool other = routes_.MatchesOtherMethod(method, path);
+      if (routes_.MatchesOtherMethod(method, path)) {
+        // HTTP's own answer, 405, though the status is gRPC's UNIMPLEMENTED.
+        AnswerRefusal(Refuse(absl::StatusCode::kUnimplemented, "HTTP_METHOD_NOT_ALLOWED",
+                             absl::StrCat(method, " is not served at this path; ",
+                                          method == "GET" ? "POST" : "GET", " is")),
+                      what, identity, response, /*http_status=*/405);
+        response.set_header("Allow", method == "GET" ? "POST" : "GET");
+        return;
+      }
       return AnswerRefusal(
-          Refuse(other ? absl::StatusCode::kUnimplemented : absl::StatusCode::kNotFound,
-                 other ? "HTTP_METHOD_NOT_ALLOWED" : "ROUTE_NOT_FOUND",
+          Refuse(absl::StatusCode::kNotFound, "ROUTE_NOT_FOUND",
                  absl::StrCat(what.substr(0, 80),
-                              other ? " is served with another HTTP method"
-                                    : " is no route of this API (see proto/alliance/v1/*.proto's "
-                                      "google.api.http options)")),
+                              " is no route of this API (the routes are the google.api.http "
+                              "options in proto/alliance/v1/*.proto)")),
           what, identity, response);
     }
     const http::Route& route = *match->route;
@@ -299,6 +306,11 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
       SSL_CTX_set_client_CA_list(&context, authorities);
       SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, nullptr);
       SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+      // Browsers resume TLS sessions; with client certificates verified,
+      // OpenSSL refuses to resume (a handshake failure) unless the sessions
+      // are tied to a context.
+      static constexpr unsigned char kSessionContext[] = "alliance-http";
+      SSL_CTX_set_session_id_context(&context, kSessionContext, sizeof(kSessionContext) - 1);
       // The certificate and key are read at each handshake, so a renewed
       // pair is served from the next connection on, with no restart.
       SSL_CTX_set_cert_cb(
@@ -324,6 +336,10 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(static_cast<size_t>(options.max_request_bytes));
   server.set_keep_alive_timeout(absl::ToInt64Seconds(kHttpIdleTimeout));
+  server.set_keep_alive_max_count(kHttpKeepAliveRequestsMax);
+  // An answer is written in pieces (headers, then body): without this,
+  // Nagle's algorithm holds the body until the caller's delayed ACK, 40 ms.
+  server.set_tcp_nodelay(true);
   server.set_read_timeout(absl::ToInt64Seconds(kHttpIdleTimeout));
   server.set_default_headers(
       {{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});

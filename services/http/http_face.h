@@ -46,8 +46,11 @@ namespace alliance {
 inline constexpr int kHttpThreadsDefault = 16;
 // How long a call of this face may take before it is DEADLINE_EXCEEDED.
 inline constexpr absl::Duration kHttpCallDeadline = absl::Seconds(30);
-// Idle keep-alive connections are closed after this long.
+// Idle keep-alive connections are closed after this long, and any after
+// this many requests (cpp-httplib's default, 5, would make a caller pay a
+// TLS handshake every fifth request).
 inline constexpr absl::Duration kHttpIdleTimeout = absl::Seconds(30);
+inline constexpr size_t kHttpKeepAliveRequestsMax = 1000;
 
 struct HttpFaceOptions {
   // host:port; port 0 picks a free one (HttpFace::address()).

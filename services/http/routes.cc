@@ -73,7 +73,9 @@ absl::StatusOr<Route> ParseRule(const google::protobuf::MethodDescriptor* method
   if (parts.size() > kPathSegmentsMax) return unsupported("too many segments");
   // A custom verb follows the last ':' of the last segment, outside braces.
   std::string& last = parts.back();
-  if (size_t colon = last.rfind(':'); colon != std::string::npos && last.rfind('}') < colon) {
+  const size_t colon = last.rfind(':');
+  const size_t brace = last.rfind('}');
+  if (colon != std::string::npos && (brace == std::string::npos || brace < colon)) {
     route.verb = last.substr(colon + 1);
     last.resize(colon);
   }
@@ -271,6 +273,7 @@ absl::StatusOr<Routes> Routes::FromServices(
   Routes routes;
   std::set<std::string> seen;
   for (const google::protobuf::ServiceDescriptor* service : services) {
+    if (service == nullptr) return absl::InvalidArgumentError("no such service is linked in");
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
       if (!method->options().HasExtension(google::api::http)) continue;

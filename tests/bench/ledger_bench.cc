@@ -34,6 +34,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <httplib.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -152,6 +153,10 @@ constexpr int kBatchInFlight = 16;
 // The query point: this many GetConsortium in flight while this many
 // appenders keep the writer busy.
 constexpr int kQueryInFlight = 16;
+// The two faces compared: this many callers, each waiting for its answer,
+// ask GetConsortium over gRPC, then GET /v1/consortia/{id} over HTTPS
+// (JSON), with nothing else running.
+constexpr int kFaceCallers = 16;
 constexpr int kQueryAppenders = 16;
 // The held query point: the same, but each peer's kQueryAppenders appenders
 // paced to this many appends a second in all, so that the two peers'
@@ -735,9 +740,11 @@ void PrintPoint(absl::string_view what, const LoadResult& result, absl::string_v
               Grouped(result.EventsPerSecond()).c_str(), std::string(unit).c_str(),
               Ms(result.PercentileMs(0.5)).c_str(), Ms(result.PercentileMs(0.99)).c_str());
   if (result.ServerCpuUsPerEvent() >= 0) {
-    absl::string_view one = absl::StripSuffix(unit, "s");
-    std::printf("   server CPU %5.1f us/%.*s", result.ServerCpuUsPerEvent(),
-                static_cast<int>(one.size()), one.data());
+    // "events" -> "event", "queries" -> "query".
+    const std::string one = absl::EndsWith(unit, "ies")
+                                ? absl::StrCat(unit.substr(0, unit.size() - 3), "y")
+                                : std::string(absl::StripSuffix(unit, "s"));
+    std::printf("   server CPU %5.1f us/%s", result.ServerCpuUsPerEvent(), one.c_str());
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -809,6 +816,7 @@ struct Server {
 
   std::string name;  // "allianced", "bench_empty_server": in messages and file names
   std::string address;
+  std::string http_address;  // allianced's JSON/HTTP face; "" when not served
   std::unique_ptr<AlliancedProcess> process;
 };
 
@@ -1698,6 +1706,9 @@ struct Results {
   // The same with the appends held at kHeldAppendsPerSecond, and the cores
   // allianced used over it (queries and appends together).
   std::optional<LoadResult> ours_held_queries;
+  // The same status query through each face, kFaceCallers at once.
+  std::optional<LoadResult> face_grpc;
+  std::optional<LoadResult> face_https;
   std::optional<LoadResult> ours_held_appends;
   double ours_held_server_cores = -1;
   std::vector<MemoryReading> memory;
@@ -2333,6 +2344,24 @@ std::string RenderReport(const Results& r, const Machine& machine, const std::st
       }
       absl::StrAppend(&out, q.Render(), "\n");
     }
+  }
+
+  if (r.face_grpc && r.face_https) {
+    Table f({absl::StrCat("one status query, ", kFaceCallers, " callers, nothing else running"),
+             "queries/s", "p50 / p99", "server CPU a query", "vs gRPC"});
+    f.Add({"GetConsortium over gRPC (mutual TLS, protobuf)", Grouped(r.face_grpc->OpsPerSecond()),
+           LatencyCell(*r.face_grpc), CpuCell(*r.face_grpc), ""});
+    f.Add({"GET /v1/consortia/{id} over HTTPS (client certificate, JSON)",
+           Grouped(r.face_https->OpsPerSecond()), LatencyCell(*r.face_https),
+           CpuCell(*r.face_https),
+           RatioOf(r.face_https->OpsPerSecond(), r.face_grpc->OpsPerSecond())});
+    absl::StrAppend(
+        &out, "## The two faces (issue 16)\n\n",
+        "The same status query through each face of allianced, in the same run: the JSON/HTTP "
+        "face transcodes the request, calls the same gRPC method over the in-process channel "
+        "and prints the answer as proto3 JSON (services/http/http_face.h), on cpp-httplib's "
+        "threads. Each caller waits for its answer (closed loop) on one kept-alive connection.\n\n",
+        f.Render(), "\n");
   }
 
   absl::StrAppend(
@@ -3107,6 +3136,61 @@ absl::StatusOr<RebuildResult> Rebuild(const std::string& data_dir) {
 absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_t rebuild_events,
                              Results& r);
 
+// GetConsortium over gRPC, then GET /v1/consortia/{id} over HTTPS with a
+// client certificate (cpp-httplib, one kept-alive connection a caller), each
+// with kFaceCallers callers waiting for their answers: what choosing a face
+// costs an agency.
+absl::Status RunFacePoints(Server& server, LedgerWorkload& workload, Results& r) {
+  absl::StatusOr<LoadResult> grpc_face = WarmThenMeasure(
+      [&](double seconds) {
+        return RunThreads(kFaceCallers, seconds, 1, Blocking(workload.Queries()));
+      },
+      server.process->pid());
+  if (!grpc_face.ok()) return grpc_face.status();
+  PrintPoint(absl::StrCat("GetConsortium (gRPC), ", kFaceCallers, " callers"), *grpc_face,
+             "queries");
+  r.face_grpc = std::move(*grpc_face);
+
+  const TestAccess& access = TestAccess::Get();
+  const size_t colon = server.http_address.rfind(':');
+  const std::string host = server.http_address.substr(0, colon);
+  const int port = std::stoi(server.http_address.substr(colon + 1));
+  std::vector<std::unique_ptr<httplib::SSLClient>> clients(kFaceCallers);
+  std::atomic<uint64_t> next{0};
+  const ThreadOp get = [&](int thread, uint64_t) -> absl::Status {
+    std::unique_ptr<httplib::SSLClient>& client = clients[thread];
+    if (client == nullptr) {
+      client = std::make_unique<httplib::SSLClient>(host, port, access.certificate_path("kiat"),
+                                                    access.key_path("kiat"));
+      client->set_ca_cert_path(access.ca_path().c_str());
+      client->enable_server_certificate_verification(true);
+      client->set_keep_alive(true);
+      client->set_tcp_nodelay(true);
+    }
+    const std::string path =
+        absl::StrCat("/v1/consortia/",
+                     ConsortiumId(next.fetch_add(1, std::memory_order_relaxed) % kConsortiumCount));
+    httplib::Result result = client->Get(path);
+    if (!result) {
+      return absl::UnavailableError(
+          absl::StrCat("GET ", path, ": ", httplib::to_string(result.error())));
+    }
+    if (result->status != 200) {
+      return absl::InternalError(
+          absl::StrCat("GET ", path, ": HTTP ", result->status, " ", result->body));
+    }
+    return absl::OkStatus();
+  };
+  absl::StatusOr<LoadResult> https_face =
+      WarmThenMeasure([&](double seconds) { return RunThreads(kFaceCallers, seconds, 1, get); },
+                      server.process->pid());
+  if (!https_face.ok()) return https_face.status();
+  PrintPoint(absl::StrCat("GET /v1/consortia/{id} (HTTPS, JSON), ", kFaceCallers, " callers"),
+             *https_face, "queries");
+  r.face_https = std::move(*https_face);
+  return absl::OkStatus();
+}
+
 void PrintRebuild(const RebuildResult& rebuild) {
   std::printf(
       "  rebuild of %s events: read models (%s entries) fold %.2f s, fold + write %.2f s: %s "
@@ -3120,9 +3204,12 @@ void PrintRebuild(const RebuildResult& rebuild) {
 absl::Status RunLedger(const std::string& temp_dir, int64_t rebuild_events, Results& r) {
   std::printf("== the ledger (allianced)\n");
   const std::string data_dir = temp_dir + "/store";
-  absl::StatusOr<std::unique_ptr<Server>> server = StartServer(
-      "allianced", absl::GetFlag(FLAGS_allianced), {"--data_dir=" + data_dir}, temp_dir);
+  const std::string http_address = absl::StrCat("127.0.0.1:", FreePort());
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      StartServer("allianced", absl::GetFlag(FLAGS_allianced),
+                  {"--data_dir=" + data_dir, "--http_listen=" + http_address}, temp_dir);
   if (!server.ok()) return server.status();
+  (*server)->http_address = http_address;
   absl::Status status = RunLedgerPoints(**server, data_dir, rebuild_events, r);
   if (status.ok()) return status;
   return absl::Status(status.code(),
@@ -3205,6 +3292,8 @@ absl::Status RunLedgerPoints(Server& server, const std::string& data_dir, int64_
   r.ours_held_queries = std::move(held->queries);
   r.ours_held_appends = std::move(held->appends);
   r.ours_held_server_cores = held->server_cores;
+
+  if (absl::Status s = RunFacePoints(server, workload, r); !s.ok()) return s;
 
   if (absl::Status s = FillTo(workload, rebuild_events, r.batch_implemented); !s.ok()) return s;
   if (absl::Status s = ReadMemory(server, workload, r); !s.ok()) return s;

@@ -9,6 +9,10 @@
 "use strict";
 
 const POLL_MS = 10000;
+// The charts' colours: what was agreed, what may be paid, what was paid.
+const AGREED_COLOUR = "#3b6ea5";
+const LIMIT_COLOUR = "#c9d1d9";
+const PAID_COLOUR = "#e08a2c";
 const PAGE_SIZE = 100;
 let token = "";
 const charts = new Map();
@@ -73,7 +77,7 @@ function barChart(id, labels, datasets) {
   }));
 }
 
-function renderProgram(summary) {
+function renderProgram(summary, consortia) {
   const source = `program:${summary.programId}`;
   const rules = summary.rules || {};
   const section = element("div", {"data-testid": source},
@@ -105,10 +109,22 @@ function renderProgram(summary) {
   section.append(element("h3", {}, "연도별 Money and hires by year"), table);
   const chartId = `chart-${source}`;
   section.append(element("div", {class: "chart"}, element("canvas", {id: chartId})));
+  const mine = consortia.filter(c => c.programId === summary.programId);
+  const hiresChartId = `hires-${source}`;
+  section.append(element("h3", {}, "채용 대비 목표 Hires against the target, by consortium"),
+                 element("div", {class: "chart"}, element("canvas", {id: hiresChartId})));
   $("programs").append(section);
+  barChart(hiresChartId, mine.map(c => c.consortiumId), [
+    {label: "채용 Hires", data: mine.map(c => Number(c.hireCount || 0)),
+     backgroundColor: PAID_COLOUR},
+    {label: "목표 Target", data: mine.map(c => Number(c.hireTarget || 0)),
+     backgroundColor: LIMIT_COLOUR},
+  ]);
   barChart(chartId, years.map(y => String(y.programYear)), [
-    {label: "협약 Agreed (KRW)", data: years.map(y => Number(y.agreedKrw || 0))},
-    {label: "집행 Disbursed (KRW)", data: years.map(y => Number(y.disbursedKrw || 0))},
+    {label: "협약 Agreed (KRW)", data: years.map(y => Number(y.agreedKrw || 0)),
+     backgroundColor: AGREED_COLOUR},
+    {label: "집행 Disbursed (KRW)", data: years.map(y => Number(y.disbursedKrw || 0)),
+     backgroundColor: PAID_COLOUR},
   ]);
 }
 
@@ -157,9 +173,12 @@ function renderConsortium(consortium) {
   box.append(element("h3", {}, "상태 이력 State history"), history);
   $("consortia").append(box);
   barChart(chartId, years.map(y => String(y.programYear)), [
-    {label: "협약 Agreement (KRW)", data: years.map(y => Number(y.committedKrw || 0))},
-    {label: "연 한도 Annual limit (KRW)", data: years.map(y => Number(y.annualLimitKrw || 0))},
-    {label: "집행 Disbursed (KRW)", data: years.map(y => Number(y.disbursedKrw || 0))},
+    {label: "협약 Agreement (KRW)", data: years.map(y => Number(y.committedKrw || 0)),
+     backgroundColor: AGREED_COLOUR},
+    {label: "연 한도 Annual limit (KRW)", data: years.map(y => Number(y.annualLimitKrw || 0)),
+     backgroundColor: LIMIT_COLOUR},
+    {label: "집행 Disbursed (KRW)", data: years.map(y => Number(y.disbursedKrw || 0)),
+     backgroundColor: PAID_COLOUR},
   ]);
 }
 
@@ -192,7 +211,7 @@ async function refresh() {
         programIds.map(id => api(`/v1/programs/${encodeURIComponent(id)}/summary`)));
     $("programs").replaceChildren();
     $("consortia").replaceChildren();
-    summaries.forEach(renderProgram);
+    summaries.forEach(summary => renderProgram(summary, consortia));
     consortia.forEach(renderConsortium);
     await renderTreeHead();
     $("error").textContent = "";
