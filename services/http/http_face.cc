@@ -23,6 +23,7 @@
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/access/refusal_log.h"
+#include "services/http/http_error.h"
 #include "storage/whole_file.h"
 
 namespace alliance {
@@ -30,62 +31,6 @@ namespace {
 
 constexpr char kJson[] = "application/json; charset=utf-8";
 constexpr char kBearerPrefix[] = "Bearer ";
-
-// AIP-193's HTTP status of each gRPC code.
-int HttpStatusOf(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return 200;
-    case grpc::StatusCode::CANCELLED:
-      return 499;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return 400;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return 504;
-    case grpc::StatusCode::NOT_FOUND:
-      return 404;
-    case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED:
-      return 409;
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return 403;
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return 401;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return 429;
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return 501;
-    case grpc::StatusCode::UNAVAILABLE:
-      return 503;
-    default:  // UNKNOWN, INTERNAL, DATA_LOSS
-      return 500;
-  }
-}
-
-// google.rpc.Code's names, as AIP-193's "status" writes them.
-std::string CodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -101,16 +46,8 @@ std::string ToJson(const google::protobuf::Message& message) {
 // The refusal as AIP-193's JSON error, with its HTTP status (or
 // `http_status` where HTTP has a code of its own for the case).
 void AnswerError(const grpc::Status& status, httplib::Response& response, int http_status = 0) {
-  v1::HttpError error;
-  v1::HttpError::Body* body = error.mutable_error();
-  body->set_code(http_status != 0 ? http_status : HttpStatusOf(status.error_code()));
-  body->set_status(CodeName(status.error_code()));
-  body->set_message(status.error_message());
-  google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
-    *body->mutable_details() = details.details();
-  }
-  response.status = body->code();
+  const v1::HttpError error = http::ToHttpError(status, http_status);
+  response.status = error.error().code();
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
     response.set_header("WWW-Authenticate", "Bearer realm=\"alliance\"");
   }
@@ -160,7 +97,11 @@ class Face {
     const std::string method = request.method;
     absl::string_view path = request.target;
     path = path.substr(0, path.find('?'));
-    const std::string what = absl::StrCat(method, " ", path.substr(0, 128));
+    std::optional<http::RouteMatch> match = routes_.Match(method, path);
+    // What the refusal log names: the gRPC method, never the path (which
+    // may hold whatever a caller typed).
+    const std::string what =
+        match.has_value() ? match->route->grpc_path : absl::StrCat(method, " (no such route)");
 
     // Who: a verified client certificate, else a bearer token.
     std::string identity;
@@ -182,7 +123,6 @@ class Face {
           what, "", response);
     }
 
-    std::optional<http::RouteMatch> match = routes_.Match(method, path);
     if (!match.has_value()) {
       if (routes_.MatchesOtherMethod(method, path)) {
         // HTTP's own answer, 405, though the status is gRPC's UNIMPLEMENTED.
@@ -195,7 +135,7 @@ class Face {
       }
       return AnswerRefusal(
           Refuse(absl::StatusCode::kNotFound, "ROUTE_NOT_FOUND",
-                 absl::StrCat(what.substr(0, 80),
+                 absl::StrCat(method, " ", path.substr(0, 80),
                               " is no route of this API (the routes are the google.api.http "
                               "options in proto/alliance/v1/*.proto)")),
           what, identity, response);
@@ -213,7 +153,7 @@ class Face {
     }
     if (absl::Status built = http::BuildRequest(*match, request.body, query, message.get());
         !built.ok()) {
-      return AnswerRefusal(built, route.grpc_path, identity, response);
+      return AnswerRefusal(built, what, identity, response);
     }
 
     // The gRPC method itself, as `identity`.
@@ -341,8 +281,15 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
   // Nagle's algorithm holds the body until the caller's delayed ACK, 40 ms.
   server.set_tcp_nodelay(true);
   server.set_read_timeout(absl::ToInt64Seconds(kHttpIdleTimeout));
+  // The page runs only its own files (no inline script, no CDN), is framed
+  // by no one, and sends no referrer; answers are not cached (they change).
   server.set_default_headers(
-      {{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});
+      {{"X-Content-Type-Options", "nosniff"},
+       {"Cache-Control", "no-store"},
+       {"Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"},
+       {"X-Frame-Options", "DENY"},
+       {"Referrer-Policy", "no-referrer"}});
 
   auto served =
       std::make_shared<Face>(*std::move(routes), std::move(in_process), identities, callers,
@@ -354,6 +301,9 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
   server.Post("/v1/.*", handler);
   if (!options.web_root.empty()) {
     server.set_mount_point("/static", options.web_root + "/static");
+    // Browsers ask for an icon; there is none, and saying so is not an error.
+    server.Get("/favicon.ico",
+               [](const httplib::Request&, httplib::Response& response) { response.status = 204; });
     const std::string index = options.web_root + "/index.html";
     server.Get("/", [index](const httplib::Request&, httplib::Response& response) {
       absl::StatusOr<std::string> page = ReadWholeFile(index);

@@ -5,7 +5,9 @@ google.rpc details, and identities without permission are refused. Routes
 come from the protos' google.api.http options, not from a copy."""
 
 import json
+import os
 import re
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -15,6 +17,7 @@ from google.api import annotations_pb2
 from google.protobuf import json_format, symbol_database
 
 from alliance import AllianceError, new_event_id
+from conftest import SOURCE, run
 from alliance.v1 import audit_pb2, commands_pb2, queries_pb2
 
 # Values for the path variables of the GET routes, from the seed.
@@ -228,6 +231,25 @@ def test_lists_are_filtered_for_a_region(server):
     assert [c["regionCode"] for c in body["consortia"]] == ["KR-44"]
     status, body = Http(server, identity="kiat").call("GET", "/v1/consortia?region_code=KR-48")
     assert status == 200 and {c["regionCode"] for c in body["consortia"]} == {"KR-48"}
+
+
+def served_certificate(server):
+    """The DER certificate a new HTTPS connection is served."""
+    context = ssl.create_default_context(cafile=f"{server.pki_dir}/ca.crt")
+    with socket.create_connection(("localhost", server.http_port)) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def test_a_certificate_replaced_on_disk_is_served_without_a_restart(server):
+    before = served_certificate(server)
+    for name in ("server.crt", "server.key"):
+        os.remove(os.path.join(server.pki_dir, name))
+    run([os.path.join(SOURCE, "deploy/pki.sh"), server.pki_dir])  # a new key and certificate
+    after = served_certificate(server)
+    assert after != before
+    status, _ = Http(server, identity="kiat").call("GET", "/v1/consortia")
+    assert status == 200
 
 
 def test_a_refused_command_leaves_the_log_unchanged(server):

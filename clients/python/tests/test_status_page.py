@@ -139,7 +139,10 @@ def test_every_consortium_and_figure_equals_the_grpc_answer(server, browser):
         text = shown(figure["field"], expected)
         if text is not None:
             assert figure["text"] == text, where
-    assert "error" not in browser.find_element("id", "error").text.lower()
+    assert browser.find_element("id", "error").text == ""
+    # No script error, no resource refused (the Content-Security-Policy among them).
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not severe, severe
     output = os.environ.get("ALLIANCE_TEST_OUTPUT_DIR", str(server.root))
     os.makedirs(output, exist_ok=True)
     assert browser.save_screenshot(os.path.join(output, "status-page.png"))
