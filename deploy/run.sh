@@ -32,7 +32,7 @@ cd "$ALLIANCE_ROOT"
 
 ensure_packages
 echo "== build (build/)"
-build build -- allianced alliancectl
+build build -- allianced alliancectl alliance_python
 
 listen="${ALLIANCE_LISTEN:-127.0.0.1:50051}"
 http_listen="${ALLIANCE_HTTP_LISTEN:-127.0.0.1:8443}"

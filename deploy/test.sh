@@ -20,6 +20,7 @@ build build
 echo "== clang -Wthread-safety over the concurrent code"
 for source in services/ledger/ledger.cc services/audit_service.cc services/subscriptions.cc \
   services/access/identity_registry.cc services/access/method_policy.cc storage/tree_store.cc \
+  services/http/serving_certificate.cc \
   storage/event_log.cc; do
   clang++ -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$ALLIANCE_ROOT" -I"$ALLIANCE_ROOT/build/proto/gen" "$source"

@@ -24,6 +24,7 @@
 #include "proto/errors/refusal.h"
 #include "services/access/refusal_log.h"
 #include "services/http/http_error.h"
+#include "services/http/serving_certificate.h"
 #include "storage/whole_file.h"
 
 namespace alliance {
@@ -233,9 +234,11 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
     face->server_ = std::make_unique<httplib::Server>();
   } else {
     const TransportOptions files = transport;
-    face->tls_files_ = {transport.certificate_path, transport.key_path};
-    std::string* paths = face->tls_files_.data();
-    auto server = std::make_unique<httplib::SSLServer>([files, paths](SSL_CTX& context) {
+    face->certificate_ =
+        std::make_unique<ServingCertificate>(transport.certificate_path, transport.key_path);
+    if (absl::Status read = face->certificate_->Refresh(); !read.ok()) return read;
+    ServingCertificate* certificate = face->certificate_.get();
+    auto server = std::make_unique<httplib::SSLServer>([files, certificate](SSL_CTX& context) {
       // The client certificate is asked for and verified when sent, not
       // required: a bearer token may stand in for it.
       STACK_OF(X509_NAME)* authorities = SSL_load_client_CA_file(files.client_ca_path.c_str());
@@ -251,18 +254,11 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
       // are tied to a context.
       static constexpr unsigned char kSessionContext[] = "alliance-http";
       SSL_CTX_set_session_id_context(&context, kSessionContext, sizeof(kSessionContext) - 1);
-      // The certificate and key are read at each handshake, so a renewed
-      // pair is served from the next connection on, with no restart.
-      SSL_CTX_set_cert_cb(
-          &context,
-          [](SSL* ssl, void* arg) -> int {
-            const auto* pair = static_cast<const std::string*>(arg);
-            return SSL_use_certificate_chain_file(ssl, pair[0].c_str()) == 1 &&
-                   SSL_use_PrivateKey_file(ssl, pair[1].c_str(), SSL_FILETYPE_PEM) == 1;
-          },
-          paths);
-      return SSL_CTX_use_certificate_chain_file(&context, files.certificate_path.c_str()) == 1 &&
-             SSL_CTX_use_PrivateKey_file(&context, files.key_path.c_str(), SSL_FILETYPE_PEM) == 1;
+      // The certificate and key, re-read when their files change, are
+      // installed at each handshake: a renewed pair is served from the next
+      // connection on, with no restart (serving_certificate.h).
+      SSL_CTX_set_cert_cb(&context, &ServingCertificate::CertCallback, certificate);
+      return true;
     });
     if (!server->is_valid()) {
       return absl::InvalidArgumentError(

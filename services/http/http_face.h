@@ -35,6 +35,7 @@
 #include "services/access/identity_registry.h"
 #include "services/access/transport.h"
 #include "services/http/routes.h"
+#include "services/http/serving_certificate.h"
 
 namespace httplib {
 class Server;
@@ -82,8 +83,8 @@ class HttpFace {
  private:
   HttpFace() = default;
 
-  // The certificate's and the key's paths, read at each TLS handshake.
-  std::array<std::string, 2> tls_files_;
+  // The TLS certificate and key, installed at each handshake.
+  std::unique_ptr<ServingCertificate> certificate_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;
   std::string address_;
