@@ -1,5 +1,7 @@
 #include "storage/whole_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,6 +20,12 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat("reading ", path, " failed"));
   return std::move(text).str();
+}
+
+absl::Time ModificationTime(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return absl::InfinitePast();
+  return absl::TimeFromTimespec(info.st_mtim);
 }
 
 }  // namespace alliance

@@ -25,6 +25,27 @@ std::vector<std::string> PropertyValues(const grpc::AuthContext& context, const 
   return values;
 }
 
+// 32 random bytes in hex: guessing it is guessing a 256-bit key.
+std::string NewGatewayKey() {
+  unsigned char bytes[32];
+  [[maybe_unused]] const int drawn = RAND_bytes(bytes, sizeof(bytes));
+  assert(drawn == 1);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+// The value of metadata `key` the client sent; "" when none.
+absl::string_view ClientMetadata(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+bool SameKey(absl::string_view sent, const std::string& key) {
+  return sent.size() == key.size() && CRYPTO_memcmp(sent.data(), key.data(), key.size()) == 0;
+}
+
 }  // namespace
 
 std::optional<std::string> IdentityNameFromUris(const std::vector<std::string>& uris) {
@@ -70,31 +91,6 @@ grpc::Status CallerAuthenticator::Process(const InputMetadata&, grpc::AuthContex
   }
   return grpc::Status::OK;
 }
-
-namespace {
-
-// 32 random bytes in hex: guessing it is guessing a 256-bit key.
-std::string NewGatewayKey() {
-  unsigned char bytes[32];
-  [[maybe_unused]] const int drawn = RAND_bytes(bytes, sizeof(bytes));
-  assert(drawn == 1);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-}
-
-// The value of metadata `key` the client sent; "" when none.
-absl::string_view ClientMetadata(const grpc::ServerContextBase& context, absl::string_view key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return "";
-  return absl::string_view(it->second.data(), it->second.size());
-}
-
-bool SameKey(absl::string_view sent, const std::string& key) {
-  return sent.size() == key.size() && CRYPTO_memcmp(sent.data(), key.data(), key.size()) == 0;
-}
-
-}  // namespace
 
 Callers::Callers(IdentityRegistry* registry, MethodPolicy* policy, std::string plaintext_identity)
     : registry_(registry),

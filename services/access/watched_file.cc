@@ -1,7 +1,6 @@
 #include "services/access/watched_file.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include "storage/whole_file.h"
 
@@ -13,12 +12,6 @@ absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view 
     return absl::Status(text.status().code(),
                         absl::StrCat("the ", what, ": ", text.status().message()));
   return text;
-}
-
-absl::Time Modified(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) return absl::InfinitePast();
-  return absl::TimeFromTimespec(info.st_mtim);
 }
 
 void LogRejected(absl::string_view what, const std::string& path, const absl::Status& why) {

@@ -23,14 +23,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "storage/mutex.h"
+#include "storage/whole_file.h"
 
 namespace alliance {
 namespace watched_file_internal {
 
 // The file's text; NOT_FOUND naming it when it cannot be read.
 absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what);
-// Its modification time; InfinitePast when it cannot be read.
-absl::Time Modified(const std::string& path);
 // Logs a version not used, or one read.
 void LogRejected(absl::string_view what, const std::string& path, const absl::Status& why);
 void LogRead(absl::string_view what, const std::string& path);
@@ -59,7 +58,7 @@ class WatchedFile {
     const absl::Time now = absl::Now();
     if (now >= next_check_) {
       next_check_ = now + refresh_;
-      if (watched_file_internal::Modified(path_) != modified_) (void)ReadLocked();
+      if (ModificationTime(path_) != modified_) (void)ReadLocked();
     }
     return current_;
   }
@@ -79,7 +78,7 @@ class WatchedFile {
         parse_(std::move(parse)) {}
 
   absl::Status ReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    modified_ = watched_file_internal::Modified(path_);
+    modified_ = ModificationTime(path_);
     next_check_ = absl::Now() + refresh_;
     absl::StatusOr<std::string> text = watched_file_internal::ReadText(path_, what_);
     absl::StatusOr<T> parsed = text.ok() ? parse_(*text) : absl::StatusOr<T>(text.status());

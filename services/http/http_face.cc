@@ -20,6 +20,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "proto/errors/grpc_status.h"
 #include "proto/errors/refusal.h"
 #include "services/access/refusal_log.h"
@@ -177,14 +178,8 @@ class Face {
         google::protobuf::MessageFactory::generated_factory()
             ->GetPrototype(route.method->output_type())
             ->New());
-    std::vector<grpc::Slice> slices;
-    std::string reply_bytes;
-    if (reply_buffer.Dump(&slices).ok()) {
-      for (const grpc::Slice& part : slices) {
-        reply_bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
-      }
-    }
-    if (!reply->ParseFromString(reply_bytes)) {
+    grpc::ProtoBufferReader reader(&reply_buffer);
+    if (!reply->ParseFromZeroCopyStream(&reader)) {
       return AnswerError(grpc::Status(grpc::StatusCode::INTERNAL, "the answer did not parse"),
                          response);
     }

@@ -4,23 +4,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "storage/whole_file.h"
 
 namespace alliance {
-namespace {
-
-absl::Time Modified(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) return absl::InfinitePast();
-  return absl::TimeFromTimespec(info.st_mtim);
-}
-
-}  // namespace
-
 ServingCertificate::ServingCertificate(std::string certificate_path, std::string key_path)
     : certificate_path_(std::move(certificate_path)), key_path_(std::move(key_path)) {}
 
@@ -39,8 +29,8 @@ void ServingCertificate::Clear() {
 }
 
 absl::Status ServingCertificate::Refresh() {
-  const absl::Time certificate_modified = Modified(certificate_path_);
-  const absl::Time key_modified = Modified(key_path_);
+  const absl::Time certificate_modified = ModificationTime(certificate_path_);
+  const absl::Time key_modified = ModificationTime(key_path_);
   absl::MutexLock lock(&mu_);
   if (leaf_ != nullptr && certificate_modified == certificate_modified_ &&
       key_modified == key_modified_) {

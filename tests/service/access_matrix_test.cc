@@ -21,6 +21,7 @@
 #include "storage/whole_file.h"
 #include "tests/service/test_server.h"
 #include "tests/support/test_access.h"
+#include "tests/support/unary_bytes.h"
 
 namespace alliance::testing {
 namespace {
@@ -62,16 +63,8 @@ class AccessMatrixTest : public ServerTest {
   // `request` to `method` as `caller`, with a deadline.
   grpc::Status Call(const std::string& caller, const std::string& method,
                     const google::protobuf::Message& request) {
-    grpc::GenericStub stub(ChannelAs(caller));
-    grpc::ClientContext context;
-    SetDeadline(&context, std::chrono::seconds(10));
-    grpc::Slice slice(request.SerializeAsString());
-    grpc::ByteBuffer bytes(&slice, 1);
-    grpc::ByteBuffer reply;
-    std::promise<grpc::Status> done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &bytes, &reply,
-                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    return done.get_future().get();
+    return CallUnaryBytes(ChannelAs(caller), method, request.SerializeAsString(),
+                          std::chrono::seconds(10));
   }
 
   bool PolicyAllows(const Who& caller, const std::string& method) {

@@ -19,6 +19,7 @@
 #include "storage/whole_file.h"
 #include "tests/service/test_server.h"
 #include "tests/support/test_access.h"
+#include "tests/support/unary_bytes.h"
 
 namespace alliance::testing {
 namespace {
@@ -52,16 +53,7 @@ class AccessTest : public ServerTest {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto channel = grpc::CreateCustomChannel(server().address(), credentials, args);
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer reply;
-    std::promise<grpc::Status> done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
-                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    return done.get_future().get();
+    return CallUnaryBytes(channel, method, bytes, kCallDeadline);
   }
 
   grpc::Status DisburseAs(const std::string& identity, const v1::DisburseFundsRequest& request,

@@ -61,6 +61,7 @@
 #include "tests/support/stalled_caller.h"
 #include "tests/support/test_access.h"
 #include "tests/support/tmpfs.h"
+#include "tests/support/unary_bytes.h"
 
 #ifndef ALLIANCED_PATH
 #error "ALLIANCED_PATH must name the allianced binary"
@@ -268,25 +269,7 @@ bool BuildFile(const std::string& name,
 // A unary call by method name with the request and reply as bytes.
 grpc::Status CallGeneric(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                          const std::string& request_bytes, std::string* reply_bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer reply;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
-                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
-  reply_bytes->clear();
-  if (status.ok()) {
-    std::vector<grpc::Slice> slices;
-    if (!reply.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "dump failed");
-    for (const grpc::Slice& s : slices) {
-      reply_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  return status;
+  return CallUnaryBytes(channel, method, request_bytes, kCallDeadline, reply_bytes);
 }
 
 TEST_F(AlliancedProcessTest, Reflection_DiscoversServices_DynamicGetProgramSummary) {

@@ -22,6 +22,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "tests/service/test_server.h"
+#include "tests/support/unary_bytes.h"
 
 namespace alliance::testing {
 namespace {
@@ -76,26 +77,8 @@ class CommandServiceTest : public ServerTest {
 // stub: what any client's bytes meet.
 grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                      const std::string& bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  SetDeadline(&context, kLongCallDeadline);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status result;
-  stub.UnaryCall(&context, absl::StrCat("/alliance.v1.CommandService/", method),
-                 grpc::StubOptions(), &request, &response, [&](grpc::Status status) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   result = std::move(status);
-                   done = true;
-                   cv.notify_one();
-                 });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
+  return CallUnaryBytes(channel, absl::StrCat("/alliance.v1.CommandService/", method), bytes,
+                        kLongCallDeadline);
 }
 
 // Every RPC of commands.proto is served (from its row of the command table),

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/whole_file.h"
 #include "tests/support/test_access.h"
+#include "tests/support/unary_bytes.h"
 
 namespace alliance::testing {
 namespace {
@@ -46,22 +47,12 @@ bool HealthServing(const std::string& address, bool tls) {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (tls) credentials = TestAccess::Get().Credentials("kiat");
   auto channel = grpc::CreateCustomChannel(address, credentials, args);
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kHealthCallDeadline);
-  // Zero bytes, but a real buffer: a default ByteBuffer is "no message".
-  grpc::Slice empty_request(std::string{});
-  grpc::ByteBuffer request(&empty_request, 1);
-  grpc::ByteBuffer reply;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, kHealthCheckMethod, grpc::StubOptions(), &request, &reply,
-                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  if (!done.get_future().get().ok()) return false;
-  std::vector<grpc::Slice> slices;
-  if (!reply.Dump(&slices).ok()) return false;
   std::string bytes;
-  for (const grpc::Slice& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  if (!CallUnaryBytes(channel, kHealthCheckMethod, "",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(kHealthCallDeadline),
+                      &bytes)
+           .ok()) {
+    return false;
   }
   return bytes == std::string(kHealthServingReply, sizeof(kHealthServingReply));
 }
